@@ -1,0 +1,135 @@
+//! Errors of the domain layer.
+//!
+//! Each layer of Storno owns its error type and converts at its boundary:
+//!
+//! * [`ValidationError`]: a value could not be parsed into a domain type
+//!   (bad currency, negative quantity…). Adapters report it as invalid input.
+//! * [`Refusal`]: a business rule refused a transition. Every variant has a
+//!   stable snake_case [`Refusal::code`] that APIs expose as-is; a refusal
+//!   never changes the invoice.
+//! * [`RepositoryError`](crate::ports::RepositoryError): what a storage
+//!   adapter may report through the ports.
+//! * [`UseCaseError`](crate::usecases::UseCaseError): what a use case returns,
+//!   wrapping the three above plus not-found, ownership and version conflicts.
+
+use std::fmt;
+
+/// A value that failed to parse into a domain type, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {message}")]
+pub struct ValidationError {
+    /// The field (JSON path) that holds the bad value, e.g. `lines[2].quantity`.
+    pub field: String,
+    /// What is wrong with it, in plain words.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// Builds an error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Prefixes the field with its parent path (`lines[2]` + `quantity`).
+    pub fn within(mut self, parent: impl fmt::Display) -> Self {
+        self.field = format!("{parent}.{}", self.field);
+        self
+    }
+}
+
+/// A business rule refused the requested transition; the invoice is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Finalize was asked of an invoice that is not a draft.
+    #[error("only a draft invoice can be finalized")]
+    InvoiceNotDraft,
+    /// Finalize was asked of a draft without any active line.
+    #[error("an invoice needs at least one line to be finalized")]
+    InvoiceHasNoLines,
+    /// Cancel or void while money is still held: refund it first.
+    #[error("the invoice has payments that are not refunded; refund them first")]
+    InvoiceHasPayments,
+    /// The invoice is paid, a terminal state.
+    #[error("the invoice is paid")]
+    InvoicePaid,
+    /// The invoice is already cancelled, a terminal state.
+    #[error("the invoice is already cancelled")]
+    InvoiceAlreadyCancelled,
+    /// The invoice is already void, a terminal state.
+    #[error("the invoice is already void")]
+    InvoiceAlreadyVoid,
+    /// The invoice was approved by the payer and can no longer be withdrawn.
+    #[error("the invoice has been approved and can no longer be cancelled or voided")]
+    InvoiceApproved,
+    /// Void was asked of a draft: a draft is cancelled (discarded) instead.
+    #[error("a draft cannot be voided; cancel it instead")]
+    InvoiceIsDraft,
+    /// A line reference matched no line of the invoice.
+    #[error("no line matches {0}")]
+    LineNotFound(String),
+    /// A line reference matched several active lines.
+    #[error("{0} matches several active lines; reference the line by line_id")]
+    LineReferenceAmbiguous(String),
+    /// The referenced line is already cancelled.
+    #[error("line {0} is already cancelled")]
+    LineAlreadyCancelled(String),
+    /// Cancelling these lines would bring the total below what was paid.
+    #[error("cancelling these lines would bring the total below the amount already paid")]
+    CancellationBelowPaidAmount,
+    /// Collection is halted (cancelled or void): no payment is accepted.
+    #[error("the invoice is not collectible")]
+    InvoiceNotCollectible,
+    /// Payments and refunds are recorded against open invoices only.
+    #[error("the invoice is not open")]
+    InvoiceNotOpen,
+    /// The payment exceeds the amount due.
+    #[error("the payment exceeds the amount due")]
+    Overpayment,
+    /// The payment to refund does not exist on this invoice.
+    #[error("no such payment on this invoice")]
+    PaymentNotFound,
+    /// The refund exceeds what is left of the payment.
+    #[error("the refund exceeds the unrefunded part of the payment")]
+    RefundExceedsPayment,
+    /// Approve or reject while no approval is pending.
+    #[error("the invoice has no pending approval")]
+    ApprovalNotPending,
+    /// Payment before the payer approved the invoice.
+    #[error("the invoice awaits approval")]
+    InvoiceAwaitingApproval,
+    /// Payment on an invoice the payer rejected.
+    #[error("the invoice was rejected by the payer")]
+    InvoiceRejected,
+}
+
+impl Refusal {
+    /// The stable snake_case code that APIs expose for this refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::InvoiceNotDraft => "invoice_not_draft",
+            Refusal::InvoiceHasNoLines => "invoice_has_no_lines",
+            Refusal::InvoiceHasPayments => "invoice_has_payments",
+            Refusal::InvoicePaid => "invoice_paid",
+            Refusal::InvoiceAlreadyCancelled => "invoice_already_cancelled",
+            Refusal::InvoiceAlreadyVoid => "invoice_already_void",
+            Refusal::InvoiceApproved => "invoice_approved",
+            Refusal::InvoiceIsDraft => "invoice_is_draft",
+            Refusal::LineNotFound(_) => "line_not_found",
+            Refusal::LineReferenceAmbiguous(_) => "line_reference_ambiguous",
+            Refusal::LineAlreadyCancelled(_) => "line_already_cancelled",
+            Refusal::CancellationBelowPaidAmount => "cancellation_below_paid_amount",
+            Refusal::InvoiceNotCollectible => "invoice_not_collectible",
+            Refusal::InvoiceNotOpen => "invoice_not_open",
+            Refusal::Overpayment => "overpayment",
+            Refusal::PaymentNotFound => "payment_not_found",
+            Refusal::RefundExceedsPayment => "refund_exceeds_payment",
+            Refusal::ApprovalNotPending => "approval_not_pending",
+            Refusal::InvoiceAwaitingApproval => "invoice_awaiting_approval",
+            Refusal::InvoiceRejected => "invoice_rejected",
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Domain events: the audit trail and what webhooks deliver.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::ids::{CreditNoteId, EventId, InvoiceId, LineId, PaymentId, RefundId, TenantId};
+use crate::model::money::Amount;
+use crate::model::reason::Reason;
+
+/// Who performed a transition and through which API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    /// The API key id (or `system`, `cli`…).
+    pub id: String,
+    /// The API dialect or channel the request came through (`v1`, `tms`…).
+    pub channel: String,
+}
+
+impl Actor {
+    /// Builds an actor.
+    pub fn new(id: impl Into<String>, channel: impl Into<String>) -> Self {
+        Actor {
+            id: id.into(),
+            channel: channel.into(),
+        }
+    }
+}
+
+/// What happened, with the facts specific to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A draft was created.
+    Created,
+    /// The draft was finalized and numbered.
+    Finalized {
+        /// The number assigned.
+        number: String,
+    },
+    /// A payment was recorded.
+    PaymentRecorded {
+        /// The payment.
+        payment_id: PaymentId,
+        /// Its amount.
+        amount: Amount,
+    },
+    /// A payment was (partly) refunded.
+    PaymentRefunded {
+        /// The refunded payment.
+        payment_id: PaymentId,
+        /// The refund.
+        refund_id: RefundId,
+        /// Its amount.
+        amount: Amount,
+    },
+    /// The amount due reached zero through payments.
+    Paid,
+    /// Some lines were cancelled; totals were recomputed.
+    LinesCancelled {
+        /// The lines cancelled.
+        line_ids: Vec<LineId>,
+        /// Their gross total.
+        amount: Amount,
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// The whole invoice was cancelled.
+    Cancelled {
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// The invoice was voided: balance zero, collection halted.
+    Voided {
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// One approval level (or the final one) was granted.
+    Approved {
+        /// The level just approved (1-based).
+        level: u8,
+        /// True when this was the last level.
+        fully_approved: bool,
+    },
+    /// The payer rejected the invoice.
+    Rejected {
+        /// Reasons given.
+        reasons: Vec<String>,
+        /// Free remark.
+        remark: Option<String>,
+    },
+    /// A credit note was issued for this invoice.
+    CreditNoteIssued {
+        /// The credit note.
+        credit_note_id: CreditNoteId,
+        /// Its number.
+        number: String,
+        /// Its gross total.
+        total: Amount,
+    },
+}
+
+impl EventKind {
+    /// The dotted event type name (`invoice.cancelled`, `credit_note.issued`…).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Created => "invoice.created",
+            EventKind::Finalized { .. } => "invoice.finalized",
+            EventKind::PaymentRecorded { .. } => "invoice.payment_recorded",
+            EventKind::PaymentRefunded { .. } => "invoice.payment_refunded",
+            EventKind::Paid => "invoice.paid",
+            EventKind::LinesCancelled { .. } => "invoice.lines_cancelled",
+            EventKind::Cancelled { .. } => "invoice.cancelled",
+            EventKind::Voided { .. } => "invoice.voided",
+            EventKind::Approved { .. } => "invoice.approved",
+            EventKind::Rejected { .. } => "invoice.rejected",
+            EventKind::CreditNoteIssued { .. } => "credit_note.issued",
+        }
+    }
+
+    /// Every event type name, for validating webhook subscriptions.
+    pub const TYPE_NAMES: [&'static str; 11] = [
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.payment_recorded",
+        "invoice.payment_refunded",
+        "invoice.paid",
+        "invoice.lines_cancelled",
+        "invoice.cancelled",
+        "invoice.voided",
+        "invoice.approved",
+        "invoice.rejected",
+        "credit_note.issued",
+    ];
+}
+
+/// One fact in an invoice's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Stable id (webhook deliveries reuse it).
+    pub id: EventId,
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// The invoice concerned.
+    pub invoice_id: InvoiceId,
+    /// What happened.
+    pub kind: EventKind,
+    /// Who did it and through which API.
+    pub actor: Actor,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The invoice's version right after the event.
+    pub invoice_version: u64,
+}

@@ -1,0 +1,177 @@
+//! Ports: the traits the use cases need from the outside world.
+//!
+//! Adapters implement them (Diesel for storage, the system clock, UUID v7
+//! ids). A use case receives a *store* that implements both
+//! [`InvoiceRepository`] and [`NumberAllocator`]; the adapter runs the whole
+//! use case inside one database transaction, so the number drawn, the
+//! invoice update, its events and its credit note commit together or not at
+//! all.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::model::credit_note::CreditNote;
+use crate::model::event::Event;
+use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
+use crate::model::invoice::{Invoice, InvoiceStatus};
+use crate::model::number::{DocumentNumber, SeriesPrefix};
+use crate::rules::Transition;
+
+/// What a storage adapter may report. Adapters map their own errors here, once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// The stored version differs from the expected one: someone else won.
+    #[error("the invoice was changed concurrently (version conflict)")]
+    VersionConflict,
+    /// A uniqueness constraint was violated (e.g. a duplicate id or number).
+    #[error("unique constraint violated: {0}")]
+    UniqueViolation(String),
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database cannot be reached or is overloaded; retry later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; a bug or corrupted data.
+    #[error("storage failure: {0}")]
+    Other(String),
+}
+
+/// How a caller names an invoice: its UUID or its finalized number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InvoiceRef {
+    /// By id.
+    Id(InvoiceId),
+    /// By printed number, e.g. `INV-000052`.
+    Number(DocumentNumber),
+}
+
+impl InvoiceRef {
+    /// Parses a UUID, else a document number; anything else is `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Ok(id) = text.parse::<InvoiceId>() {
+            return Some(InvoiceRef::Id(id));
+        }
+        DocumentNumber::parse(text).ok().map(InvoiceRef::Number)
+    }
+}
+
+/// Which kind of document a number series numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// Invoices.
+    Invoice,
+    /// Credit notes.
+    CreditNote,
+}
+
+impl DocumentKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "invoice",
+            DocumentKind::CreditNote => "credit_note",
+        }
+    }
+}
+
+/// Filters and cursor for listing invoices, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    /// Only this status.
+    pub status: Option<InvoiceStatus>,
+    /// Only this customer.
+    pub customer_id: Option<PartyId>,
+    /// Only invoices visible to this party (issuer or customer).
+    pub party: Option<PartyId>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 100.
+    pub limit: u32,
+    /// Only invoices older than this one (the previous page's last id).
+    pub starting_after: Option<InvoiceId>,
+}
+
+/// Loads and saves invoices with their lines, payments, credit notes and events.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait InvoiceRepository {
+    /// Loads an invoice of `tenant` by id or number.
+    ///
+    /// Returns `Ok(None)` when no invoice of *this tenant* matches (another
+    /// tenant's invoice is indistinguishable from a missing one). Inside a
+    /// write transaction the adapter must lock the row (or otherwise make a
+    /// racing writer fail with `VersionConflict` on save).
+    /// Errors: `Unavailable`, `Other`.
+    fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError>;
+
+    /// Persists a transition: inserts or version-checked updates the invoice,
+    /// writes the listed changes and appends the events, all or nothing.
+    ///
+    /// Errors: `VersionConflict` when the stored version is not
+    /// `transition.expected_version`; `UniqueViolation` on a duplicate id or
+    /// number; `Unavailable`, `Other`.
+    fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError>;
+
+    /// Lists invoices of `tenant` matching `query`, newest first.
+    /// Errors: `Unavailable`, `Other`.
+    fn list(&mut self, tenant: TenantId, query: &ListQuery) -> Result<Vec<Invoice>, RepositoryError>;
+
+    /// The audit trail of one invoice, oldest first.
+    /// Errors: `Unavailable`, `Other`.
+    fn events(&mut self, tenant: TenantId, invoice: InvoiceId) -> Result<Vec<Event>, RepositoryError>;
+
+    /// Loads a credit note of `tenant`; `Ok(None)` when not this tenant's.
+    /// Errors: `Unavailable`, `Other`.
+    fn credit_note(&mut self, tenant: TenantId, id: CreditNoteId) -> Result<Option<CreditNote>, RepositoryError>;
+}
+
+/// Draws numbers from gapless per-tenant series.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait NumberAllocator {
+    /// Returns the next sequence number (1, 2, 3…) of the tenant's `series`
+    /// for `kind`. Must run in the caller's transaction, so a rolled-back
+    /// transition gives its number back and the series stays gapless.
+    /// Errors: `Unavailable`, `Other`.
+    fn next_number(
+        &mut self,
+        tenant: TenantId,
+        kind: DocumentKind,
+        series: &SeriesPrefix,
+    ) -> Result<u64, RepositoryError>;
+}
+
+/// Tells the time; a port so tests can fix it.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait Clock {
+    /// The current instant. Never fails.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Makes fresh ids; a port so tests can make them predictable.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait IdGenerator {
+    /// A new unique id (UUID v7 in production, so ids sort by time). Never fails.
+    fn new_id(&self) -> Uuid;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// UUID v7 ids from the system clock and randomness.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UuidV7;
+
+impl IdGenerator for UuidV7 {
+    fn new_id(&self) -> Uuid {
+        Uuid::now_v7()
+    }
+}

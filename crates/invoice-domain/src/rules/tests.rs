@@ -1,0 +1,493 @@
+//! Unit tests: every rule and every refusal.
+
+use crate::error::Refusal;
+use crate::model::event::EventKind;
+use crate::model::ids::{LineId, PaymentId, ProductId, TenantId, VariationId};
+use crate::model::invoice::{Approval, Invoice, InvoiceStatus};
+use crate::model::line::{LineRef, LineStatus, NewLine};
+use crate::model::money::Amount;
+use crate::model::reason::{Reason, ReasonCode};
+use crate::rules::test_support::*;
+use crate::rules::{CancelRequest, Change, NewPayment, NumberedError, Rejection, Transition};
+
+fn cancel(inv: &Invoice, lines: Vec<LineRef>) -> Result<Transition, Refusal> {
+    let (a, ids) = (actor(), SeqIds::default());
+    let req = CancelRequest {
+        lines,
+        reason: Some(Reason::new(ReasonCode::CustomerRequest, Some("asked")).unwrap()),
+    };
+    inv.cancel(&req, ctx(&a, &ids), || Ok::<_, ()>(7)).map_err(|e| match e {
+        NumberedError::Refused(r) => r,
+        NumberedError::Number(()) => unreachable!(),
+    })
+}
+
+fn pay(inv: &Invoice, amount: i64) -> Result<Transition, Refusal> {
+    let (a, ids) = (actor(), SeqIds::default());
+    inv.record_payment(
+        NewPayment {
+            amount: Amount::positive(amount, "amount").unwrap(),
+            method: Some("card".into()),
+            reference: None,
+        },
+        ctx(&a, &ids),
+    )
+}
+
+fn void(inv: &Invoice) -> Result<Transition, Refusal> {
+    let (a, ids) = (actor(), SeqIds::default());
+    inv.void(None, ctx(&a, &ids))
+}
+
+fn refund(inv: &Invoice, payment: PaymentId, amount: i64) -> Result<Transition, Refusal> {
+    let (a, ids) = (actor(), SeqIds::default());
+    inv.refund_payment(payment, Amount::from_minor(amount), None, ctx(&a, &ids))
+}
+
+fn kinds(t: &Transition) -> Vec<&'static str> {
+    t.events.iter().map(|e| e.kind.type_name()).collect()
+}
+
+fn product(p: &str) -> LineRef {
+    LineRef::ProductId(ProductId::parse(p).unwrap())
+}
+
+fn two_lines() -> Vec<NewLine> {
+    vec![line("a", 1, 10_000, "19"), line("b", 2, 1_250, "7")]
+}
+
+#[test]
+fn a_draft_has_no_number_and_owes_its_total() {
+    let d = draft(two_lines());
+    assert_eq!(d.status, InvoiceStatus::Draft);
+    assert_eq!(d.number, None);
+    assert_eq!(d.version, 1);
+    let t = d.totals();
+    assert_eq!(
+        (t.subtotal.minor(), t.tax.minor(), t.total.minor()),
+        (12_500, 1_900 + 175, 14_575)
+    );
+    assert_eq!(t.amount_due, t.total);
+}
+
+#[test]
+fn finalize_numbers_the_invoice_and_starts_collection() {
+    let (a, ids) = (actor(), SeqIds::default());
+    let t = draft(two_lines()).finalize(ctx(&a, &ids), || Ok::<_, ()>(52)).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Open);
+    assert_eq!(inv.number_text().as_deref(), Some("INV-000052"));
+    assert_eq!(inv.issued_at, Some(t0()));
+    assert!(inv.collection.next_payment_attempt.is_some());
+    assert!(!inv.collection.halted);
+    assert_eq!((t.expected_version, inv.version), (1, 2));
+    assert_eq!(kinds(&t), ["invoice.finalized"]);
+}
+
+#[test]
+fn finalize_refusals_draw_no_number() {
+    let (a, ids) = (actor(), SeqIds::default());
+    let mut drawn = false;
+    let empty = draft(vec![]);
+    let r = empty.finalize(ctx(&a, &ids), || {
+        drawn = true;
+        Ok::<_, ()>(1)
+    });
+    assert_eq!(r, Err(NumberedError::Refused(Refusal::InvoiceHasNoLines)));
+    assert!(!drawn, "a refused finalize must not consume a number");
+    let open = open(two_lines());
+    assert_eq!(open.check_finalize(), Err(Refusal::InvoiceNotDraft));
+    let voided = void(&open).unwrap().invoice;
+    assert_eq!(voided.check_finalize(), Err(Refusal::InvoiceAlreadyVoid));
+}
+
+#[test]
+fn cancelling_a_draft_discards_it_without_number_or_credit_note() {
+    let t = cancel(&draft(two_lines()), vec![]).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Cancelled);
+    assert_eq!(inv.number, None);
+    assert!(inv.credit_notes.is_empty());
+    assert!(inv.lines.iter().all(|l| l.status == LineStatus::Cancelled));
+    assert_eq!(inv.totals().total, Amount::ZERO);
+    assert_eq!(inv.totals().amount_cancelled.minor(), 14_575);
+    assert_eq!(kinds(&t), ["invoice.cancelled"]);
+    assert!(inv.cancellation.as_ref().unwrap().reason.is_some());
+}
+
+#[test]
+fn cancelling_an_open_invoice_issues_a_credit_note_for_every_line() {
+    let open = open(two_lines());
+    let t = cancel(&open, vec![]).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Cancelled);
+    assert_eq!(inv.number_text().as_deref(), Some("INV-000001"), "the number is kept");
+    let cn = &inv.credit_notes[0];
+    assert_eq!(cn.number.to_string(), "CN-000007");
+    assert_eq!(cn.invoice_number.to_string(), "INV-000001");
+    assert_eq!(cn.invoice_issued_at, t0());
+    assert_eq!(cn.lines.len(), 2);
+    assert_eq!(
+        (cn.subtotal().minor(), cn.tax().minor(), cn.total().minor()),
+        (12_500, 2_075, 14_575)
+    );
+    assert!(inv.collection.halted);
+    assert_eq!(inv.collection.next_payment_attempt, None);
+    assert_eq!(inv.cancelled_at, Some(t0()));
+    assert_eq!(kinds(&t), ["invoice.cancelled", "credit_note.issued"]);
+    assert!(t.changes.contains(&Change::CreditNoteIssued(cn.id)));
+}
+
+#[test]
+fn full_cancel_refusals() {
+    let open = open(two_lines());
+    let partly_paid = pay(&open, 100).unwrap().invoice;
+    assert_eq!(cancel(&partly_paid, vec![]).unwrap_err(), Refusal::InvoiceHasPayments);
+    let paid = pay(&open, 14_575).unwrap().invoice;
+    assert_eq!(paid.status, InvoiceStatus::Paid);
+    assert_eq!(cancel(&paid, vec![]).unwrap_err(), Refusal::InvoicePaid);
+    let cancelled = cancel(&open, vec![]).unwrap().invoice;
+    assert_eq!(
+        cancel(&cancelled, vec![]).unwrap_err(),
+        Refusal::InvoiceAlreadyCancelled
+    );
+    let voided = void(&open).unwrap().invoice;
+    assert_eq!(cancel(&voided, vec![]).unwrap_err(), Refusal::InvoiceAlreadyVoid);
+}
+
+#[test]
+fn a_fully_refunded_invoice_can_be_cancelled_and_voided() {
+    let open = open(two_lines());
+    let paid = pay(&open, 500).unwrap().invoice;
+    let pid = paid.payments[0].id;
+    let refunded = refund(&paid, pid, 500).unwrap().invoice;
+    assert_eq!(refunded.amount_paid(), Amount::ZERO);
+    assert!(cancel(&refunded, vec![]).is_ok());
+    assert!(void(&refunded).is_ok());
+}
+
+#[test]
+fn approved_invoices_cannot_be_cancelled_or_voided() {
+    let (a, ids) = (actor(), SeqIds::default());
+    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 1), ctx(&a, &ids))
+        .unwrap()
+        .invoice;
+    let approved = finalize(d).approve(ctx(&a, &ids)).unwrap().invoice;
+    assert!(matches!(approved.approval, Approval::Approved { .. }));
+    assert_eq!(cancel(&approved, vec![]).unwrap_err(), Refusal::InvoiceApproved);
+    assert_eq!(
+        cancel(&approved, vec![product("a")]).unwrap_err(),
+        Refusal::InvoiceApproved
+    );
+    assert_eq!(void(&approved).unwrap_err(), Refusal::InvoiceApproved);
+}
+
+#[test]
+fn partial_cancel_recomputes_totals_and_credits_only_those_lines() {
+    let open = open(vec![
+        line("a", 1, 10_000, "19"),
+        line("b", 3, 333, "19"),
+        line("c", 1, 500, "0"),
+    ]);
+    let t = cancel(&open, vec![product("b")]).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Open);
+    let totals = inv.totals();
+    assert_eq!(
+        (totals.subtotal.minor(), totals.tax.minor(), totals.total.minor()),
+        (10_500, 1_900, 12_400)
+    );
+    assert_eq!(totals.amount_cancelled.minor(), 999 + 190);
+    let cn = &inv.credit_notes[0];
+    assert_eq!(cn.lines.len(), 1);
+    assert_eq!(
+        (cn.subtotal().minor(), cn.tax().minor(), cn.total().minor()),
+        (999, 190, 1_189)
+    );
+    assert_eq!(kinds(&t), ["invoice.lines_cancelled", "credit_note.issued"]);
+    assert!(!inv.collection.halted);
+}
+
+#[test]
+fn lines_can_be_referenced_by_line_product_or_variation_id() {
+    let lines = vec![
+        NewLine::parse(Some("p"), Some("v1"), "one", 1, 100, "19", false).unwrap(),
+        NewLine::parse(Some("p"), Some("v2"), "two", 1, 200, "19", false).unwrap(),
+        line("q", 1, 300, "19"),
+    ];
+    let open = open(lines);
+    let by_variation = cancel(&open, vec![LineRef::VariationId(VariationId::parse("v2").unwrap())]).unwrap();
+    assert_eq!(by_variation.invoice.lines[1].status, LineStatus::Cancelled);
+    let by_id = cancel(&open, vec![LineRef::LineId(open.lines[0].id)]).unwrap();
+    assert_eq!(by_id.invoice.lines[0].status, LineStatus::Cancelled);
+    // product "p" matches two active lines: ambiguous…
+    assert_eq!(
+        cancel(&open, vec![product("p")]).unwrap_err().code(),
+        "line_reference_ambiguous"
+    );
+    // …until one of them is cancelled.
+    let after = by_variation.invoice;
+    let t = cancel(&after, vec![product("p")]).unwrap();
+    assert_eq!(t.invoice.lines[0].status, LineStatus::Cancelled);
+}
+
+#[test]
+fn partial_cancel_refusals() {
+    let open = open(two_lines());
+    assert_eq!(
+        cancel(&open, vec![product("zzz")]).unwrap_err().code(),
+        "line_not_found"
+    );
+    assert_eq!(
+        cancel(&open, vec![LineRef::LineId(LineId::from_uuid(uuid::Uuid::nil()))])
+            .unwrap_err()
+            .code(),
+        "line_not_found"
+    );
+    let after = cancel(&open, vec![product("b")]).unwrap().invoice;
+    assert_eq!(
+        cancel(&after, vec![product("b")]).unwrap_err().code(),
+        "line_already_cancelled"
+    );
+    // 10,000 paid; cancelling line a (11,900) would leave 2,675 < 10,000.
+    let paid = pay(&open, 10_000).unwrap().invoice;
+    assert_eq!(
+        cancel(&paid, vec![product("a")]).unwrap_err(),
+        Refusal::CancellationBelowPaidAmount
+    );
+}
+
+#[test]
+fn cancelling_the_last_active_line_cancels_the_invoice() {
+    let open = open(two_lines());
+    let one = cancel(&open, vec![product("a")]).unwrap().invoice;
+    let t = cancel(&one, vec![product("b")]).unwrap();
+    assert_eq!(t.invoice.status, InvoiceStatus::Cancelled);
+    assert!(t.invoice.collection.halted);
+    assert_eq!(t.invoice.credit_notes.len(), 2);
+    assert_eq!(
+        kinds(&t),
+        ["invoice.lines_cancelled", "invoice.cancelled", "credit_note.issued"]
+    );
+    let sum: i64 = t.invoice.credit_notes.iter().map(|c| c.total().minor()).sum();
+    assert_eq!(sum, open.totals().total.minor());
+}
+
+#[test]
+fn partial_cancel_leaving_nothing_due_makes_the_invoice_paid() {
+    let open = open(two_lines());
+    let paid = pay(&open, 11_900).unwrap().invoice;
+    let t = cancel(&paid, vec![product("b")]).unwrap();
+    assert_eq!(t.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(
+        kinds(&t),
+        ["invoice.lines_cancelled", "invoice.paid", "credit_note.issued"]
+    );
+}
+
+#[test]
+fn partial_cancel_of_a_draft_has_no_credit_note() {
+    let t = cancel(&draft(two_lines()), vec![product("a")]).unwrap();
+    assert_eq!(t.invoice.status, InvoiceStatus::Draft);
+    assert!(t.invoice.credit_notes.is_empty());
+    assert_eq!(t.invoice.totals().total.minor(), 2_675);
+}
+
+#[test]
+fn void_zeroes_the_balance_and_halts_collection() {
+    let open = open(two_lines());
+    let t = void(&open).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Void);
+    assert_eq!(inv.totals().amount_due, Amount::ZERO);
+    assert_eq!(inv.totals().total, open.totals().total, "the lines stay for the record");
+    assert!(inv.collection.halted);
+    assert_eq!(inv.collection.next_payment_attempt, None);
+    assert_eq!(inv.voided_at, Some(t0()));
+    assert_eq!(kinds(&t), ["invoice.voided"]);
+}
+
+#[test]
+fn void_refusals() {
+    let open = open(two_lines());
+    assert_eq!(void(&draft(two_lines())).unwrap_err(), Refusal::InvoiceIsDraft);
+    let voided = void(&open).unwrap().invoice;
+    assert_eq!(void(&voided).unwrap_err(), Refusal::InvoiceAlreadyVoid);
+    assert_eq!(
+        void(&pay(&open, 1).unwrap().invoice).unwrap_err(),
+        Refusal::InvoiceHasPayments
+    );
+    assert_eq!(
+        void(&pay(&open, 14_575).unwrap().invoice).unwrap_err(),
+        Refusal::InvoicePaid
+    );
+    assert_eq!(
+        void(&cancel(&open, vec![]).unwrap().invoice).unwrap_err(),
+        Refusal::InvoiceAlreadyCancelled
+    );
+}
+
+#[test]
+fn halted_collection_refuses_payments() {
+    let open = open(two_lines());
+    let voided = void(&open).unwrap().invoice;
+    assert_eq!(pay(&voided, 1).unwrap_err(), Refusal::InvoiceNotCollectible);
+    let cancelled = cancel(&open, vec![]).unwrap().invoice;
+    assert_eq!(pay(&cancelled, 1).unwrap_err(), Refusal::InvoiceNotCollectible);
+}
+
+#[test]
+fn payment_rules() {
+    let d = draft(two_lines());
+    assert_eq!(pay(&d, 1).unwrap_err(), Refusal::InvoiceNotOpen);
+    let open = open(two_lines());
+    assert_eq!(pay(&open, 14_576).unwrap_err(), Refusal::Overpayment);
+    let part = pay(&open, 4_575).unwrap();
+    assert_eq!(part.invoice.totals().amount_due.minor(), 10_000);
+    assert_eq!(kinds(&part), ["invoice.payment_recorded"]);
+    let full = pay(&part.invoice, 10_000).unwrap();
+    assert_eq!(full.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(full.invoice.paid_at, Some(t0()));
+    assert_eq!(kinds(&full), ["invoice.payment_recorded", "invoice.paid"]);
+    assert_eq!(pay(&full.invoice, 1).unwrap_err(), Refusal::InvoicePaid);
+}
+
+#[test]
+fn refund_rules() {
+    let open = open(two_lines());
+    let paid = pay(&open, 1_000).unwrap().invoice;
+    let pid = paid.payments[0].id;
+    assert_eq!(refund(&paid, pid, 1_001).unwrap_err(), Refusal::RefundExceedsPayment);
+    assert_eq!(
+        refund(&paid, PaymentId::from_uuid(uuid::Uuid::nil()), 1).unwrap_err(),
+        Refusal::PaymentNotFound
+    );
+    let t = refund(&paid, pid, 400).unwrap();
+    assert_eq!(t.invoice.amount_paid().minor(), 600);
+    assert_eq!(t.invoice.amount_refunded().minor(), 400);
+    assert_eq!(t.invoice.totals().amount_due.minor(), 14_575 - 600);
+    assert_eq!(kinds(&t), ["invoice.payment_refunded"]);
+    assert_eq!(refund(&t.invoice, pid, 601).unwrap_err(), Refusal::RefundExceedsPayment);
+}
+
+#[test]
+fn approval_goes_level_by_level_and_gates_payment() {
+    let (a, ids) = (actor(), SeqIds::default());
+    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 2), ctx(&a, &ids))
+        .unwrap()
+        .invoice;
+    assert_eq!(d.approve(ctx(&a, &ids)).unwrap_err(), Refusal::InvoiceNotOpen);
+    let open = finalize(d);
+    assert_eq!(open.approval, Approval::Pending { level: 1, required: 2 });
+    assert_eq!(pay(&open, 1).unwrap_err(), Refusal::InvoiceAwaitingApproval);
+    let l1 = open.approve(ctx(&a, &ids)).unwrap();
+    assert_eq!(l1.invoice.approval, Approval::Pending { level: 2, required: 2 });
+    let l2 = l1.invoice.approve(ctx(&a, &ids)).unwrap();
+    assert_eq!(l2.invoice.approval, Approval::Approved { at: t0() });
+    assert!(matches!(
+        l2.events[0].kind,
+        EventKind::Approved {
+            level: 2,
+            fully_approved: true
+        }
+    ));
+    assert_eq!(
+        l2.invoice.approve(ctx(&a, &ids)).unwrap_err(),
+        Refusal::ApprovalNotPending
+    );
+    assert!(pay(&l2.invoice, 1).is_ok());
+
+    let rejected = open
+        .reject(
+            Rejection::parse(vec!["missing POD".into()], Some("send documents".into())).unwrap(),
+            ctx(&a, &ids),
+        )
+        .unwrap();
+    assert!(matches!(rejected.invoice.approval, Approval::Rejected { .. }));
+    assert_eq!(kinds(&rejected), ["invoice.rejected"]);
+    assert_eq!(pay(&rejected.invoice, 1).unwrap_err(), Refusal::InvoiceRejected);
+    assert!(
+        cancel(&rejected.invoice, vec![]).is_ok(),
+        "a rejected invoice can be withdrawn"
+    );
+    let no_approval = super::test_support::open(two_lines());
+    assert_eq!(
+        no_approval.approve(ctx(&a, &ids)).unwrap_err(),
+        Refusal::ApprovalNotPending
+    );
+}
+
+#[test]
+fn terminal_states_accept_no_transition() {
+    let open = open(two_lines());
+    let terminal = [
+        void(&open).unwrap().invoice,
+        cancel(&open, vec![]).unwrap().invoice,
+        pay(&open, 14_575).unwrap().invoice,
+    ];
+    let (a, ids) = (actor(), SeqIds::default());
+    for inv in terminal {
+        assert!(inv.status.is_terminal());
+        assert!(cancel(&inv, vec![]).is_err());
+        assert!(cancel(&inv, vec![product("a")]).is_err());
+        assert!(void(&inv).is_err());
+        assert!(pay(&inv, 1).is_err());
+        assert!(inv.check_finalize().is_err());
+        assert!(inv.approve(ctx(&a, &ids)).is_err());
+        assert!(inv.reject(Rejection::default(), ctx(&a, &ids)).is_err());
+    }
+}
+
+#[test]
+fn every_event_carries_actor_time_and_new_version() {
+    let t = cancel(&open(two_lines()), vec![product("a")]).unwrap();
+    for e in &t.events {
+        assert_eq!(e.actor, actor());
+        assert_eq!(e.occurred_at, t0());
+        assert_eq!(e.invoice_version, t.invoice.version);
+        assert_eq!(e.invoice_id, t.invoice.id);
+    }
+}
+
+#[test]
+fn refusal_codes_are_snake_case_and_distinct() {
+    let all = [
+        Refusal::InvoiceNotDraft,
+        Refusal::InvoiceHasNoLines,
+        Refusal::InvoiceHasPayments,
+        Refusal::InvoicePaid,
+        Refusal::InvoiceAlreadyCancelled,
+        Refusal::InvoiceAlreadyVoid,
+        Refusal::InvoiceApproved,
+        Refusal::InvoiceIsDraft,
+        Refusal::LineNotFound(String::new()),
+        Refusal::LineReferenceAmbiguous(String::new()),
+        Refusal::LineAlreadyCancelled(String::new()),
+        Refusal::CancellationBelowPaidAmount,
+        Refusal::InvoiceNotCollectible,
+        Refusal::InvoiceNotOpen,
+        Refusal::Overpayment,
+        Refusal::PaymentNotFound,
+        Refusal::RefundExceedsPayment,
+        Refusal::ApprovalNotPending,
+        Refusal::InvoiceAwaitingApproval,
+        Refusal::InvoiceRejected,
+    ];
+    let codes: std::collections::BTreeSet<_> = all.iter().map(Refusal::code).collect();
+    assert_eq!(codes.len(), all.len());
+    assert!(codes
+        .iter()
+        .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+}
+
+#[test]
+fn reasons_are_bounded_and_inputs_parse_strictly() {
+    assert!(Reason::new(ReasonCode::Other, Some(&"x".repeat(500))).is_ok());
+    assert!(Reason::new(ReasonCode::Other, Some(&"x".repeat(501))).is_err());
+    assert!("fraudulent".parse::<ReasonCode>().is_ok());
+    assert!("bogus".parse::<ReasonCode>().is_err());
+    assert!(NewLine::parse(None, None, "x", 0, 1, "19", false).is_err());
+    assert!(NewLine::parse(None, None, "x", 1, -1, "19", false).is_err());
+    assert!(NewLine::parse(None, None, " ", 1, 1, "19", false).is_err());
+    assert!(NewLine::parse(None, None, "x", 1_000_000, 1_000_000_000_000, "19", false).is_err());
+}

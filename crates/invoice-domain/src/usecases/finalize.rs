@@ -1,0 +1,21 @@
+//! Use case: finalize a draft, drawing its number in the same transaction.
+
+use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
+use crate::rules::Transition;
+use crate::usecases::{InvoiceService, Target, UseCaseError};
+
+impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
+    /// Finalizes a draft: number, issue date, collection start.
+    pub fn finalize<S: InvoiceRepository + NumberAllocator>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, |invoice, ctx, store| {
+            let series = invoice.series.clone();
+            Ok(invoice.finalize(ctx, || {
+                store.next_number(invoice.tenant, DocumentKind::Invoice, &series)
+            })?)
+        })
+    }
+}

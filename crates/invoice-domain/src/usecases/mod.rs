@@ -1,0 +1,198 @@
+//! Use cases: load, decide, save — the application's operations over the ports.
+//!
+//! [`InvoiceService`] is generic over the [`Clock`] and [`IdGenerator`] ports
+//! and receives the store (repository plus number allocator) per call, so an
+//! adapter can hand it a store bound to one open transaction.
+
+mod cancel;
+mod create;
+mod finalize;
+mod payments;
+mod query;
+mod review;
+
+use crate::error::{Refusal, ValidationError};
+use crate::model::event::Actor;
+use crate::model::ids::{PartyId, TenantId};
+use crate::model::invoice::Invoice;
+use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, RepositoryError};
+use crate::rules::{Context, NumberedError, Transition};
+
+pub use payments::RefundRequest;
+
+/// Everything a use case can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UseCaseError {
+    /// No invoice (or credit note) of this tenant matches.
+    #[error("not found")]
+    NotFound,
+    /// The invoice exists but the caller's party is neither its issuer nor its customer.
+    #[error("the invoice belongs to another party")]
+    NotOwned,
+    /// The caller's expected version is not the current one, or a
+    /// concurrent writer won the race.
+    #[error("version mismatch (expected {expected:?}, current {current:?})")]
+    VersionMismatch {
+        /// The version the caller expected.
+        expected: Option<u64>,
+        /// The version found, when known.
+        current: Option<u64>,
+    },
+    /// A business rule refused the transition.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// Input failed to parse into domain values.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Storage failed.
+    #[error(transparent)]
+    Repository(RepositoryError),
+}
+
+impl From<RepositoryError> for UseCaseError {
+    fn from(e: RepositoryError) -> Self {
+        match e {
+            RepositoryError::VersionConflict => UseCaseError::VersionMismatch {
+                expected: None,
+                current: None,
+            },
+            other => UseCaseError::Repository(other),
+        }
+    }
+}
+
+impl From<NumberedError<RepositoryError>> for UseCaseError {
+    fn from(e: NumberedError<RepositoryError>) -> Self {
+        match e {
+            NumberedError::Refused(r) => UseCaseError::Refused(r),
+            NumberedError::Number(e) => e.into(),
+        }
+    }
+}
+
+impl UseCaseError {
+    /// The stable snake_case code APIs expose.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UseCaseError::NotFound => "not_found",
+            UseCaseError::NotOwned => "invoice_not_owned",
+            UseCaseError::VersionMismatch { .. } => "version_mismatch",
+            UseCaseError::Refused(r) => r.code(),
+            UseCaseError::Invalid(_) => "validation_failed",
+            UseCaseError::Repository(RepositoryError::Unavailable(_)) => "service_unavailable",
+            UseCaseError::Repository(_) => "internal_error",
+        }
+    }
+}
+
+/// Which side of an invoice a party-restricted caller must be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartyRole {
+    /// Issuer or customer.
+    #[default]
+    Any,
+    /// Issuer only (a transporter acting on its own invoices).
+    Issuer,
+}
+
+/// What a caller may see: one tenant, and optionally one party in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The caller's tenant.
+    pub tenant: TenantId,
+    /// When set, only invoices involving this party are visible.
+    pub party: Option<PartyId>,
+    /// Which side the party must be on.
+    pub role: PartyRole,
+}
+
+impl Scope {
+    /// A scope seeing the whole tenant.
+    pub fn tenant(tenant: TenantId) -> Self {
+        Scope {
+            tenant,
+            party: None,
+            role: PartyRole::Any,
+        }
+    }
+
+    /// Refuses an invoice the scoped party may not touch.
+    pub fn check(&self, invoice: &Invoice) -> Result<(), UseCaseError> {
+        if invoice.tenant != self.tenant {
+            return Err(UseCaseError::NotFound);
+        }
+        match (&self.party, self.role) {
+            (None, _) => Ok(()),
+            (Some(p), PartyRole::Any) if invoice.involves(p) => Ok(()),
+            (Some(p), PartyRole::Issuer) if invoice.issued_by(p) => Ok(()),
+            _ => Err(UseCaseError::NotOwned),
+        }
+    }
+}
+
+/// The invoice a command acts on, who acts, and the version they saw.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// The caller's visibility.
+    pub scope: &'a Scope,
+    /// Which invoice.
+    pub reference: &'a InvoiceRef,
+    /// Who acts.
+    pub actor: &'a Actor,
+    /// When set, the invoice must be at exactly this version.
+    pub expected_version: Option<u64>,
+}
+
+/// The application service: one method per use case.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceService<C, G> {
+    clock: C,
+    ids: G,
+}
+
+impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
+    /// Builds the service over a clock and an id generator.
+    pub fn new(clock: C, ids: G) -> Self {
+        InvoiceService { clock, ids }
+    }
+
+    fn context<'a>(&'a self, actor: &'a Actor) -> Context<'a> {
+        Context {
+            now: self.clock.now(),
+            actor,
+            ids: &self.ids,
+        }
+    }
+
+    /// Loads the target invoice and checks scope and expected version.
+    fn load<S: InvoiceRepository>(&self, store: &mut S, target: &Target<'_>) -> Result<Invoice, UseCaseError> {
+        let invoice = store
+            .find(target.scope.tenant, target.reference)?
+            .ok_or(UseCaseError::NotFound)?;
+        target.scope.check(&invoice)?;
+        if let Some(expected) = target.expected_version {
+            if expected != invoice.version {
+                return Err(UseCaseError::VersionMismatch {
+                    expected: Some(expected),
+                    current: Some(invoice.version),
+                });
+            }
+        }
+        Ok(invoice)
+    }
+
+    /// Load, decide with `decide`, save: the skeleton of every transition.
+    fn transition<S, F>(&self, store: &mut S, target: &Target<'_>, decide: F) -> Result<Transition, UseCaseError>
+    where
+        S: InvoiceRepository,
+        F: FnOnce(&Invoice, Context<'_>, &mut S) -> Result<Transition, UseCaseError>,
+    {
+        let invoice = self.load(store, target)?;
+        let transition = decide(&invoice, self.context(target.actor), store)?;
+        store.save(&transition)?;
+        Ok(transition)
+    }
+}
+
+#[cfg(test)]
+mod tests;

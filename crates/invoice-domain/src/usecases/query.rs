@@ -1,0 +1,66 @@
+//! Use cases that only read: get, list, audit trail, credit note.
+
+use crate::model::credit_note::CreditNote;
+use crate::model::event::Event;
+use crate::model::ids::CreditNoteId;
+use crate::model::invoice::Invoice;
+use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery};
+use crate::usecases::{InvoiceService, Scope, UseCaseError};
+
+/// Largest page a list returns.
+pub const MAX_PAGE: u32 = 100;
+
+impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
+    /// Loads one invoice visible to `scope`.
+    pub fn get<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        reference: &InvoiceRef,
+    ) -> Result<Invoice, UseCaseError> {
+        let invoice = store.find(scope.tenant, reference)?.ok_or(UseCaseError::NotFound)?;
+        scope.check(&invoice)?;
+        Ok(invoice)
+    }
+
+    /// Lists invoices visible to `scope`, newest first; the limit is clamped to 1..=100.
+    pub fn list<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        mut query: ListQuery,
+    ) -> Result<Vec<Invoice>, UseCaseError> {
+        query.limit = query.limit.clamp(1, MAX_PAGE);
+        if scope.party.is_some() {
+            query.party.clone_from(&scope.party);
+        }
+        let mut invoices = store.list(scope.tenant, &query)?;
+        invoices.retain(|i| scope.check(i).is_ok());
+        Ok(invoices)
+    }
+
+    /// The audit trail of an invoice visible to `scope`.
+    pub fn events<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        reference: &InvoiceRef,
+    ) -> Result<Vec<Event>, UseCaseError> {
+        let invoice = self.get(store, scope, reference)?;
+        Ok(store.events(scope.tenant, invoice.id)?)
+    }
+
+    /// A credit note whose invoice is visible to `scope`.
+    pub fn credit_note<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        id: CreditNoteId,
+    ) -> Result<CreditNote, UseCaseError> {
+        let note = store.credit_note(scope.tenant, id)?.ok_or(UseCaseError::NotFound)?;
+        if scope.party.is_some() {
+            self.get(store, scope, &InvoiceRef::Id(note.invoice_id))?;
+        }
+        Ok(note)
+    }
+}

@@ -1,0 +1,27 @@
+//! Use cases: payer approval and rejection.
+
+use crate::ports::{Clock, IdGenerator, InvoiceRepository};
+use crate::rules::Rejection;
+use crate::rules::Transition;
+use crate::usecases::{InvoiceService, Target, UseCaseError};
+
+impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
+    /// Approves the pending approval level.
+    pub fn approve<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, |invoice, ctx, _| Ok(invoice.approve(ctx)?))
+    }
+
+    /// Rejects the invoice.
+    pub fn reject<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        rejection: Rejection,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, |invoice, ctx, _| Ok(invoice.reject(rejection, ctx)?))
+    }
+}

@@ -1,0 +1,22 @@
+# Everyday tasks. `just --list` shows them all.
+
+# Run the server on the embedded SQLite default (./invoice.db).
+run *ARGS:
+    cargo run -p invoice-server -- {{ARGS}}
+
+# Every test, on SQLite and on a throwaway PostgreSQL cluster.
+test:
+    cargo test --workspace
+
+# Formatting and lints exactly as CI runs them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Criterion micro-benchmarks.
+bench:
+    cargo bench --workspace
+
+# What CI runs.
+ci:
+    bash .ci/run
