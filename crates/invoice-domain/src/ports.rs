@@ -156,13 +156,15 @@ pub trait IdGenerator {
     fn new_id(&self) -> Uuid;
 }
 
-/// The system clock.
+/// The system clock, truncated to microseconds (what databases store), so a
+/// saved and reloaded invoice equals the one in memory.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::SubsecRound;
+        Utc::now().trunc_subsecs(6)
     }
 }
 

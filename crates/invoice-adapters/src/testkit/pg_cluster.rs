@@ -67,9 +67,7 @@ fn parse_version(name: &str) -> Option<Vec<u64>> {
 
 /// True if `dir` contains executable `initdb` and `pg_ctl`.
 fn has_pg_tools(dir: &Path) -> bool {
-    ["initdb", "pg_ctl"]
-        .iter()
-        .all(|tool| is_executable(&dir.join(tool)))
+    ["initdb", "pg_ctl"].iter().all(|tool| is_executable(&dir.join(tool)))
 }
 
 /// True if `path` is a regular file (after symlinks) with an execute bit.
@@ -126,10 +124,7 @@ fn runner() -> io::Result<Runner> {
             } else if let Some(su) = find_program("su") {
                 Ok(Runner::Su(su))
             } else {
-                Err(
-                    "running as root, but neither `runuser` nor `su` was found to drop privileges"
-                        .to_owned(),
-                )
+                Err("running as root, but neither `runuser` nor `su` was found to drop privileges".to_owned())
             }
         })
         .clone()
@@ -151,11 +146,7 @@ fn sh_quote(word: &str) -> String {
 
 /// Joins words into a `sh` command line.
 fn sh_join(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| sh_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    words.iter().map(|w| sh_quote(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// Borrows a path as UTF-8, which we need to build shell command lines.
@@ -257,9 +248,7 @@ impl PgCluster {
         } else {
             std::env::temp_dir()
         };
-        let dir = tempfile::Builder::new()
-            .prefix("pgkit-")
-            .tempdir_in(&base)?;
+        let dir = tempfile::Builder::new().prefix("pgkit-").tempdir_in(&base)?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         if !matches!(runner, Runner::Direct) {
             let out = Command::new("chown")
@@ -297,9 +286,7 @@ impl PgCluster {
     fn server_command(&self, program: &str, args: &[String]) -> io::Result<Command> {
         let argv = server_argv(&runner()?, &self.bin, program, args)?;
         let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
+        cmd.args(&argv[1..]).current_dir(self.dir.path()).stdin(Stdio::null());
         Ok(cmd)
     }
 
@@ -459,12 +446,7 @@ impl PgCluster {
 }
 
 /// Full argv running `<bin>/<program> args…`, wrapped for the postgres user when root.
-fn server_argv(
-    runner: &Runner,
-    bin: &Path,
-    program: &str,
-    args: &[String],
-) -> io::Result<Vec<String>> {
+fn server_argv(runner: &Runner, bin: &Path, program: &str, args: &[String]) -> io::Result<Vec<String>> {
     let program = path_str(&bin.join(program))?.to_owned();
     let mut inner = vec![program];
     inner.extend(args.iter().cloned());
@@ -548,8 +530,8 @@ fn init_shared() -> Result<Option<PgCluster>, String> {
         );
         return Ok(None);
     }
-    let cluster = PgCluster::start(&[])
-        .map_err(|e| format!("failed to start the shared PostgreSQL test cluster: {e}"))?;
+    let cluster =
+        PgCluster::start(&[]).map_err(|e| format!("failed to start the shared PostgreSQL test cluster: {e}"))?;
     if let Err(e) = cluster.spawn_exit_watchdog() {
         let _ = writeln!(
             io::stderr().lock(),

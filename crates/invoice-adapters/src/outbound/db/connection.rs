@@ -1,0 +1,336 @@
+//! Connections, pools, migrations and the transaction boundary.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use invoice_domain::RepositoryError;
+
+use super::store::DieselStore;
+
+/// Migrations for PostgreSQL, embedded at build time.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+/// Migrations for SQLite, embedded at build time.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// One connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// A PostgreSQL connection.
+    Pg(PgConnection),
+    /// A SQLite connection.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A `postgres://` URL, passed to libpq as-is.
+    Postgres(String),
+    /// A SQLite file path (from `sqlite://PATH` or a bare path).
+    Sqlite(String),
+}
+
+impl Backend {
+    /// Reads `postgres://…`, `postgresql://…`, `sqlite://PATH`, `sqlite:PATH` or a bare path.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(DbError::Config(format!("unsupported database URL: {url}")));
+        }
+        Ok(Backend::Sqlite(path.to_string()))
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    fn connect(&self) -> diesel::ConnectionResult<DbConnection> {
+        match self {
+            Backend::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            Backend::Sqlite(path) => SqliteConnection::establish(path).map(DbConnection::Sqlite),
+        }
+    }
+}
+
+/// Errors opening or migrating the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The configuration is unusable.
+    #[error("database configuration: {0}")]
+    Config(String),
+    /// The pool could not be built or a connection could not be made.
+    #[error("database connection: {0}")]
+    Connect(String),
+    /// A migration failed.
+    #[error("database migration: {0}")]
+    Migration(String),
+    /// A query failed.
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// Opens connections of one [`Backend`] for r2d2.
+#[derive(Debug, Clone)]
+struct Manager(Backend);
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.0.connect().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+/// Applies the per-connection SQLite settings every time r2d2 opens one.
+#[derive(Debug, Clone, Copy)]
+struct SqliteSettings {
+    busy_timeout_ms: u64,
+}
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                self.busy_timeout_ms
+            ))
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolConfig {
+    /// Most connections for reads (and, on PostgreSQL, for writes too).
+    pub max_size: u32,
+    /// How long a request waits for a connection before failing with 503.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+type DbPool = Pool<Manager>;
+/// A connection checked out of a pool.
+type PooledConn = PooledConnection<Manager>;
+
+/// The database: pools, migrations and transactions.
+///
+/// On PostgreSQL reads and writes share one pool. On SQLite writes go through
+/// a pool of exactly one connection, so writers queue in the process instead
+/// of meeting `SQLITE_BUSY`, while reads use the larger pool (WAL lets them
+/// run beside the writer).
+#[derive(Clone)]
+pub struct Database {
+    backend: Backend,
+    read: DbPool,
+    write: DbPool,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend.name())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens pools for `url` and runs pending migrations.
+    pub fn open(url: &str, config: PoolConfig) -> Result<Self, DbError> {
+        let db = Self::connect(url, config)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Opens pools for `url` without migrating.
+    pub fn connect(url: &str, config: PoolConfig) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        let build = |size: u32| {
+            let mut builder = Pool::builder()
+                .max_size(size.max(1))
+                .min_idle(Some(0))
+                .connection_timeout(config.connection_timeout)
+                .test_on_check_out(false);
+            if matches!(backend, Backend::Sqlite(_)) {
+                builder = builder.connection_customizer(Box::new(SqliteSettings {
+                    busy_timeout_ms: config.connection_timeout.as_millis() as u64,
+                }));
+            }
+            builder
+                .build(Manager(backend.clone()))
+                .map_err(|e| DbError::Connect(e.to_string()))
+        };
+        let read = build(config.max_size)?;
+        let write = match backend {
+            Backend::Postgres(_) => read.clone(),
+            Backend::Sqlite(_) => build(1)?,
+        };
+        Ok(Database { backend, read, write })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Runs every pending migration.
+    pub fn migrate(&self) -> Result<(), DbError> {
+        let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;
+        let result = match &mut *conn {
+            DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Reverts every migration (used by the migration round-trip test).
+    pub fn revert_all(&self) -> Result<(), DbError> {
+        let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;
+        let result = match &mut *conn {
+            DbConnection::Pg(c) => c.revert_all_migrations(PG_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Pool state for metrics: (connections, idle) of the read pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.read.state();
+        (s.connections, s.idle_connections)
+    }
+
+    /// Checks the database answers.
+    pub fn ping(&self) -> Result<(), RepositoryError> {
+        let mut conn = self.checkout(&self.read)?;
+        conn.batch_execute("SELECT 1").map_err(super::repository_error)
+    }
+
+    fn checkout(&self, pool: &DbPool) -> Result<PooledConn, RepositoryError> {
+        pool.get()
+            .map_err(|e| RepositoryError::Unavailable(format!("no database connection: {e}")))
+    }
+
+    /// Runs `work` inside one write transaction (`BEGIN IMMEDIATE` on SQLite),
+    /// committing on `Ok` and rolling back on `Err` or panic.
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        let mut conn = self.checkout(&self.write)?;
+        in_transaction(&mut conn, true, |c| work(&mut DieselStore::new(c, true)))
+    }
+
+    /// Runs `work` inside one read transaction, so multi-query loads see one snapshot.
+    pub fn read<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        let mut conn = self.checkout(&self.read)?;
+        in_transaction(&mut conn, false, |c| work(&mut DieselStore::new(c, false)))
+    }
+
+    /// Runs `work` on a raw connection in a write transaction (admin tasks).
+    pub fn write_conn<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        let mut conn = self.checkout(&self.write)?;
+        in_transaction(&mut conn, true, work)
+    }
+
+    /// Runs `work` on a raw read connection, outside any explicit transaction.
+    pub fn read_conn<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        let mut conn = self.checkout(&self.read)?;
+        work(&mut conn)
+    }
+}
+
+/// Opens a transaction suited to the backend, runs `work`, then commits or
+/// rolls back. A panic inside `work` rolls back too (the guard's drop).
+fn in_transaction<T, E>(
+    conn: &mut DbConnection,
+    write: bool,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<RepositoryError>,
+{
+    let begin = match (&mut *conn, write) {
+        (DbConnection::Sqlite(c), true) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        (DbConnection::Sqlite(c), false) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+        (DbConnection::Pg(c), true) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+        (DbConnection::Pg(c), false) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        }
+    };
+    begin.map_err(|e| E::from(super::repository_error(e)))?;
+    let mut guard = RollbackGuard(Some(conn));
+    let result = work(guard.conn());
+    let conn = guard.0.take().expect("guard holds the connection");
+    match result {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn).map_err(|e| E::from(super::repository_error(e)))?;
+            Ok(value)
+        }
+        Err(e) => {
+            // A failed rollback leaves the connection broken; r2d2 then drops it.
+            let _ = DbConnection::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Rolls back if dropped while still holding the connection (a panic).
+struct RollbackGuard<'a>(Option<&'a mut DbConnection>);
+
+impl RollbackGuard<'_> {
+    fn conn(&mut self) -> &mut DbConnection {
+        self.0.as_deref_mut().expect("guard holds the connection")
+    }
+}
+
+impl Drop for RollbackGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            let _ = DbConnection::rollback_transaction(conn);
+        }
+    }
+}

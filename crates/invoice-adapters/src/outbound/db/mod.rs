@@ -1,0 +1,21 @@
+//! Diesel persistence for SQLite (the embedded default) and PostgreSQL.
+//!
+//! One repository implementation serves both backends through
+//! [`DbConnection`], a `diesel::MultiConnection`; code matches on the variant
+//! only where the backends differ (opening a write transaction, row locks,
+//! migrations).
+
+pub mod admin;
+mod connection;
+mod errors;
+pub mod idempotency;
+pub mod rows;
+#[allow(missing_docs)] // generated column types mirror the migrations
+pub mod schema;
+mod store;
+
+pub use connection::{Backend, Database, DbConnection, DbError, PoolConfig};
+pub use errors::repository_error;
+pub use store::DieselStore;
+#[cfg(feature = "testkit")]
+pub use store::FaultPoint;

@@ -1,0 +1,544 @@
+//! Row types, one per table, and their conversions to and from the domain.
+//!
+//! Row fields mirror the columns declared in `schema.rs` one to one.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use invoice_domain::{
+    Amount, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber, Event, Invoice, InvoiceStatus,
+    Line, LineAmounts, LineStatus, Payment, ProductId, Refund, RepositoryError, SeriesPrefix, TaxRate, VariationId,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
+
+/// A stored value that no longer parses: a bug or manual tampering.
+pub fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
+    RepositoryError::Other(format!("corrupt stored {what}: {detail}"))
+}
+
+/// UTC instant → the naive UTC timestamp both backends store.
+pub fn ts(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+/// Stored naive UTC timestamp → UTC instant.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Serializes a value to JSON text.
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain values always serialize")
+}
+
+/// Parses stored JSON text.
+pub fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RepositoryError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+fn uuid_of<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, RepositoryError> {
+    text.parse().map_err(|_| corrupt(what, text))
+}
+
+fn status_text(s: InvoiceStatus) -> &'static str {
+    s.as_str()
+}
+
+fn method_text(m: CollectionMethod) -> &'static str {
+    match m {
+        CollectionMethod::Automatic => "automatic",
+        CollectionMethod::Manual => "manual",
+    }
+}
+
+/// The `invoices` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = invoices)]
+#[diesel(treat_none_as_null = true)]
+pub struct InvoiceRow {
+    pub tenant_id: i64,
+    pub id: String,
+    pub series: String,
+    pub number_seq: Option<i64>,
+    pub status: String,
+    pub currency: String,
+    pub customer_id: String,
+    pub issuer_id: Option<String>,
+    pub customer: String,
+    pub issuer: Option<String>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub amount_paid: i64,
+    pub collection_method: String,
+    pub next_payment_attempt: Option<NaiveDateTime>,
+    pub collection_halted: bool,
+    pub approval: String,
+    pub cancellation: Option<String>,
+    pub void_record: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    pub external_reference: Option<String>,
+    pub metadata: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub issued_at: Option<NaiveDateTime>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub voided_at: Option<NaiveDateTime>,
+}
+
+impl InvoiceRow {
+    /// The row for an invoice's current state.
+    pub fn from_domain(inv: &Invoice) -> Self {
+        let totals = inv.totals();
+        InvoiceRow {
+            tenant_id: inv.tenant.get(),
+            id: inv.id.to_string(),
+            series: inv.series.to_string(),
+            number_seq: inv.number.as_ref().map(|n| n.sequence as i64),
+            status: status_text(inv.status).to_string(),
+            currency: inv.currency.code().to_string(),
+            customer_id: inv.customer.id.to_string(),
+            issuer_id: inv.issuer.as_ref().map(|p| p.id.to_string()),
+            customer: to_json(&inv.customer),
+            issuer: inv.issuer.as_ref().map(to_json),
+            subtotal: totals.subtotal.minor(),
+            tax: totals.tax.minor(),
+            total: totals.total.minor(),
+            amount_paid: totals.amount_paid.minor(),
+            collection_method: method_text(inv.collection.method).to_string(),
+            next_payment_attempt: inv.collection.next_payment_attempt.map(ts),
+            collection_halted: inv.collection.halted,
+            approval: to_json(&inv.approval),
+            cancellation: inv.cancellation.as_ref().map(to_json),
+            void_record: inv.void.as_ref().map(to_json),
+            due_date: inv.due_date,
+            external_reference: inv.external_reference.clone(),
+            metadata: to_json(&inv.metadata),
+            version: inv.version as i64,
+            created_at: ts(inv.created_at),
+            updated_at: ts(inv.updated_at),
+            issued_at: inv.issued_at.map(ts),
+            paid_at: inv.paid_at.map(ts),
+            cancelled_at: inv.cancelled_at.map(ts),
+            voided_at: inv.voided_at.map(ts),
+        }
+    }
+
+    /// Rebuilds the aggregate from its rows.
+    pub fn into_domain(
+        self,
+        lines: Vec<LineRow>,
+        payments: Vec<Payment>,
+        credit_notes: Vec<CreditNote>,
+    ) -> Result<Invoice, RepositoryError> {
+        let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
+        let number = self
+            .number_seq
+            .map(|seq| DocumentNumber::new(series.clone(), seq as u64))
+            .transpose()
+            .map_err(|e| corrupt("number", e))?;
+        Ok(Invoice {
+            id: uuid_of("invoice id", &self.id)?,
+            tenant: invoice_domain::TenantId::new(self.tenant_id),
+            number,
+            series,
+            status: InvoiceStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
+            issuer: self.issuer.as_deref().map(|j| from_json("issuer", j)).transpose()?,
+            customer: from_json("customer", &self.customer)?,
+            lines: lines.into_iter().map(LineRow::into_domain).collect::<Result<_, _>>()?,
+            payments,
+            collection: invoice_domain::Collection {
+                method: if self.collection_method == "manual" {
+                    CollectionMethod::Manual
+                } else {
+                    CollectionMethod::Automatic
+                },
+                next_payment_attempt: self.next_payment_attempt.map(utc),
+                halted: self.collection_halted,
+            },
+            approval: from_json("approval", &self.approval)?,
+            cancellation: self
+                .cancellation
+                .as_deref()
+                .map(|j| from_json("cancellation", j))
+                .transpose()?,
+            void: self.void_record.as_deref().map(|j| from_json("void", j)).transpose()?,
+            credit_notes,
+            due_date: self.due_date,
+            external_reference: self.external_reference,
+            metadata: from_json("metadata", &self.metadata)?,
+            version: self.version as u64,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            issued_at: self.issued_at.map(utc),
+            paid_at: self.paid_at.map(utc),
+            cancelled_at: self.cancelled_at.map(utc),
+            voided_at: self.voided_at.map(utc),
+        })
+    }
+}
+
+/// The `invoice_lines` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invoice_lines)]
+pub struct LineRow {
+    pub tenant_id: i64,
+    pub invoice_id: String,
+    pub id: String,
+    pub position: i32,
+    pub product_id: Option<String>,
+    pub variation_id: Option<String>,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_amount: i64,
+    pub tax_rate: i64,
+    pub tax_inclusive: bool,
+    pub status: String,
+    pub net: i64,
+    pub tax: i64,
+    pub gross: i64,
+}
+
+impl LineRow {
+    /// The row of line `position` of `inv`.
+    pub fn from_domain(inv: &Invoice, position: usize, l: &Line) -> Self {
+        LineRow {
+            tenant_id: inv.tenant.get(),
+            invoice_id: inv.id.to_string(),
+            id: l.id.to_string(),
+            position: position as i32,
+            product_id: l.product_id.as_ref().map(ToString::to_string),
+            variation_id: l.variation_id.as_ref().map(ToString::to_string),
+            description: l.description.clone(),
+            quantity: i64::from(l.quantity),
+            unit_amount: l.unit_amount.minor(),
+            tax_rate: i64::from(l.tax_rate.units()),
+            tax_inclusive: l.tax_inclusive,
+            status: l.status.as_str().to_string(),
+            net: l.amounts.net.minor(),
+            tax: l.amounts.tax.minor(),
+            gross: l.amounts.gross.minor(),
+        }
+    }
+
+    fn into_domain(self) -> Result<Line, RepositoryError> {
+        Ok(Line {
+            id: uuid_of("line id", &self.id)?,
+            product_id: self
+                .product_id
+                .as_deref()
+                .map(ProductId::parse)
+                .transpose()
+                .map_err(|e| corrupt("product id", e))?,
+            variation_id: self
+                .variation_id
+                .as_deref()
+                .map(VariationId::parse)
+                .transpose()
+                .map_err(|e| corrupt("variation id", e))?,
+            description: self.description,
+            quantity: u32::try_from(self.quantity).map_err(|e| corrupt("quantity", e))?,
+            unit_amount: Amount::from_minor(self.unit_amount),
+            tax_rate: rate(self.tax_rate)?,
+            tax_inclusive: self.tax_inclusive,
+            status: if self.status == "cancelled" {
+                LineStatus::Cancelled
+            } else {
+                LineStatus::Active
+            },
+            amounts: LineAmounts {
+                net: Amount::from_minor(self.net),
+                tax: Amount::from_minor(self.tax),
+                gross: Amount::from_minor(self.gross),
+            },
+        })
+    }
+}
+
+fn rate(units: i64) -> Result<TaxRate, RepositoryError> {
+    u32::try_from(units)
+        .ok()
+        .and_then(|u| TaxRate::from_units(u).ok())
+        .ok_or_else(|| corrupt("tax rate", units))
+}
+
+/// The `payments` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub tenant_id: i64,
+    pub invoice_id: String,
+    pub id: String,
+    pub position: i32,
+    pub amount: i64,
+    pub method: Option<String>,
+    pub reference: Option<String>,
+    pub received_at: NaiveDateTime,
+}
+
+impl PaymentRow {
+    /// The row of payment `position` of `inv`.
+    pub fn from_domain(inv: &Invoice, position: usize, p: &Payment) -> Self {
+        PaymentRow {
+            tenant_id: inv.tenant.get(),
+            invoice_id: inv.id.to_string(),
+            id: p.id.to_string(),
+            position: position as i32,
+            amount: p.amount.minor(),
+            method: p.method.clone(),
+            reference: p.reference.clone(),
+            received_at: ts(p.received_at),
+        }
+    }
+
+    /// Rebuilds a payment with its refunds.
+    pub fn into_domain(self, refunds: Vec<Refund>) -> Result<Payment, RepositoryError> {
+        Ok(Payment {
+            id: uuid_of("payment id", &self.id)?,
+            amount: Amount::from_minor(self.amount),
+            method: self.method,
+            reference: self.reference,
+            received_at: utc(self.received_at),
+            refunds,
+        })
+    }
+}
+
+/// The `refunds` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refunds)]
+pub struct RefundRow {
+    pub tenant_id: i64,
+    pub invoice_id: String,
+    pub payment_id: String,
+    pub id: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub refunded_at: NaiveDateTime,
+}
+
+impl RefundRow {
+    /// The row of a refund of `payment` on `inv`.
+    pub fn from_domain(inv: &Invoice, payment: &Payment, r: &Refund) -> Self {
+        RefundRow {
+            tenant_id: inv.tenant.get(),
+            invoice_id: inv.id.to_string(),
+            payment_id: payment.id.to_string(),
+            id: r.id.to_string(),
+            amount: r.amount.minor(),
+            reason: r.reason.clone(),
+            refunded_at: ts(r.refunded_at),
+        }
+    }
+
+    /// Rebuilds the refund.
+    pub fn into_domain(self) -> Result<Refund, RepositoryError> {
+        Ok(Refund {
+            id: uuid_of("refund id", &self.id)?,
+            amount: Amount::from_minor(self.amount),
+            reason: self.reason,
+            refunded_at: utc(self.refunded_at),
+        })
+    }
+}
+
+/// The `credit_notes` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credit_notes)]
+pub struct CreditNoteRow {
+    pub tenant_id: i64,
+    pub id: String,
+    pub invoice_id: String,
+    pub series: String,
+    pub number_seq: i64,
+    pub invoice_series: String,
+    pub invoice_number_seq: i64,
+    pub invoice_issued_at: NaiveDateTime,
+    pub currency: String,
+    pub reason: Option<String>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub issued_at: NaiveDateTime,
+}
+
+impl CreditNoteRow {
+    /// The row of a credit note.
+    pub fn from_domain(cn: &CreditNote) -> Self {
+        CreditNoteRow {
+            tenant_id: cn.tenant.get(),
+            id: cn.id.to_string(),
+            invoice_id: cn.invoice_id.to_string(),
+            series: cn.number.series.to_string(),
+            number_seq: cn.number.sequence as i64,
+            invoice_series: cn.invoice_number.series.to_string(),
+            invoice_number_seq: cn.invoice_number.sequence as i64,
+            invoice_issued_at: ts(cn.invoice_issued_at),
+            currency: cn.currency.code().to_string(),
+            reason: cn.reason.as_ref().map(to_json),
+            subtotal: cn.subtotal().minor(),
+            tax: cn.tax().minor(),
+            total: cn.total().minor(),
+            issued_at: ts(cn.issued_at),
+        }
+    }
+
+    /// Rebuilds the credit note with its lines.
+    pub fn into_domain(self, lines: Vec<CreditNoteLineRow>) -> Result<CreditNote, RepositoryError> {
+        let number = |series: &str, seq: i64| {
+            SeriesPrefix::parse(series)
+                .and_then(|s| DocumentNumber::new(s, seq as u64))
+                .map_err(|e| corrupt("credit note number", e))
+        };
+        Ok(CreditNote {
+            id: uuid_of("credit note id", &self.id)?,
+            tenant: invoice_domain::TenantId::new(self.tenant_id),
+            number: number(&self.series, self.number_seq)?,
+            invoice_id: uuid_of("invoice id", &self.invoice_id)?,
+            invoice_number: number(&self.invoice_series, self.invoice_number_seq)?,
+            invoice_issued_at: utc(self.invoice_issued_at),
+            currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
+            lines: lines
+                .into_iter()
+                .map(|l| {
+                    Ok(CreditNoteLine {
+                        line_id: uuid_of("line id", &l.line_id)?,
+                        description: l.description,
+                        quantity: u32::try_from(l.quantity).map_err(|e| corrupt("quantity", e))?,
+                        unit_amount: Amount::from_minor(l.unit_amount),
+                        tax_rate: rate(l.tax_rate)?,
+                        tax_inclusive: l.tax_inclusive,
+                        amounts: LineAmounts {
+                            net: Amount::from_minor(l.net),
+                            tax: Amount::from_minor(l.tax),
+                            gross: Amount::from_minor(l.gross),
+                        },
+                    })
+                })
+                .collect::<Result<_, RepositoryError>>()?,
+            reason: self.reason.as_deref().map(|j| from_json("reason", j)).transpose()?,
+            issued_at: utc(self.issued_at),
+        })
+    }
+}
+
+/// The `credit_note_lines` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credit_note_lines)]
+pub struct CreditNoteLineRow {
+    pub tenant_id: i64,
+    pub credit_note_id: String,
+    pub line_id: String,
+    pub position: i32,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_amount: i64,
+    pub tax_rate: i64,
+    pub tax_inclusive: bool,
+    pub net: i64,
+    pub tax: i64,
+    pub gross: i64,
+}
+
+impl CreditNoteLineRow {
+    /// The rows of a credit note's lines.
+    pub fn all(cn: &CreditNote) -> Vec<Self> {
+        cn.lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| CreditNoteLineRow {
+                tenant_id: cn.tenant.get(),
+                credit_note_id: cn.id.to_string(),
+                line_id: l.line_id.to_string(),
+                position: i as i32,
+                description: l.description.clone(),
+                quantity: i64::from(l.quantity),
+                unit_amount: l.unit_amount.minor(),
+                tax_rate: i64::from(l.tax_rate.units()),
+                tax_inclusive: l.tax_inclusive,
+                net: l.amounts.net.minor(),
+                tax: l.amounts.tax.minor(),
+                gross: l.amounts.gross.minor(),
+            })
+            .collect()
+    }
+}
+
+/// A new `events` row (the sequence is assigned by the database).
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEventRow {
+    pub tenant_id: i64,
+    pub id: String,
+    pub invoice_id: String,
+    pub event_type: String,
+    pub actor_id: String,
+    pub channel: String,
+    pub occurred_at: NaiveDateTime,
+    pub invoice_version: i64,
+    pub data: String,
+    pub snapshot: String,
+}
+
+impl NewEventRow {
+    /// The row of `event`, with the invoice snapshot taken right after it.
+    pub fn from_domain(event: &Event, snapshot: &str) -> Self {
+        NewEventRow {
+            tenant_id: event.tenant.get(),
+            id: event.id.to_string(),
+            invoice_id: event.invoice_id.to_string(),
+            event_type: event.kind.type_name().to_string(),
+            actor_id: event.actor.id.clone(),
+            channel: event.actor.channel.clone(),
+            occurred_at: ts(event.occurred_at),
+            invoice_version: event.invoice_version as i64,
+            data: to_json(&event.kind),
+            snapshot: snapshot.to_string(),
+        }
+    }
+}
+
+/// A stored `events` row.
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub tenant_id: i64,
+    pub seq: i64,
+    pub id: String,
+    pub invoice_id: String,
+    pub event_type: String,
+    pub actor_id: String,
+    pub channel: String,
+    pub occurred_at: NaiveDateTime,
+    pub invoice_version: i64,
+    pub data: String,
+    pub snapshot: String,
+}
+
+impl EventRow {
+    /// Rebuilds the domain event.
+    pub fn to_domain(&self) -> Result<Event, RepositoryError> {
+        Ok(Event {
+            id: uuid_of("event id", &self.id)?,
+            tenant: invoice_domain::TenantId::new(self.tenant_id),
+            invoice_id: uuid_of("invoice id", &self.invoice_id)?,
+            kind: from_json("event data", &self.data)?,
+            actor: invoice_domain::Actor::new(self.actor_id.clone(), self.channel.clone()),
+            occurred_at: utc(self.occurred_at),
+            invoice_version: self.invoice_version as u64,
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Diesel table definitions shared by the SQLite and PostgreSQL schemas.
+//!
+//! Both migrations create the same tables with the same column types, so one
+//! definition (with the SQL types the two backends share) serves both.
+
+diesel::table! {
+    /// Tenants: the unit of isolation.
+    tenants (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// API keys, stored as SHA-256 hashes.
+    api_keys (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        party_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// One row per invoice; parties and records as JSON text.
+    invoices (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> Text,
+        series -> Text,
+        number_seq -> Nullable<BigInt>,
+        status -> Text,
+        currency -> Text,
+        customer_id -> Text,
+        issuer_id -> Nullable<Text>,
+        customer -> Text,
+        issuer -> Nullable<Text>,
+        subtotal -> BigInt,
+        tax -> BigInt,
+        total -> BigInt,
+        amount_paid -> BigInt,
+        collection_method -> Text,
+        next_payment_attempt -> Nullable<Timestamp>,
+        collection_halted -> Bool,
+        approval -> Text,
+        cancellation -> Nullable<Text>,
+        void_record -> Nullable<Text>,
+        due_date -> Nullable<Date>,
+        external_reference -> Nullable<Text>,
+        metadata -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        issued_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Invoice lines.
+    invoice_lines (tenant_id, invoice_id, id) {
+        tenant_id -> BigInt,
+        invoice_id -> Text,
+        id -> Text,
+        position -> Integer,
+        product_id -> Nullable<Text>,
+        variation_id -> Nullable<Text>,
+        description -> Text,
+        quantity -> BigInt,
+        unit_amount -> BigInt,
+        tax_rate -> BigInt,
+        tax_inclusive -> Bool,
+        status -> Text,
+        net -> BigInt,
+        tax -> BigInt,
+        gross -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Payments received.
+    payments (tenant_id, invoice_id, id) {
+        tenant_id -> BigInt,
+        invoice_id -> Text,
+        id -> Text,
+        position -> Integer,
+        amount -> BigInt,
+        method -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Refunds of payments.
+    refunds (tenant_id, invoice_id, payment_id, id) {
+        tenant_id -> BigInt,
+        invoice_id -> Text,
+        payment_id -> Text,
+        id -> Text,
+        amount -> BigInt,
+        reason -> Nullable<Text>,
+        refunded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Credit notes.
+    credit_notes (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> Text,
+        invoice_id -> Text,
+        series -> Text,
+        number_seq -> BigInt,
+        invoice_series -> Text,
+        invoice_number_seq -> BigInt,
+        invoice_issued_at -> Timestamp,
+        currency -> Text,
+        reason -> Nullable<Text>,
+        subtotal -> BigInt,
+        tax -> BigInt,
+        total -> BigInt,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Credited lines.
+    credit_note_lines (tenant_id, credit_note_id, line_id) {
+        tenant_id -> BigInt,
+        credit_note_id -> Text,
+        line_id -> Text,
+        position -> Integer,
+        description -> Text,
+        quantity -> BigInt,
+        unit_amount -> BigInt,
+        tax_rate -> BigInt,
+        tax_inclusive -> Bool,
+        net -> BigInt,
+        tax -> BigInt,
+        gross -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Gapless number series per tenant, document kind and prefix.
+    number_series (tenant_id, kind, series) {
+        tenant_id -> BigInt,
+        kind -> Text,
+        series -> Text,
+        next_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The audit trail and webhook outbox.
+    events (tenant_id, seq) {
+        tenant_id -> BigInt,
+        seq -> BigInt,
+        id -> Text,
+        invoice_id -> Text,
+        event_type -> Text,
+        actor_id -> Text,
+        channel -> Text,
+        occurred_at -> Timestamp,
+        invoice_version -> BigInt,
+        data -> Text,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    /// Stored responses of idempotent requests.
+    idempotency_keys (tenant_id, key) {
+        tenant_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        locked_until -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    api_keys,
+    invoices,
+    invoice_lines,
+    payments,
+    refunds,
+    credit_notes,
+    credit_note_lines,
+    number_series,
+    events,
+    idempotency_keys,
+);

@@ -1,0 +1,465 @@
+//! [`DieselStore`]: the domain's repository and number-allocator ports over
+//! one connection inside one transaction.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use invoice_domain::{
+    Change, CreditNote, CreditNoteId, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository,
+    ListQuery, NumberAllocator, Payment, RepositoryError, SeriesPrefix, TenantId, Transition,
+};
+
+use super::connection::DbConnection;
+use super::errors::repository_error;
+use super::rows::*;
+use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
+
+/// Runs a statement that MultiConnection cannot express (multi-row inserts)
+/// on the concrete connection inside.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Pg($c) => $body,
+            DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Where a test can make a save fail on purpose, to prove atomicity.
+#[cfg(feature = "testkit")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// Right after the invoice row was updated, before lines, credit notes and events.
+    AfterInvoiceUpdate,
+}
+
+/// Implements the ports on a connection that the caller has put in a transaction.
+pub struct DieselStore<'c> {
+    conn: &'c mut DbConnection,
+    /// True inside a write transaction: `find` then locks the row on PostgreSQL.
+    lock_rows: bool,
+    #[cfg(feature = "testkit")]
+    fault: Option<FaultPoint>,
+}
+
+impl<'c> DieselStore<'c> {
+    /// Wraps a connection; `lock_rows` is true for write transactions.
+    pub fn new(conn: &'c mut DbConnection, lock_rows: bool) -> Self {
+        DieselStore {
+            conn,
+            lock_rows,
+            #[cfg(feature = "testkit")]
+            fault: None,
+        }
+    }
+
+    /// Makes the next save fail at `point` (tests only).
+    #[cfg(feature = "testkit")]
+    pub fn inject_fault(&mut self, point: FaultPoint) {
+        self.fault = Some(point);
+    }
+
+    /// The underlying connection, for adapter-level queries in the same transaction.
+    pub fn connection(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    fn resolve_id(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<String>, RepositoryError> {
+        match reference {
+            InvoiceRef::Id(id) => Ok(Some(id.to_string())),
+            InvoiceRef::Number(n) => invoices::table
+                .filter(invoices::tenant_id.eq(tenant.get()))
+                .filter(invoices::series.eq(n.series.as_str()))
+                .filter(invoices::number_seq.eq(n.sequence as i64))
+                .select(invoices::id)
+                .first::<String>(self.conn)
+                .optional()
+                .map_err(repository_error),
+        }
+    }
+
+    fn lock(&mut self, tenant: TenantId, id: &str) -> Result<(), RepositoryError> {
+        if let (true, DbConnection::Pg(pg)) = (self.lock_rows, &mut *self.conn) {
+            diesel::sql_query("SELECT 1 FROM invoices WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+                .bind::<BigInt, _>(tenant.get())
+                .bind::<Text, _>(id)
+                .execute(pg)
+                .map_err(repository_error)?;
+        }
+        Ok(())
+    }
+
+    /// Loads full aggregates for invoice rows, with a fixed number of queries
+    /// whatever the number of rows.
+    fn hydrate(&mut self, tenant: TenantId, rows: Vec<InvoiceRow>) -> Result<Vec<Invoice>, RepositoryError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t = tenant.get();
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
+        for l in invoice_lines::table
+            .filter(invoice_lines::tenant_id.eq(t))
+            .filter(invoice_lines::invoice_id.eq_any(&ids))
+            .order((invoice_lines::invoice_id, invoice_lines::position))
+            .select(LineRow::as_select())
+            .load(self.conn)
+            .map_err(repository_error)?
+        {
+            lines.entry(l.invoice_id.clone()).or_default().push(l);
+        }
+        let mut pays: HashMap<String, Vec<PaymentRow>> = HashMap::new();
+        let mut refs: HashMap<String, Vec<RefundRow>> = HashMap::new();
+        let mut notes: HashMap<String, Vec<CreditNote>> = HashMap::new();
+        // Only invoices that ever took money or were (partly) cancelled have
+        // payments or credit notes; skip those queries for the rest.
+        let money_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.amount_paid != 0 || r.status != "draft")
+            .map(|r| r.id.as_str())
+            .collect();
+        if !money_ids.is_empty() {
+            for p in payments::table
+                .filter(payments::tenant_id.eq(t))
+                .filter(payments::invoice_id.eq_any(&money_ids))
+                .order((payments::invoice_id, payments::position))
+                .select(PaymentRow::as_select())
+                .load(self.conn)
+                .map_err(repository_error)?
+            {
+                pays.entry(p.invoice_id.clone()).or_default().push(p);
+            }
+            if !pays.is_empty() {
+                for r in refunds::table
+                    .filter(refunds::tenant_id.eq(t))
+                    .filter(refunds::invoice_id.eq_any(&money_ids))
+                    .order((refunds::refunded_at, refunds::id))
+                    .select(RefundRow::as_select())
+                    .load(self.conn)
+                    .map_err(repository_error)?
+                {
+                    refs.entry(r.payment_id.clone()).or_default().push(r);
+                }
+            }
+            for cn in self.load_credit_notes(t, NoteFilter::Invoices(&money_ids))? {
+                notes.entry(cn.invoice_id.to_string()).or_default().push(cn);
+            }
+        }
+        rows.into_iter()
+            .map(|row| {
+                let payments = pays
+                    .remove(&row.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        let refunds = refs
+                            .remove(&p.id)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(RefundRow::into_domain)
+                            .collect::<Result<_, _>>()?;
+                        p.into_domain(refunds)
+                    })
+                    .collect::<Result<Vec<Payment>, _>>()?;
+                let l = lines.remove(&row.id).unwrap_or_default();
+                let n = notes.remove(&row.id).unwrap_or_default();
+                row.into_domain(l, payments, n)
+            })
+            .collect()
+    }
+
+    fn load_credit_notes(&mut self, tenant: i64, filter: NoteFilter<'_>) -> Result<Vec<CreditNote>, RepositoryError> {
+        let mut q = credit_notes::table
+            .filter(credit_notes::tenant_id.eq(tenant))
+            .order(credit_notes::number_seq)
+            .select(CreditNoteRow::as_select())
+            .into_boxed();
+        q = match filter {
+            NoteFilter::Invoices(ids) => q.filter(credit_notes::invoice_id.eq_any(ids.to_vec())),
+            NoteFilter::Id(id) => q.filter(credit_notes::id.eq(id.to_string())),
+        };
+        let rows: Vec<CreditNoteRow> = q.load(self.conn).map_err(repository_error)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut lines: HashMap<String, Vec<CreditNoteLineRow>> = HashMap::new();
+        for l in credit_note_lines::table
+            .filter(credit_note_lines::tenant_id.eq(tenant))
+            .filter(credit_note_lines::credit_note_id.eq_any(&ids))
+            .order((credit_note_lines::credit_note_id, credit_note_lines::position))
+            .select(CreditNoteLineRow::as_select())
+            .load(self.conn)
+            .map_err(repository_error)?
+        {
+            lines.entry(l.credit_note_id.clone()).or_default().push(l);
+        }
+        rows.into_iter()
+            .map(|r| {
+                let l = lines.remove(&r.id).unwrap_or_default();
+                r.into_domain(l)
+            })
+            .collect()
+    }
+
+    fn insert_credit_note(&mut self, cn: &CreditNote) -> Result<(), RepositoryError> {
+        diesel::insert_into(credit_notes::table)
+            .values(CreditNoteRow::from_domain(cn))
+            .execute(self.conn)
+            .map_err(repository_error)?;
+        let lines = CreditNoteLineRow::all(cn);
+        on_backend!(&mut *self.conn, |c| diesel::insert_into(credit_note_lines::table)
+            .values(&lines)
+            .execute(c))
+        .map_err(repository_error)?;
+        Ok(())
+    }
+
+    /// Stored events of the tenant, oldest first, for the event log API.
+    pub fn event_rows(
+        &mut self,
+        tenant: TenantId,
+        event_type: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, RepositoryError> {
+        let mut q = events::table
+            .filter(events::tenant_id.eq(tenant.get()))
+            .select(EventRow::as_select())
+            .order(events::seq)
+            .limit(limit)
+            .into_boxed();
+        if let Some(t) = event_type {
+            q = q.filter(events::event_type.eq(t.to_string()));
+        }
+        if let Some(s) = after_seq {
+            q = q.filter(events::seq.gt(s));
+        }
+        q.load(self.conn).map_err(repository_error)
+    }
+
+    /// The stored sequence of an event id, for `starting_after` cursors.
+    pub fn event_seq(&mut self, tenant: TenantId, id: &str) -> Result<Option<i64>, RepositoryError> {
+        events::table
+            .filter(events::tenant_id.eq(tenant.get()))
+            .filter(events::id.eq(id))
+            .select(events::seq)
+            .first(self.conn)
+            .optional()
+            .map_err(repository_error)
+    }
+}
+
+/// Which credit notes to load.
+enum NoteFilter<'a> {
+    /// Those of these invoices.
+    Invoices(&'a [&'a str]),
+    /// The one with this id.
+    Id(&'a str),
+}
+
+#[derive(QueryableByName)]
+struct Allocated {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+impl NumberAllocator for DieselStore<'_> {
+    fn next_number(
+        &mut self,
+        tenant: TenantId,
+        kind: DocumentKind,
+        series: &SeriesPrefix,
+    ) -> Result<u64, RepositoryError> {
+        // One statement: the row lock it takes serializes concurrent
+        // allocations, and a rollback gives the number back.
+        let allocated: Allocated = diesel::sql_query(
+            "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES ($1, $2, $3, 2) \
+             ON CONFLICT (tenant_id, kind, series) DO UPDATE SET next_value = number_series.next_value + 1 \
+             RETURNING next_value - 1 AS value",
+        )
+        .bind::<BigInt, _>(tenant.get())
+        .bind::<Text, _>(kind.as_str())
+        .bind::<Text, _>(series.as_str())
+        .get_result(self.conn)
+        .map_err(repository_error)?;
+        Ok(allocated.value as u64)
+    }
+}
+
+impl InvoiceRepository for DieselStore<'_> {
+    fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError> {
+        let Some(id) = self.resolve_id(tenant, reference)? else {
+            return Ok(None);
+        };
+        self.lock(tenant, &id)?;
+        let row = invoices::table
+            .filter(invoices::tenant_id.eq(tenant.get()))
+            .filter(invoices::id.eq(&id))
+            .select(InvoiceRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(repository_error)?;
+        Ok(self.hydrate(tenant, row.into_iter().collect())?.pop())
+    }
+
+    fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError> {
+        let inv = &transition.invoice;
+        let tenant = inv.tenant.get();
+        let id = inv.id.to_string();
+        let row = InvoiceRow::from_domain(inv);
+        if transition.changes.contains(&Change::Created) {
+            diesel::insert_into(invoices::table)
+                .values(&row)
+                .execute(self.conn)
+                .map_err(repository_error)?;
+            let lines: Vec<LineRow> = inv
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LineRow::from_domain(inv, i, l))
+                .collect();
+            if !lines.is_empty() {
+                for chunk in lines.chunks(500) {
+                    on_backend!(&mut *self.conn, |c| diesel::insert_into(invoice_lines::table)
+                        .values(chunk)
+                        .execute(c))
+                    .map_err(repository_error)?;
+                }
+            }
+        } else {
+            let updated = diesel::update(
+                invoices::table
+                    .filter(invoices::tenant_id.eq(tenant))
+                    .filter(invoices::id.eq(&id))
+                    .filter(invoices::version.eq(transition.expected_version as i64)),
+            )
+            .set(&row)
+            .execute(self.conn)
+            .map_err(repository_error)?;
+            if updated == 0 {
+                return Err(RepositoryError::VersionConflict);
+            }
+        }
+        #[cfg(feature = "testkit")]
+        if self.fault.take() == Some(FaultPoint::AfterInvoiceUpdate) {
+            return Err(RepositoryError::Other("injected fault after the invoice update".into()));
+        }
+        for change in &transition.changes {
+            match change {
+                Change::Created => {}
+                Change::LinesCancelled(ids) => {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    diesel::update(
+                        invoice_lines::table
+                            .filter(invoice_lines::tenant_id.eq(tenant))
+                            .filter(invoice_lines::invoice_id.eq(&id))
+                            .filter(invoice_lines::id.eq_any(&ids)),
+                    )
+                    .set(invoice_lines::status.eq("cancelled"))
+                    .execute(self.conn)
+                    .map_err(repository_error)?;
+                }
+                Change::PaymentRecorded(pid) => {
+                    let (i, p) = inv
+                        .payments
+                        .iter()
+                        .enumerate()
+                        .find(|(_, p)| p.id == *pid)
+                        .ok_or_else(|| RepositoryError::Other("recorded payment missing from invoice".into()))?;
+                    diesel::insert_into(payments::table)
+                        .values(PaymentRow::from_domain(inv, i, p))
+                        .execute(self.conn)
+                        .map_err(repository_error)?;
+                }
+                Change::RefundRecorded { payment, refund } => {
+                    let p = inv
+                        .payments
+                        .iter()
+                        .find(|p| p.id == *payment)
+                        .ok_or_else(|| RepositoryError::Other("refunded payment missing from invoice".into()))?;
+                    let r = p
+                        .refunds
+                        .iter()
+                        .find(|r| r.id == *refund)
+                        .ok_or_else(|| RepositoryError::Other("refund missing from payment".into()))?;
+                    diesel::insert_into(refunds::table)
+                        .values(RefundRow::from_domain(inv, p, r))
+                        .execute(self.conn)
+                        .map_err(repository_error)?;
+                }
+                Change::CreditNoteIssued(cid) => {
+                    let cn = inv
+                        .credit_notes
+                        .iter()
+                        .find(|c| c.id == *cid)
+                        .ok_or_else(|| RepositoryError::Other("issued credit note missing from invoice".into()))?;
+                    self.insert_credit_note(cn)?;
+                }
+            }
+        }
+        if !transition.events.is_empty() {
+            let snapshot = to_json(inv);
+            let rows: Vec<NewEventRow> = transition
+                .events
+                .iter()
+                .map(|e| NewEventRow::from_domain(e, &snapshot))
+                .collect();
+            on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
+                .values(&rows)
+                .execute(c))
+            .map_err(repository_error)?;
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, tenant: TenantId, query: &ListQuery) -> Result<Vec<Invoice>, RepositoryError> {
+        let mut q = invoices::table
+            .filter(invoices::tenant_id.eq(tenant.get()))
+            .select(InvoiceRow::as_select())
+            .order(invoices::id.desc())
+            .limit(i64::from(query.limit))
+            .into_boxed();
+        if let Some(s) = query.status {
+            q = q.filter(invoices::status.eq(s.as_str()));
+        }
+        if let Some(c) = &query.customer_id {
+            q = q.filter(invoices::customer_id.eq(c.as_str().to_string()));
+        }
+        if let Some(p) = &query.party {
+            let p = p.as_str().to_string();
+            q = q.filter(invoices::customer_id.eq(p.clone()).or(invoices::issuer_id.eq(p)));
+        }
+        if let Some(from) = query.created_from {
+            q = q.filter(invoices::created_at.ge(ts(from)));
+        }
+        if let Some(to) = query.created_to {
+            q = q.filter(invoices::created_at.lt(ts(to)));
+        }
+        if let Some(after) = query.starting_after {
+            q = q.filter(invoices::id.lt(after.to_string()));
+        }
+        let rows = q.load(self.conn).map_err(repository_error)?;
+        self.hydrate(tenant, rows)
+    }
+
+    fn events(&mut self, tenant: TenantId, invoice: InvoiceId) -> Result<Vec<Event>, RepositoryError> {
+        events::table
+            .filter(events::tenant_id.eq(tenant.get()))
+            .filter(events::invoice_id.eq(invoice.to_string()))
+            .order(events::seq)
+            .select(EventRow::as_select())
+            .load(self.conn)
+            .map_err(repository_error)?
+            .iter()
+            .map(EventRow::to_domain)
+            .collect()
+    }
+
+    fn credit_note(&mut self, tenant: TenantId, id: CreditNoteId) -> Result<Option<CreditNote>, RepositoryError> {
+        Ok(self
+            .load_credit_notes(tenant.get(), NoteFilter::Id(&id.to_string()))?
+            .pop())
+    }
+}

@@ -1,0 +1,3 @@
+//! Outbound adapters: implementations of the domain's ports.
+
+pub mod db;

@@ -1,0 +1,373 @@
+//! The repository conformance suite, run against SQLite and PostgreSQL.
+
+use std::sync::{Arc, Barrier};
+
+use invoice_adapters::outbound::db::{admin, idempotency, Database, FaultPoint};
+use invoice_domain::rules::{CancelRequest, NewPayment};
+use invoice_domain::usecases::RefundRequest;
+use invoice_domain::*;
+
+use crate::support::*;
+
+fn events_of(db: &Database, tenant: TenantId, id: InvoiceId) -> Vec<Event> {
+    db.read(|s| s.events(tenant, id)).unwrap()
+}
+
+#[test]
+fn a_saved_invoice_reloads_identically_by_id_and_by_number() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let draft = create(&t.db, tenant, &[("a", 2, 1_999, "19"), ("b", 1, 500, "7.5")]);
+        assert_eq!(get(&t.db, tenant, draft.id).unwrap(), draft, "{}", t.backend);
+        let open = act(&t.db, tenant, draft.id, |svc, s, t| svc.finalize(s, t))
+            .unwrap()
+            .invoice;
+        let number = open.number.clone().unwrap();
+        assert_eq!(number.to_string(), "INV-000001");
+        let by_number =
+            t.db.read(|s| s.find(tenant, &InvoiceRef::Number(number.clone())))
+                .unwrap()
+                .unwrap();
+        assert_eq!(by_number, open, "{}", t.backend);
+        assert_eq!(by_number.metadata.get("loadCount").map(String::as_str), Some("3"));
+    }
+}
+
+#[test]
+fn payments_refunds_cancels_and_credit_notes_persist() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let inv = open(&t.db, tenant, &[("a", 1, 10_000, "19"), ("b", 2, 1_250, "7")]);
+        let paid = act(&t.db, tenant, inv.id, |svc, s, t| {
+            svc.record_payment(
+                s,
+                t,
+                NewPayment {
+                    amount: Amount::from_minor(1_000),
+                    method: Some("card".into()),
+                    reference: Some("ch_1".into()),
+                },
+            )
+        })
+        .unwrap()
+        .invoice;
+        let pid = paid.payments[0].id;
+        let refunded = act(&t.db, tenant, inv.id, |svc, s, t| {
+            svc.refund(
+                s,
+                t,
+                RefundRequest {
+                    payment_id: pid,
+                    amount: Amount::from_minor(1_000),
+                    reason: Some("goodwill".into()),
+                },
+            )
+        })
+        .unwrap()
+        .invoice;
+        assert_eq!(get(&t.db, tenant, inv.id).unwrap(), refunded, "{}", t.backend);
+
+        let request = CancelRequest {
+            lines: vec![LineRef::ProductId(ProductId::parse("b").unwrap())],
+            reason: Some(Reason::new(ReasonCode::OrderChange, Some("toll waived")).unwrap()),
+        };
+        let partial = act(&t.db, tenant, inv.id, |svc, s, t| svc.cancel(s, t, &request)).unwrap();
+        let stored = get(&t.db, tenant, inv.id).unwrap();
+        assert_eq!(stored, partial.invoice, "{}", t.backend);
+        assert_eq!(stored.totals().total.minor(), 11_900);
+        let cn = &stored.credit_notes[0];
+        assert_eq!(cn.number.to_string(), "CN-000001");
+        let loaded = t.db.read(|s| s.credit_note(tenant, cn.id)).unwrap().unwrap();
+        assert_eq!(&loaded, cn);
+
+        let voided = act(&t.db, tenant, inv.id, |svc, s, t| svc.void(s, t, None)).unwrap();
+        assert_eq!(get(&t.db, tenant, inv.id).unwrap(), voided.invoice);
+        let types: Vec<_> = events_of(&t.db, tenant, inv.id)
+            .iter()
+            .map(|e| e.kind.type_name())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "invoice.created",
+                "invoice.finalized",
+                "invoice.payment_recorded",
+                "invoice.payment_refunded",
+                "invoice.lines_cancelled",
+                "credit_note.issued",
+                "invoice.voided"
+            ],
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[test]
+fn number_series_are_gapless_per_tenant_kind_and_prefix() {
+    for t in backends() {
+        let a = tenant(&t.db, "a");
+        let b = tenant(&t.db, "b");
+        let next = |tenant, kind, prefix: &str| {
+            t.db.write(|s| s.next_number(tenant, kind, &SeriesPrefix::parse(prefix).unwrap()))
+                .unwrap()
+        };
+        assert_eq!(next(a, DocumentKind::Invoice, "INV"), 1);
+        assert_eq!(next(a, DocumentKind::Invoice, "INV"), 2);
+        assert_eq!(next(b, DocumentKind::Invoice, "INV"), 1);
+        assert_eq!(next(a, DocumentKind::CreditNote, "INV"), 1);
+        assert_eq!(next(a, DocumentKind::Invoice, "X"), 1);
+        // A rolled-back allocation gives its number back.
+        let rolled: Result<u64, RepositoryError> = t.db.write(|s| {
+            s.next_number(a, DocumentKind::Invoice, &SeriesPrefix::invoices())?;
+            Err(RepositoryError::Other("abort".into()))
+        });
+        assert!(rolled.is_err());
+        assert_eq!(next(a, DocumentKind::Invoice, "INV"), 3, "{}", t.backend);
+    }
+}
+
+#[test]
+fn listing_filters_and_paginates_newest_first() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let ids: Vec<InvoiceId> = (0..7)
+            .map(|_| create(&t.db, tenant, &[("a", 1, 100, "19")]).id)
+            .collect();
+        act(&t.db, tenant, ids[2], |svc, s, t| svc.finalize(s, t)).unwrap();
+        let list = |q: ListQuery| {
+            t.db.read(|s| service().list(s, &Scope::tenant(tenant), q))
+                .unwrap()
+                .into_iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>()
+        };
+        let page1 = list(ListQuery {
+            limit: 3,
+            ..Default::default()
+        });
+        assert_eq!(page1, vec![ids[6], ids[5], ids[4]], "{}", t.backend);
+        let page2 = list(ListQuery {
+            limit: 3,
+            starting_after: Some(ids[4]),
+            ..Default::default()
+        });
+        assert_eq!(page2, vec![ids[3], ids[2], ids[1]]);
+        let open_only = list(ListQuery {
+            limit: 10,
+            status: Some(InvoiceStatus::Open),
+            ..Default::default()
+        });
+        assert_eq!(open_only, vec![ids[2]]);
+        let nobody = list(ListQuery {
+            limit: 10,
+            customer_id: Some(PartyId::parse("someone-else").unwrap()),
+            ..Default::default()
+        });
+        assert!(nobody.is_empty());
+    }
+}
+
+#[test]
+fn tenants_never_see_or_change_each_others_invoices() {
+    for t in backends() {
+        let a = tenant(&t.db, "a");
+        let b = tenant(&t.db, "b");
+        let inv = open(&t.db, a, &[("a", 1, 100, "19")]);
+        assert_eq!(
+            get(&t.db, b, inv.id).unwrap_err(),
+            UseCaseError::NotFound,
+            "{}",
+            t.backend
+        );
+        let number = InvoiceRef::Number(inv.number.clone().unwrap());
+        assert!(t.db.read(|s| s.find(b, &number)).unwrap().is_none());
+        let err = act(&t.db, b, inv.id, |svc, s, t| svc.void(s, t, None)).unwrap_err();
+        assert_eq!(err, UseCaseError::NotFound);
+        assert!(t.db.read(|s| s.events(b, inv.id)).unwrap().is_empty());
+        assert_eq!(get(&t.db, a, inv.id).unwrap(), inv, "tenant A's invoice is unchanged");
+        let list =
+            t.db.read(|s| service().list(s, &Scope::tenant(b), ListQuery::default()))
+                .unwrap();
+        assert!(list.is_empty());
+    }
+}
+
+#[test]
+fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let inv = open(&t.db, tenant, &[("a", 1, 100, "19")]);
+        let before = events_of(&t.db, tenant, inv.id).len();
+        let err = act(&t.db, tenant, inv.id, |svc, s, target| {
+            s.inject_fault(FaultPoint::AfterInvoiceUpdate);
+            svc.cancel(s, target, &CancelRequest::default())
+        })
+        .unwrap_err();
+        assert!(matches!(err, UseCaseError::Repository(_)), "{}: {err:?}", t.backend);
+        let after = get(&t.db, tenant, inv.id).unwrap();
+        assert_eq!(after, inv, "{}: the invoice update was rolled back", t.backend);
+        assert!(after.credit_notes.is_empty());
+        assert_eq!(events_of(&t.db, tenant, inv.id).len(), before, "no event remains");
+        // The credit-note number drawn in the failed transaction was given back.
+        let cancelled = act(&t.db, tenant, inv.id, |svc, s, t| {
+            svc.cancel(s, t, &CancelRequest::default())
+        })
+        .unwrap()
+        .invoice;
+        assert_eq!(
+            cancelled.credit_notes[0].number.to_string(),
+            "CN-000001",
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[test]
+fn thirty_two_racing_cancels_give_exactly_one_success() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let inv = open(&t.db, tenant, &[("a", 1, 100, "19"), ("b", 1, 200, "19")]);
+        let db = Arc::new(t.db.clone());
+        let barrier = Arc::new(Barrier::new(32));
+        let handles: Vec<_> = (0..32)
+            .map(|_| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    act(&db, tenant, inv.id, |svc, s, t| {
+                        svc.cancel(s, t, &CancelRequest::default())
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "{}: {results:?}", t.backend);
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                matches!(r.code(), "invoice_already_cancelled" | "version_mismatch"),
+                "{}: unexpected loser error {r:?}",
+                t.backend
+            );
+        }
+        let events = events_of(&t.db, tenant, inv.id);
+        let cancelled = events
+            .iter()
+            .filter(|e| e.kind.type_name() == "invoice.cancelled")
+            .count();
+        assert_eq!(cancelled, 1, "{}", t.backend);
+        let stored = get(&t.db, tenant, inv.id).unwrap();
+        assert_eq!(stored.credit_notes.len(), 1);
+        assert_eq!(stored.version, inv.version + 1);
+    }
+}
+
+#[test]
+fn fifty_concurrent_finalizes_number_one_to_fifty_without_gaps() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let drafts: Vec<InvoiceId> = (0..50)
+            .map(|_| create(&t.db, tenant, &[("a", 1, 100, "19")]).id)
+            .collect();
+        let db = Arc::new(t.db.clone());
+        let barrier = Arc::new(Barrier::new(50));
+        let handles: Vec<_> = drafts
+            .into_iter()
+            .map(|id| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    act(&db, tenant, id, |svc, s, t| svc.finalize(s, t)).map(|t| t.invoice.number.unwrap().sequence)
+                })
+            })
+            .collect();
+        let mut numbers: Vec<u64> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{}: finalize failed: {e:?}", t.backend))
+            })
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=50).collect::<Vec<u64>>(), "{}", t.backend);
+    }
+}
+
+#[test]
+fn a_stale_version_is_refused_at_save() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme");
+        let inv = open(&t.db, tenant, &[("a", 1, 100, "19")]);
+        // A transition decided on a stale copy must not overwrite the newer state.
+        act(&t.db, tenant, inv.id, |svc, s, t| svc.void(s, t, None)).unwrap();
+        let actor = actor();
+        let ids = UuidV7;
+        let ctx = rules::Context {
+            now: chrono::Utc::now(),
+            actor: &actor,
+            ids: &ids,
+        };
+        let stale = inv.cancel(&CancelRequest::default(), ctx, || Ok::<_, ()>(99)).unwrap();
+        let err = t.db.write(|s| s.save(&stale)).unwrap_err();
+        assert_eq!(err, RepositoryError::VersionConflict, "{}", t.backend);
+        assert_eq!(get(&t.db, tenant, inv.id).unwrap().status, InvoiceStatus::Void);
+    }
+}
+
+#[test]
+fn tenants_and_api_keys_are_stored_and_found_by_hash() {
+    for t in backends() {
+        let row =
+            t.db.write_conn(|c| admin::create_tenant(c, "shop", "Shop Inc"))
+                .unwrap();
+        let dup = t.db.write_conn(|c| admin::create_tenant(c, "shop", "Again"));
+        assert!(
+            matches!(dup, Err(RepositoryError::UniqueViolation(_))),
+            "{}: {dup:?}",
+            t.backend
+        );
+        t.db.write_conn(|c| admin::insert_api_key(c, row.id, "key_1", "hash1", "invoices:read", Some("p1")))
+            .unwrap();
+        let found = t.db.read_conn(|c| admin::find_api_key(c, "hash1")).unwrap().unwrap();
+        assert_eq!((found.tenant_id, found.party_id.as_deref()), (row.id, Some("p1")));
+        assert!(t.db.read_conn(|c| admin::find_api_key(c, "nope")).unwrap().is_none());
+        let by_id = t.db.read_conn(|c| admin::find_tenant(c, &row.id.to_string())).unwrap();
+        assert_eq!(by_id.unwrap().slug, "shop");
+    }
+}
+
+#[test]
+fn idempotency_keys_claim_replay_and_detect_misuse() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "acme").get();
+        let now = chrono::Utc::now();
+        let claim = |key: &str, hash: &str, at| {
+            t.db.write_conn(|c| idempotency::claim(c, tenant, key, hash, at))
+                .unwrap()
+        };
+        assert_eq!(claim("k1", "h1", now), idempotency::Claim::Claimed);
+        assert_eq!(claim("k1", "h1", now), idempotency::Claim::InUse, "{}", t.backend);
+        assert_eq!(claim("k1", "other", now), idempotency::Claim::Mismatch);
+        // An abandoned claim (a crashed request) can be taken over after the lock expires.
+        let later = now + chrono::Duration::seconds(idempotency::LOCK_SECONDS + 1);
+        assert_eq!(claim("k1", "h1", later), idempotency::Claim::Claimed);
+        t.db.write_conn(|c| idempotency::complete(c, tenant, "k1", 201, "{\"ok\":true}"))
+            .unwrap();
+        assert_eq!(
+            claim("k1", "h1", later),
+            idempotency::Claim::Replay {
+                status: 201,
+                body: "{\"ok\":true}".into()
+            }
+        );
+        // Keys are scoped per tenant.
+        let other = crate::support::tenant(&t.db, "other").get();
+        let fresh =
+            t.db.write_conn(|c| idempotency::claim(c, other, "k1", "h1", now))
+                .unwrap();
+        assert_eq!(fresh, idempotency::Claim::Claimed);
+    }
+}

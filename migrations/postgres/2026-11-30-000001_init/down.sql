@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE number_series;
+DROP TABLE credit_note_lines;
+DROP TABLE credit_notes;
+DROP TABLE refunds;
+DROP TABLE payments;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE api_keys;
+DROP TABLE tenants;
