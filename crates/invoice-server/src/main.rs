@@ -1,2 +1,131 @@
-//! The Storno invoice server (filled in by the HTTP issue).
-fn main() {}
+//! `invoice-server`: serves the Storno API and administers tenants and keys.
+//!
+//! Thin on purpose: it parses configuration, opens the database (running
+//! migrations), wires the adapters and starts the HTTP server. Every rule
+//! lives in `invoice-domain`; every IO detail in `invoice-adapters`.
+
+mod cli;
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::Parser;
+use invoice_adapters::inbound::http::{self, auth, AppState, Dialects, ServerConfig};
+use invoice_adapters::outbound::db::{admin, Database, PoolConfig};
+
+use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn open(cli: &Cli) -> Result<Database, String> {
+    let config = PoolConfig {
+        max_size: cli.pool_size,
+        ..PoolConfig::default()
+    };
+    Database::open(&cli.database_url, config).map_err(|e| e.to_string())
+}
+
+/// On an empty database, creates tenant `default` and one all-scope key,
+/// printed once.
+fn bootstrap(db: &Database) -> Result<(), String> {
+    let created = db
+        .write_conn(|c| {
+            if admin::count_tenants(c)? > 0 {
+                return Ok(None);
+            }
+            let tenant = admin::create_tenant(c, "default", "Default tenant")?;
+            let key = auth::mint_key();
+            admin::insert_api_key(c, tenant.id, &key.id, &key.hash, &auth::ALL_SCOPES.join(","), None)?;
+            Ok::<_, invoice_domain::RepositoryError>(Some(key))
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(key) = created {
+        println!("Created tenant \"default\" and an API key with every scope:\n");
+        println!("    {}\n", key.secret);
+        println!("Store it now: it will not be shown again.");
+    }
+    Ok(())
+}
+
+fn serve(cli: &Cli) -> Result<(), String> {
+    let db = open(cli)?;
+    bootstrap(&db)?;
+    let dialects = Dialects::parse(&cli.dialects)?;
+    let listener = TcpListener::bind(&cli.bind).map_err(|e| format!("cannot bind {}: {e}", cli.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, backend = db.backend().name(), "listening");
+    let state = actix_web::web::Data::new(AppState::new(db, dialects));
+    let config = ServerConfig {
+        workers: cli.workers,
+        ..ServerConfig::default()
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let server = http::serve(state, listener, config).map_err(|e| e.to_string())?;
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        None | Some(Command::Serve) => serve(&cli),
+        Some(Command::Migrate) => {
+            open(&cli)?;
+            eprintln!("migrations are up to date");
+            Ok(())
+        }
+        Some(Command::Openapi) => {
+            let doc = http::openapi::document(&Dialects::parse(&cli.dialects)?);
+            println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Some(Command::Tenants {
+            command: TenantCommand::Create { slug, name },
+        }) => {
+            let db = open(&cli)?;
+            let row = db
+                .write_conn(|c| admin::create_tenant(c, slug, name.as_deref().unwrap_or(slug)))
+                .map_err(|e| format!("cannot create tenant {slug:?}: {e}"))?;
+            println!("{}", row.id);
+            Ok(())
+        }
+        Some(Command::Keys {
+            command: KeyCommand::Create { tenant, scopes, party },
+        }) => {
+            let scopes = auth::parse_scopes(scopes)?;
+            let db = open(&cli)?;
+            let key = auth::mint_key();
+            db.write_conn(|c| {
+                let t = admin::find_tenant(c, tenant)?.ok_or(invoice_domain::RepositoryError::NotFound)?;
+                admin::insert_api_key(c, t.id, &key.id, &key.hash, &scopes.join(","), party.as_deref())
+            })
+            .map_err(|e| match e {
+                invoice_domain::RepositoryError::NotFound => format!("no tenant {tenant:?}"),
+                other => other.to_string(),
+            })?;
+            println!("{}", key.secret);
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

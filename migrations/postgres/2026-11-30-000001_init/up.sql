@@ -177,6 +177,7 @@ CREATE TABLE idempotency_keys (
     state TEXT NOT NULL,
     response_status INTEGER,
     response_body TEXT,
+    content_type TEXT,
     created_at TIMESTAMP NOT NULL,
     locked_until TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant_id, key)

@@ -138,6 +138,7 @@ fn listing_filters_and_paginates_newest_first() {
         let list = |q: ListQuery| {
             t.db.read(|s| service().list(s, &Scope::tenant(tenant), q))
                 .unwrap()
+                .invoices
                 .into_iter()
                 .map(|i| i.id)
                 .collect::<Vec<_>>()
@@ -189,7 +190,7 @@ fn tenants_never_see_or_change_each_others_invoices() {
         let list =
             t.db.read(|s| service().list(s, &Scope::tenant(b), ListQuery::default()))
                 .unwrap();
-        assert!(list.is_empty());
+        assert!(list.invoices.is_empty());
     }
 }
 
@@ -354,13 +355,14 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
         // An abandoned claim (a crashed request) can be taken over after the lock expires.
         let later = now + chrono::Duration::seconds(idempotency::LOCK_SECONDS + 1);
         assert_eq!(claim("k1", "h1", later), idempotency::Claim::Claimed);
-        t.db.write_conn(|c| idempotency::complete(c, tenant, "k1", 201, "{\"ok\":true}"))
+        t.db.write_conn(|c| idempotency::complete(c, tenant, "k1", 201, "{\"ok\":true}", "application/json"))
             .unwrap();
         assert_eq!(
             claim("k1", "h1", later),
             idempotency::Claim::Replay {
                 status: 201,
-                body: "{\"ok\":true}".into()
+                body: "{\"ok\":true}".into(),
+                content_type: "application/json".into(),
             }
         );
         // Keys are scoped per tenant.

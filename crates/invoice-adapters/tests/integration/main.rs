@@ -1,5 +1,9 @@
-//! Integration tests: every test binary target in one, so the crate links once.
+//! Integration tests: every test in one binary, so the crate links once.
 
+mod api;
 mod conformance;
+mod dialects;
+mod http_support;
 mod migrations;
 mod support;
+mod webhooks;

@@ -19,6 +19,7 @@ use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, Repository
 use crate::rules::{Context, NumberedError, Transition};
 
 pub use payments::RefundRequest;
+pub use query::{Page, MAX_PAGE};
 
 /// Everything a use case can fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

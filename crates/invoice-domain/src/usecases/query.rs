@@ -10,6 +10,15 @@ use crate::usecases::{InvoiceService, Scope, UseCaseError};
 /// Largest page a list returns.
 pub const MAX_PAGE: u32 = 100;
 
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The invoices, newest first.
+    pub invoices: Vec<Invoice>,
+    /// True when more invoices follow the last one.
+    pub has_more: bool,
+}
+
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Loads one invoice visible to `scope`.
     pub fn get<S: InvoiceRepository>(
@@ -23,20 +32,24 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         Ok(invoice)
     }
 
-    /// Lists invoices visible to `scope`, newest first; the limit is clamped to 1..=100.
+    /// Lists invoices visible to `scope`, newest first; the limit is clamped
+    /// to 1..=100, and one extra row is fetched to tell whether more follow.
     pub fn list<S: InvoiceRepository>(
         &self,
         store: &mut S,
         scope: &Scope,
         mut query: ListQuery,
-    ) -> Result<Vec<Invoice>, UseCaseError> {
-        query.limit = query.limit.clamp(1, MAX_PAGE);
+    ) -> Result<Page, UseCaseError> {
+        let limit = query.limit.clamp(1, MAX_PAGE) as usize;
+        query.limit = limit as u32 + 1;
         if scope.party.is_some() {
             query.party.clone_from(&scope.party);
         }
         let mut invoices = store.list(scope.tenant, &query)?;
         invoices.retain(|i| scope.check(i).is_ok());
-        Ok(invoices)
+        let has_more = invoices.len() > limit;
+        invoices.truncate(limit);
+        Ok(Page { invoices, has_more })
     }
 
     /// The audit trail of an invoice visible to `scope`.

@@ -218,7 +218,7 @@ fn list_clamps_the_page_and_forces_the_party_filter() {
     let mut store = MockStore::new();
     store
         .expect_list()
-        .withf(|_, q| q.limit == 100 && q.party.as_ref().map(PartyId::as_str) == Some("cust-1"))
+        .withf(|_, q| q.limit == 101 && q.party.as_ref().map(PartyId::as_str) == Some("cust-1"))
         .times(1)
         .returning(|_, _| Ok(vec![]));
     let scope = Scope {
@@ -230,5 +230,6 @@ fn list_clamps_the_page_and_forces_the_party_filter() {
         limit: 5_000,
         ..Default::default()
     };
-    assert!(service().list(&mut store, &scope, q).unwrap().is_empty());
+    let page = service().list(&mut store, &scope, q).unwrap();
+    assert!(page.invoices.is_empty() && !page.has_more);
 }

@@ -26,6 +26,8 @@ pub enum Claim {
         status: u16,
         /// Stored body.
         body: String,
+        /// Stored content type.
+        content_type: String,
     },
     /// The key was used with a different request.
     Mismatch,
@@ -40,6 +42,7 @@ struct Stored {
     state: String,
     response_status: Option<i32>,
     response_body: Option<String>,
+    content_type: Option<String>,
     created_at: chrono::NaiveDateTime,
     locked_until: chrono::NaiveDateTime,
 }
@@ -70,6 +73,7 @@ pub fn claim(
                 return Ok(Claim::Replay {
                     status: s.response_status.unwrap_or(200) as u16,
                     body: s.response_body.unwrap_or_default(),
+                    content_type: s.content_type.unwrap_or_else(|| "application/json".into()),
                 });
             }
             if s.locked_until > ts(now) {
@@ -112,6 +116,7 @@ pub fn complete(
     key: &str,
     status: u16,
     body: &str,
+    content_type: &str,
 ) -> Result<(), RepositoryError> {
     diesel::update(
         idempotency_keys::table
@@ -122,6 +127,7 @@ pub fn complete(
         idempotency_keys::state.eq("done"),
         idempotency_keys::response_status.eq(i32::from(status)),
         idempotency_keys::response_body.eq(body),
+        idempotency_keys::content_type.eq(content_type),
     ))
     .execute(conn)
     .map_err(repository_error)?;

@@ -184,6 +184,7 @@ diesel::table! {
         state -> Text,
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
+        content_type -> Nullable<Text>,
         created_at -> Timestamp,
         locked_until -> Timestamp,
     }

@@ -1,0 +1,286 @@
+//! Running use cases off the async executor: one `web::block` per request,
+//! with idempotency keys handled in the same transaction as the write.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use invoice_domain::{InvoiceRef, RepositoryError, TenantId, UseCaseError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::outbound::db::idempotency::{self, Claim};
+use crate::outbound::db::DieselStore;
+
+/// A rendered response, storable under an idempotency key.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Content type.
+    pub content_type: String,
+    /// Body.
+    pub body: String,
+    /// Invoice version for `ETag`.
+    pub etag: Option<u64>,
+    /// True when replayed from an idempotency key.
+    pub replayed: bool,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json".into(),
+            body: serde_json::to_string(value).unwrap_or_default(),
+            etag: None,
+            replayed: false,
+        }
+    }
+
+    /// Sets the `ETag` version.
+    pub fn with_etag(mut self, version: u64) -> Reply {
+        self.etag = Some(version);
+        self
+    }
+
+    /// Turns the reply into a response.
+    pub fn into_response(self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status);
+        resp.insert_header((header::CONTENT_TYPE, self.content_type));
+        if let Some(v) = self.etag {
+            resp.insert_header((header::ETAG, format!("\"{v}\"")));
+        }
+        if self.replayed {
+            resp.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.insert_header((
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"storno\", Basic realm=\"storno\"",
+            ));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.insert_header((header::RETRY_AFTER, "1"));
+        }
+        resp.body(self.body)
+    }
+}
+
+/// Renders an error in an API's own envelope.
+pub type ErrorRenderer = fn(&ApiError) -> Reply;
+
+/// The `/v1` renderer: RFC 9457 problem+json.
+pub fn problem_reply(e: &ApiError) -> Reply {
+    Reply {
+        status: e.status,
+        content_type: "application/problem+json".into(),
+        body: serde_json::to_string(&e.problem(None)).unwrap_or_default(),
+        etag: None,
+        replayed: false,
+    }
+}
+
+/// A validated `Idempotency-Key` and the fingerprint of its request.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    key: String,
+    request_hash: String,
+}
+
+/// Reads `Idempotency-Key` (at most 255 visible characters) and fingerprints
+/// the request (method, path and body).
+pub fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    let mut h = Sha256::new();
+    h.update(req.method().as_str().as_bytes());
+    h.update(b" ");
+    h.update(req.path().as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    Ok(Some(IdempotencyKey {
+        key: key.to_string(),
+        request_hash: hex::encode(h.finalize()),
+    }))
+}
+
+/// Reads `If-Match: "<version>"`; `*` or no header means no expectation.
+pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_if_match",
+                "If-Match must be an ETag like \"3\"",
+            )
+        })
+}
+
+/// Parses an invoice reference from the path: a UUID or a number like `INV-000052`.
+pub fn parse_ref(text: &str) -> Result<InvoiceRef, ApiError> {
+    InvoiceRef::parse(text).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path_parameter",
+            "the invoice reference must be a UUID or a number like INV-000001",
+        )
+    })
+}
+
+/// Why a write transaction did not commit.
+enum Abort {
+    Api(ApiError),
+    Repo(RepositoryError),
+}
+
+impl From<RepositoryError> for Abort {
+    fn from(e: RepositoryError) -> Self {
+        Abort::Repo(e)
+    }
+}
+
+/// Runs `work` in one write transaction inside one `web::block`.
+///
+/// With an idempotency key: a new key is claimed first; a finished one
+/// replays its stored reply; another request's key gets 422
+/// `idempotency_key_reused`; a key in flight gets 409
+/// `idempotency_key_in_use`. A successful reply is stored in the same
+/// transaction as the write, so a crash can never record one without the
+/// other. Client errors are stored too; server errors release the key so a
+/// retry runs again.
+pub async fn write<F>(
+    state: &web::Data<AppState>,
+    tenant: TenantId,
+    idem: Option<IdempotencyKey>,
+    render_error: ErrorRenderer,
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError> + Send + 'static,
+{
+    let st = state.clone();
+    let reply = web::block(move || run_write(&st, tenant.get(), idem, render_error, work)).await;
+    match reply {
+        Ok(r) => r.into_response(),
+        Err(e) => render_error(&ApiError::internal(&e)).into_response(),
+    }
+}
+
+fn run_write<F>(state: &AppState, tenant: i64, idem: Option<IdempotencyKey>, render: ErrorRenderer, work: F) -> Reply
+where
+    F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError>,
+{
+    if let Some(k) = &idem {
+        let claim = state
+            .db
+            .write_conn(|c| idempotency::claim(c, tenant, &k.key, &k.request_hash, Utc::now()));
+        match claim {
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::Replay {
+                status,
+                body,
+                content_type,
+            }) => {
+                return Reply {
+                    status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                    content_type,
+                    body,
+                    etag: None,
+                    replayed: true,
+                }
+            }
+            Ok(Claim::Mismatch) => {
+                return render(&ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request",
+                ))
+            }
+            Ok(Claim::InUse) => {
+                return render(&ApiError::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_use",
+                    "a request with this Idempotency-Key is still being processed",
+                ))
+            }
+            Err(e) => return render(&e.into()),
+        }
+    }
+    let outcome = state.db.write(|store| {
+        let reply = work(state, store).map_err(Abort::Api)?;
+        if let Some(k) = &idem {
+            idempotency::complete(
+                store.connection(),
+                tenant,
+                &k.key,
+                reply.status.as_u16(),
+                &reply.body,
+                &reply.content_type,
+            )?;
+        }
+        Ok::<_, Abort>(reply)
+    });
+    match outcome {
+        Ok(reply) => reply,
+        Err(abort) => {
+            let error = match abort {
+                Abort::Api(e) => e,
+                Abort::Repo(e) => e.into(),
+            };
+            let reply = render(&error);
+            if let Some(k) = &idem {
+                let retryable = error.status.is_server_error() || error.code == "version_mismatch";
+                let _ = state.db.write_conn(|c| {
+                    if retryable {
+                        idempotency::release(c, tenant, &k.key)
+                    } else {
+                        idempotency::complete(
+                            c,
+                            tenant,
+                            &k.key,
+                            reply.status.as_u16(),
+                            &reply.body,
+                            &reply.content_type,
+                        )
+                    }
+                });
+            }
+            reply
+        }
+    }
+}
+
+/// Runs a read-only use case in one read transaction inside one `web::block`.
+pub async fn read<T, F>(state: &web::Data<AppState>, work: F) -> Result<T, UseCaseError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<T, UseCaseError> + Send + 'static,
+{
+    let st = state.clone();
+    web::block(move || st.db.read(|store| work(&st, store)))
+        .await
+        .map_err(|e| UseCaseError::Repository(RepositoryError::Other(e.to_string())))?
+}

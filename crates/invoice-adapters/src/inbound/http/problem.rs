@@ -1,0 +1,224 @@
+//! RFC 9457 problem+json errors with stable codes, the HTTP face of every failure.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use invoice_domain::{RepositoryError, UseCaseError, ValidationError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field in a validation problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `lines[0].quantity`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// The problem+json body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Human-readable explanation of this occurrence.
+    pub detail: String,
+    /// Stable snake_case code for programs.
+    pub code: String,
+    /// The request id (also in `X-Request-Id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Invalid fields, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error answered as problem+json.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Explanation.
+    pub detail: String,
+    /// Invalid fields.
+    pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After`, when set.
+    pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 422 with one invalid field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = message.into();
+        ApiError {
+            errors: vec![FieldError {
+                field: field.clone(),
+                message: message.clone(),
+            }],
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{field} {message}"),
+            )
+        }
+    }
+
+    /// 401 for a missing or unknown key.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    /// 500 that leaks nothing; the cause is logged here.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an unexpected error occurred",
+        )
+    }
+
+    /// 503 with `Retry-After`.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "service unavailable");
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "the database is unavailable; retry shortly",
+            )
+        }
+    }
+
+    /// A short title for the status.
+    pub fn title(&self) -> String {
+        self.status.canonical_reason().unwrap_or("Error").to_string()
+    }
+
+    /// The body for `request_id`.
+    pub fn problem(&self, request_id: Option<String>) -> Problem {
+        Problem {
+            type_uri: format!("https://storno.dev/problems/{}", self.code.replace('_', "-")),
+            title: self.title(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            request_id,
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status);
+        resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"storno\", Basic realm=\"storno\""),
+            ));
+        }
+        // The request id is filled in by the request-id middleware, which
+        // rewrites problem bodies; see `middleware::RequestId`.
+        resp.body(serde_json::to_string(&self.problem(None)).unwrap_or_default())
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::invalid_field(e.field, e.message)
+    }
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(e: RepositoryError) -> Self {
+        match e {
+            RepositoryError::Unavailable(_) => ApiError::unavailable(&e),
+            RepositoryError::VersionConflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "version_mismatch",
+                "the invoice was changed concurrently",
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// Maps a use-case error; `what` names the resource for not-found messages.
+pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
+    match e {
+        UseCaseError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            if what == "credit note" {
+                "credit_note_not_found"
+            } else {
+                "invoice_not_found"
+            },
+            format!("no such {what}"),
+        ),
+        UseCaseError::NotOwned => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invoice_not_owned",
+            "this invoice belongs to another party",
+        ),
+        UseCaseError::VersionMismatch {
+            expected: Some(expected),
+            current,
+        } => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            format!(
+                "If-Match expected version {expected} but the invoice is at version {}",
+                current.map_or_else(|| "unknown".to_string(), |c| c.to_string())
+            ),
+        ),
+        UseCaseError::VersionMismatch { expected: None, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "version_mismatch",
+            "the invoice was changed by a concurrent request; reload and retry",
+        ),
+        UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()),
+        UseCaseError::Invalid(v) => v.into(),
+        UseCaseError::Repository(r) => r.into(),
+    }
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(e: UseCaseError) -> Self {
+        from_use_case(e, "invoice")
+    }
+}

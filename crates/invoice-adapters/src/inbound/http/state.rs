@@ -1,0 +1,90 @@
+//! Shared state of the HTTP adapter.
+
+use invoice_domain::{InvoiceService, SystemClock, UuidV7};
+
+use super::auth::KeyCache;
+use super::metrics::Metrics;
+use crate::outbound::db::Database;
+
+/// The use-case service as wired in production.
+pub type Service = InvoiceService<SystemClock, UuidV7>;
+
+/// Which seed-API dialects are mounted besides `/v1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialects {
+    /// The TMS transporter billing API.
+    pub tms: bool,
+    /// The plug&paid accounting API.
+    pub plugnpaid: bool,
+    /// The ChargeOver billing API.
+    pub chargeover: bool,
+    /// The Flextell e-invoicing API.
+    pub flextell: bool,
+}
+
+impl Default for Dialects {
+    fn default() -> Self {
+        Dialects::all()
+    }
+}
+
+impl Dialects {
+    /// Every dialect.
+    pub fn all() -> Self {
+        Dialects {
+            tms: true,
+            plugnpaid: true,
+            chargeover: true,
+            flextell: true,
+        }
+    }
+
+    /// Parses `tms,plugnpaid,chargeover,flextell`, `all` or `none`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut d = Dialects {
+            tms: false,
+            plugnpaid: false,
+            chargeover: false,
+            flextell: false,
+        };
+        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name {
+                "none" => {}
+                "all" => d = Dialects::all(),
+                "tms" => d.tms = true,
+                "plugnpaid" => d.plugnpaid = true,
+                "chargeover" => d.chargeover = true,
+                "flextell" => d.flextell = true,
+                other => return Err(format!("unknown dialect {other:?}")),
+            }
+        }
+        Ok(d)
+    }
+}
+
+/// Everything a handler needs.
+pub struct AppState {
+    /// The database.
+    pub db: Database,
+    /// The use cases.
+    pub service: Service,
+    /// Validated API keys.
+    pub keys: KeyCache,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Mounted dialects.
+    pub dialects: Dialects,
+}
+
+impl AppState {
+    /// Builds the state around a database.
+    pub fn new(db: Database, dialects: Dialects) -> Self {
+        AppState {
+            db,
+            service: InvoiceService::new(SystemClock, UuidV7),
+            keys: KeyCache::default(),
+            metrics: Metrics::new(),
+            dialects,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `POST /v1/invoices`: create a draft.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{invoice_reply, CHANNEL};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::body::{parse_json, read_body};
+use crate::inbound::http::exec::{self, idempotency_key, problem_reply};
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::{CreateInvoiceBody, InvoiceView};
+
+/// Creates a draft invoice.
+#[utoipa::path(post, path = "/v1/invoices", tag = "invoices",
+    request_body = CreateInvoiceBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 201, description = "The draft", body = InvoiceView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing scope or other party", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn create_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("invoices:write")?;
+    let body = read_body(&req, payload).await?;
+    let new = parse_json::<CreateInvoiceBody>(&req, &body)?.into_domain()?;
+    let idem = idempotency_key(&req, &body)?;
+    Ok(
+        exec::write(&state, principal.tenant, idem, problem_reply, move |st, store| {
+            let t = st
+                .service
+                .create_draft(store, &principal.scope(), &principal.actor(CHANNEL), new)?;
+            Ok(invoice_reply(StatusCode::CREATED, &t))
+        })
+        .await,
+    )
+}

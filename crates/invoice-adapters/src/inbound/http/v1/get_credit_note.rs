@@ -1,0 +1,41 @@
+//! `GET /v1/credit-notes/{id}`: one credit note.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use invoice_domain::CreditNoteId;
+
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec;
+use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::CreditNoteView;
+
+/// Fetches a credit note.
+#[utoipa::path(get, path = "/v1/credit-notes/{id}", tag = "credit notes",
+    params(("id" = String, Path, description = "Credit note UUID")),
+    responses(
+        (status = 200, description = "The credit note", body = CreditNoteView),
+        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such credit note in this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn get_credit_note(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("invoices:read")?;
+    let id: CreditNoteId = path.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path_parameter",
+            "the id must be a UUID",
+        )
+    })?;
+    let scope = principal.scope();
+    let note = exec::read(&state, move |st, store| st.service.credit_note(store, &scope, id))
+        .await
+        .map_err(|e| from_use_case(e, "credit note"))?;
+    Ok(HttpResponse::Ok().json(CreditNoteView::from(&note)))
+}

@@ -1,0 +1,33 @@
+//! `GET /v1/invoices/{reference}/events`: the audit trail.
+
+use actix_web::{web, HttpResponse};
+
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec::{self, parse_ref};
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::{EventList, EventView};
+
+/// Lists an invoice's events, oldest first.
+#[utoipa::path(get, path = "/v1/invoices/{reference}/events", tag = "invoices",
+    params(("reference" = String, Path, description = "Invoice UUID or number")),
+    responses(
+        (status = 200, description = "The audit trail", body = EventList),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn list_invoice_events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("invoices:read")?;
+    let reference = parse_ref(&path)?;
+    let scope = principal.scope();
+    let events = exec::read(&state, move |st, store| st.service.events(store, &scope, &reference)).await?;
+    Ok(HttpResponse::Ok().json(EventList {
+        object: "list",
+        data: events.iter().map(EventView::from).collect(),
+    }))
+}

@@ -1,0 +1,95 @@
+//! `GET /v1/invoices`: filtered, cursor-paginated listing.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use invoice_domain::{InvoiceId, InvoiceStatus, ListQuery, PartyId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec;
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::{InvoiceList, InvoiceView};
+
+/// Query parameters of the listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this customer.
+    pub customer_id: Option<String>,
+    /// Created at or after (RFC 3339).
+    #[serde(rename = "created[gte]")]
+    pub created_gte: Option<DateTime<Utc>>,
+    /// Created before (RFC 3339).
+    #[serde(rename = "created[lt]")]
+    pub created_lt: Option<DateTime<Utc>>,
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<u32>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+/// Lists invoices, newest first, with cursor pagination.
+#[utoipa::path(get, path = "/v1/invoices", tag = "invoices", params(ListParams),
+    responses(
+        (status = 200, description = "A page of invoices", body = InvoiceList),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn list_invoices(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("invoices:read")?;
+    let p = params.into_inner();
+    let bad = |field: &str, msg: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query_parameter",
+            format!("{field} {msg}"),
+        )
+    };
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(bad("limit", "must be between 1 and 100"));
+    }
+    let query = ListQuery {
+        status: p
+            .status
+            .as_deref()
+            .map(|s| {
+                InvoiceStatus::parse(s).ok_or_else(|| bad("status", "must be draft, open, paid, cancelled or void"))
+            })
+            .transpose()?,
+        customer_id: p
+            .customer_id
+            .as_deref()
+            .map(|c| PartyId::parse(c).map_err(|_| bad("customer_id", "is not a party id")))
+            .transpose()?,
+        party: None,
+        created_from: p.created_gte,
+        created_to: p.created_lt,
+        limit,
+        starting_after: p
+            .starting_after
+            .as_deref()
+            .map(|s| {
+                s.parse::<InvoiceId>()
+                    .map_err(|_| bad("starting_after", "is not an invoice id"))
+            })
+            .transpose()?,
+    };
+    let scope = principal.scope();
+    let page = exec::read(&state, move |st, store| st.service.list(store, &scope, query)).await?;
+    Ok(HttpResponse::Ok().json(InvoiceList {
+        object: "list",
+        data: page.invoices.iter().map(InvoiceView::from).collect(),
+        has_more: page.has_more,
+    }))
+}

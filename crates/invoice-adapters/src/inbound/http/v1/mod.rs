@@ -1,0 +1,109 @@
+//! The product's own API, `/v1`: one handler per file.
+
+mod approve_invoice;
+mod cancel_invoice;
+mod create_invoice;
+mod finalize_invoice;
+mod get_credit_note;
+mod get_invoice;
+mod list_invoice_events;
+mod list_invoices;
+mod record_payment;
+mod refund_payment;
+mod reject_invoice;
+mod void_invoice;
+
+pub use approve_invoice::*;
+pub use cancel_invoice::*;
+pub use create_invoice::*;
+pub use finalize_invoice::*;
+pub use get_credit_note::*;
+pub use get_invoice::*;
+pub use list_invoice_events::*;
+pub use list_invoices::*;
+pub use record_payment::*;
+pub use refund_payment::*;
+pub use reject_invoice::*;
+pub use void_invoice::*;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use invoice_domain::{PartyRole, Target, Transition, UseCaseError};
+
+use super::auth::Principal;
+use super::body::read_body;
+use super::exec::{self, idempotency_key, if_match, parse_ref, problem_reply, Reply};
+use super::problem::{from_use_case, ApiError};
+use super::state::{AppState, Service};
+use super::views::InvoiceView;
+use crate::outbound::db::DieselStore;
+
+/// The channel recorded on events made through `/v1`.
+pub const CHANNEL: &str = "v1";
+
+/// Mounts every `/v1` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v1")
+            .route("/invoices", web::post().to(create_invoice))
+            .route("/invoices", web::get().to(list_invoices))
+            .route("/invoices/{reference}", web::get().to(get_invoice))
+            .route("/invoices/{reference}/finalize", web::post().to(finalize_invoice))
+            .route("/invoices/{reference}/payments", web::post().to(record_payment))
+            .route(
+                "/invoices/{reference}/payments/{payment_id}/refunds",
+                web::post().to(refund_payment),
+            )
+            .route("/invoices/{reference}/cancel", web::post().to(cancel_invoice))
+            .route("/invoices/{reference}/void", web::post().to(void_invoice))
+            .route("/invoices/{reference}/approve", web::post().to(approve_invoice))
+            .route("/invoices/{reference}/reject", web::post().to(reject_invoice))
+            .route("/invoices/{reference}/events", web::get().to(list_invoice_events))
+            .route("/credit-notes/{id}", web::get().to(get_credit_note)),
+    );
+}
+
+/// Renders an invoice reply with its `ETag`.
+pub fn invoice_reply(status: StatusCode, transition: &Transition) -> Reply {
+    Reply::json(status, &InvoiceView::from(&transition.invoice)).with_etag(transition.invoice.version)
+}
+
+/// The shared shape of every `/v1` POST on one invoice: scope check, body
+/// parsing, `If-Match`, `Idempotency-Key`, one transaction, invoice reply.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn invoice_command<B, P, F>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    scope: &'static str,
+    reference: &str,
+    payload: web::Payload,
+    parse: P,
+    run: F,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Send + 'static,
+    P: FnOnce(&HttpRequest, &[u8]) -> Result<B, ApiError>,
+    F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>, B) -> Result<Transition, UseCaseError> + Send + 'static,
+{
+    principal.require(scope)?;
+    let body = read_body(&req, payload).await?;
+    let input = parse(&req, &body)?;
+    let reference = parse_ref(reference)?;
+    let expected_version = if_match(&req)?;
+    let idem = idempotency_key(&req, &body)?;
+    let tenant = principal.tenant;
+    Ok(exec::write(&state, tenant, idem, problem_reply, move |st, store| {
+        let scope = principal.scope_as(PartyRole::Any);
+        let actor = principal.actor(CHANNEL);
+        let target = Target {
+            scope: &scope,
+            reference: &reference,
+            actor: &actor,
+            expected_version,
+        };
+        let transition = run(&st.service, store, &target, input).map_err(|e| from_use_case(e, "invoice"))?;
+        Ok(invoice_reply(StatusCode::OK, &transition))
+    })
+    .await)
+}

@@ -1,0 +1,8 @@
+//! JSON shapes of the `/v1` API: responses rendered from the domain and
+//! request bodies parsed into it.
+
+mod requests;
+mod responses;
+
+pub use requests::*;
+pub use responses::*;

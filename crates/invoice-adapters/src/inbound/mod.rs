@@ -1,0 +1,3 @@
+//! Inbound adapters: what calls into the domain.
+
+pub mod http;

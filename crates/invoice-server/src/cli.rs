@@ -1,0 +1,92 @@
+//! Command-line interface and configuration (flags and environment).
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Storno: invoices with exact cancellation and voiding.
+#[derive(Debug, Parser)]
+#[command(name = "invoice-server", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://PATH` (default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://invoice.db", global = true)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "INVOICE_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+    /// Seed-API dialects to mount: `tms,plugnpaid,chargeover,flextell`, `all` or `none`.
+    #[arg(long, env = "INVOICE_DIALECTS", default_value = "all", global = true)]
+    pub dialects: String,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "INVOICE_WORKERS", default_value_t = 0, global = true)]
+    pub workers: usize,
+    /// Database pool size.
+    #[arg(long, env = "INVOICE_POOL_SIZE", default_value_t = 8, global = true)]
+    pub pool_size: u32,
+    /// Log format on stderr.
+    #[arg(long, env = "INVOICE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage tenants.
+    Tenants {
+        /// Tenant subcommand.
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        /// Key subcommand.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+/// Tenant subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its id.
+    Create {
+        /// Unique slug (also usable as X-Tenant).
+        slug: String,
+        /// Display name (defaults to the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Key subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key; prints the secret alone on stdout (shown only once).
+    Create {
+        /// Tenant slug or id.
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated scopes: invoices:read, invoices:write, invoices:cancel, webhooks:manage.
+        #[arg(long)]
+        scopes: String,
+        /// Restrict the key to invoices where this party is issuer or customer.
+        #[arg(long)]
+        party: Option<String>,
+    },
+}
