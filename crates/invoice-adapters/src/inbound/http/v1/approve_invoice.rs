@@ -10,7 +10,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Approve the pending approval level.
 #[utoipa::path(post, path = "/v1/invoices/{reference}/approve", tag = "invoices",
-    
     params(("reference" = String, Path, description = "Invoice UUID or number"),
         ("If-Match" = Option<String>, Header, description = "Expected version, e.g. \"3\""),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
