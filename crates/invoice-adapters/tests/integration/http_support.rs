@@ -162,12 +162,6 @@ impl Req {
         self.header("Authorization", &format!("Bearer {key}"))
     }
 
-    /// Removes a header.
-    pub fn without(mut self, name: &str) -> Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self
-    }
-
     /// Sets a JSON body.
     pub fn json(self, value: &serde_json::Value) -> Self {
         self.raw("application/json", value.to_string().as_bytes())
