@@ -20,3 +20,8 @@ bench:
 # What CI runs.
 ci:
     bash .ci/run
+
+# Fuzz the HTTP API from its OpenAPI contract (schemathesis, every check, stateful
+# phase); FUZZ_MAX_EXAMPLES bounds it. Extra arguments go to `st run`.
+fuzz-api *ARGS:
+    bash tools/fuzz/run.sh {{ARGS}}

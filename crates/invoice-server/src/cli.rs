@@ -21,6 +21,20 @@ pub struct Cli {
     /// Database pool size.
     #[arg(long, env = "INVOICE_POOL_SIZE", default_value_t = 8, global = true)]
     pub pool_size: u32,
+    /// Requests per second allowed per API key (0: unlimited).
+    #[arg(long, env = "INVOICE_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
+    /// Requests an idle API key may send at once.
+    #[arg(long, env = "INVOICE_RATE_BURST", default_value_t = 200, global = true)]
+    pub rate_burst: u32,
+    /// Let webhook endpoints target loopback, private and link-local
+    /// addresses (local development and tests only; refused by default).
+    #[arg(long, env = "INVOICE_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
+    /// Seconds a claimed webhook delivery stays locked; after a crash it is
+    /// sent again once this has passed (must exceed the 10 s send timeout).
+    #[arg(long, env = "INVOICE_WEBHOOK_LEASE_SECS", default_value_t = 60, global = true)]
+    pub webhook_lease_secs: u64,
     /// Log format on stderr.
     #[arg(long, env = "INVOICE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

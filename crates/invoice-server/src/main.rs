@@ -10,8 +10,10 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::Parser;
+use invoice_adapters::inbound::http::rate_limit::RateLimit;
 use invoice_adapters::inbound::http::{self, auth, AppState, Dialects, ServerConfig};
 use invoice_adapters::outbound::db::{admin, Database, PoolConfig};
+use invoice_adapters::outbound::webhooks::{Dispatcher, DispatcherConfig, RetryPolicy, WebhookSettings};
 
 use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
 
@@ -64,15 +66,37 @@ fn serve(cli: &Cli) -> Result<(), String> {
     let listener = TcpListener::bind(&cli.bind).map_err(|e| format!("cannot bind {}: {e}", cli.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, backend = db.backend().name(), "listening");
-    let state = actix_web::web::Data::new(AppState::new(db, dialects));
+    let limit = RateLimit {
+        per_second: cli.rate_limit,
+        burst: cli.rate_burst,
+    };
+    let webhooks = WebhookSettings {
+        allow_private: cli.webhook_allow_private,
+    };
+    let state = actix_web::web::Data::new(
+        AppState::new(db.clone(), dialects)
+            .with_rate_limit(limit)
+            .with_webhooks(webhooks),
+    );
     let config = ServerConfig {
         workers: cli.workers,
         ..ServerConfig::default()
     };
-    actix_web::rt::System::new().block_on(async move {
+    // Webhooks go out from their own threads, never from the HTTP workers.
+    let lease = std::time::Duration::from_secs(cli.webhook_lease_secs.max(11));
+    let dispatcher = Dispatcher::start_with(
+        db,
+        DispatcherConfig {
+            lease,
+            ..DispatcherConfig::new(RetryPolicy::default(), webhooks.allow_private)
+        },
+    );
+    let served = actix_web::rt::System::new().block_on(async move {
         let server = http::serve(state, listener, config).map_err(|e| e.to_string())?;
         server.await.map_err(|e| e.to_string())
-    })
+    });
+    dispatcher.stop();
+    served
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -1,3 +1,4 @@
 //! Outbound adapters: implementations of the domain's ports.
 
 pub mod db;
+pub mod webhooks;

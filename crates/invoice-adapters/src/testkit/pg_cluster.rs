@@ -443,6 +443,25 @@ impl PgCluster {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    /// Stops the server now (`pg_ctl stop -m fast`), keeping its data, to simulate an outage.
+    pub fn stop(&self) -> io::Result<()> {
+        let args = [
+            "-D".to_owned(),
+            path_str(&self.data_dir())?.to_owned(),
+            "stop".into(),
+            "-m".into(),
+            "fast".into(),
+            "-w".into(),
+        ];
+        let out = self.server_command("pg_ctl", &args)?.output()?;
+        check_output("pg_ctl stop", &out)
+    }
+
+    /// Starts a stopped server again on the same socket, with `settings`.
+    pub fn restart(&self, settings: &[(&str, &str)]) -> io::Result<()> {
+        self.pg_ctl_start(settings)
+    }
 }
 
 /// Full argv running `<bin>/<program> args…`, wrapped for the postgres user when root.

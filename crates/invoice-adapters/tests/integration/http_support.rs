@@ -51,14 +51,24 @@ impl TestServer {
         Self::start_with(t, Dialects::all())
     }
 
+    /// Starts a server on `t` with a custom per-key rate limit.
+    pub fn start_limited(t: TestDb, limit: invoice_adapters::inbound::http::rate_limit::RateLimit) -> TestServer {
+        Self::start_state(t, Dialects::all(), |s| s.with_rate_limit(limit))
+    }
+
     /// Starts a server on `t` with the given dialects.
     pub fn start_with(t: TestDb, dialects: Dialects) -> TestServer {
+        Self::start_state(t, dialects, |s| s)
+    }
+
+    /// Starts a server on `t`, letting `customize` adjust the state.
+    pub fn start_state(t: TestDb, dialects: Dialects, customize: impl FnOnce(AppState) -> AppState) -> TestServer {
         let db = t.db.clone();
         let tenant = crate::support::tenant(&db, "acme");
         let key = create_key(&db, tenant, &auth::ALL_SCOPES.join(","), None);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let state = web::Data::new(AppState::new(db.clone(), dialects));
+        let state = web::Data::new(customize(AppState::new(db.clone(), dialects)));
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

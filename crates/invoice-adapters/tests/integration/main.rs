@@ -5,5 +5,8 @@ mod conformance;
 mod dialects;
 mod http_support;
 mod migrations;
+mod reliability;
+mod security;
+mod state_machine;
 mod support;
 mod webhooks;

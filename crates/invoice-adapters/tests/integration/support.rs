@@ -14,6 +14,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Wraps a database the test opened itself.
+    pub fn wrap(db: Database, backend: &'static str) -> Self {
+        TestDb { db, backend, _dir: None }
+    }
+}
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn config() -> PoolConfig {

@@ -241,6 +241,16 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<Principal, ApiErr
             ))
         }
     };
+    if let Err(retry_after) = state.rate_limiter.check(&principal.key_id) {
+        return Err(ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests for this API key; retry after the Retry-After delay",
+            )
+        });
+    }
     if let Some(t) = req.headers().get("x-tenant") {
         let name = t.to_str().unwrap_or_default().trim();
         if !principal.is_tenant(name) {

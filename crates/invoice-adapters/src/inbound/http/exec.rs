@@ -63,7 +63,7 @@ impl Reply {
                 "Bearer realm=\"storno\", Basic realm=\"storno\"",
             ));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE || self.status == StatusCode::TOO_MANY_REQUESTS {
             resp.insert_header((header::RETRY_AFTER, "1"));
         }
         resp.body(self.body)

@@ -8,6 +8,9 @@ use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 
+use actix_web::http::StatusCode;
+
+use super::problem::ApiError;
 use super::state::AppState;
 
 /// The request id of the current request, readable by handlers.
@@ -19,6 +22,31 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn accept_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     (!s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic())).then(|| s.to_string())
+}
+
+/// Longest accepted request target (path and query), in bytes.
+pub const MAX_URL: usize = 8 * 1024;
+/// Most header bytes (names and values) accepted in one request.
+pub const MAX_HEADERS: usize = 16 * 1024;
+
+/// Refuses request targets and header sets beyond the limits.
+fn oversize(req: &ServiceRequest) -> Option<ApiError> {
+    if req.uri().to_string().len() > MAX_URL {
+        return Some(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target must be at most {MAX_URL} bytes"),
+        ));
+    }
+    let header_bytes: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    if header_bytes > MAX_HEADERS {
+        return Some(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("request headers must be at most {MAX_HEADERS} bytes"),
+        ));
+    }
+    None
 }
 
 /// Assigns or echoes `X-Request-Id`, adds it to problem+json bodies, logs
@@ -37,7 +65,10 @@ pub async fn observe(
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
-    let res = next.call(req).await?;
+    let res = match oversize(&req) {
+        Some(error) => req.error_response(error),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
     let status = res.status().as_u16();
     let is_problem = res

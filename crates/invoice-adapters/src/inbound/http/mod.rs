@@ -11,9 +11,11 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod state;
 pub mod v1;
 pub mod views;
+pub mod webhooks;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -60,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dialects: &Dialects) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
         .route("/openapi.json", web::get().to(openapi_json))
+        .configure(webhooks::configure)
         .configure(v1::configure);
     dialects::configure(cfg, dialects);
 }

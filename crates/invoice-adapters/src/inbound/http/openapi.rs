@@ -1,6 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
+use serde_json::json;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::health;
@@ -17,6 +21,77 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+    }
+}
+
+/// Links every response carrying an invoice to the operations on that
+/// invoice, its payments' refunds and its credit notes, so clients (and
+/// stateful test tools) can follow an invoice through its life.
+struct Links;
+
+/// Operations answering with the invoice, by operation id.
+const INVOICE_REPLIES: [&str; 9] = [
+    "create_invoice",
+    "get_invoice",
+    "finalize_invoice",
+    "record_payment",
+    "refund_payment",
+    "cancel_invoice",
+    "void_invoice",
+    "approve_invoice",
+    "reject_invoice",
+];
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let by_reference = [
+            ("GetInvoice", "get_invoice"),
+            ("ListEvents", "list_invoice_events"),
+            ("Finalize", "finalize_invoice"),
+            ("RecordPayment", "record_payment"),
+            ("Cancel", "cancel_invoice"),
+            ("Void", "void_invoice"),
+            ("Approve", "approve_invoice"),
+            ("Reject", "reject_invoice"),
+        ];
+        let id = "$response.body#/id";
+        let mut links = serde_json::Map::new();
+        for (name, target) in by_reference {
+            links.insert(
+                name.into(),
+                json!({"operationId": target, "parameters": {"reference": id}}),
+            );
+        }
+        // Only from the replies that just made the first payment or credit note.
+        let refund = json!({"operationId": "refund_payment",
+            "parameters": {"reference": id, "payment_id": "$response.body#/payments/0/id"}});
+        let credit_note = json!({"operationId": "get_credit_note",
+            "parameters": {"id": "$response.body#/credit_notes/0/id"}});
+        // utoipa 5's `Link` serializes its fields in snake case
+        // (`operation_id`), which no OpenAPI tool reads; the links go in as
+        // JSON through the response's flattened extensions instead.
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let Some(op_id) = op.operation_id.as_deref().filter(|id| INVOICE_REPLIES.contains(id)) else {
+                    continue;
+                };
+                let mut these = links.clone();
+                if matches!(op_id, "record_payment" | "refund_payment") {
+                    these.insert("RefundFirstPayment".into(), refund.clone());
+                }
+                if op_id == "cancel_invoice" {
+                    these.insert("GetFirstCreditNote".into(), credit_note.clone());
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                        response
+                            .extensions
+                            .get_or_insert_with(Default::default)
+                            .insert("links".into(), serde_json::Value::Object(these.clone()));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -47,7 +122,7 @@ impl Modify for Security {
         health::metrics,
     ),
     components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView)),
-    modifiers(&Security),
+    modifiers(&Security, &Links),
     tags(
         (name = "invoices", description = "The product's own API"),
         (name = "credit notes", description = "Documents cancelling issued invoices"),
@@ -59,8 +134,45 @@ pub struct ApiDoc;
 /// The document for the mounted dialects.
 pub fn document(dialects: &Dialects) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(super::webhooks::WebhooksDoc::openapi());
     for extra in super::dialects::documents(dialects) {
         doc.merge(extra);
     }
+    absent_not_null(&mut doc);
     doc
+}
+
+/// An optional request body (`request_body = Option<T>`) may be left out,
+/// but when sent it must be a `T`: the parsers refuse a JSON `null`. utoipa
+/// renders the option as `oneOf: [null, T]`; this keeps only `T`.
+fn absent_not_null(doc: &mut utoipa::openapi::OpenApi) {
+    let is_null =
+        |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
+    for item in doc.paths.paths.values_mut() {
+        let operations: [&mut Option<Operation>; 8] = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            let Some(body) = op.request_body.as_mut() else {
+                continue;
+            };
+            if body.required == Some(Required::True) {
+                continue;
+            }
+            for content in body.content.values_mut() {
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+                    if one_of.items.len() == 2 && one_of.items.iter().any(is_null) {
+                        content.schema = one_of.items.iter().find(|s| !is_null(s)).cloned();
+                    }
+                }
+            }
+        }
+    }
 }

@@ -158,6 +158,20 @@ impl ResponseError for ApiError {
     }
 }
 
+/// 405 `method_not_allowed` for a method a route does not serve, with
+/// `Allow` listing the methods it does (e.g. `"GET, POST"`).
+pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut resp = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this route only serves {allow}"),
+    )
+    .error_response();
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    resp
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ApiError::invalid_field(e.field, e.message)

@@ -4,7 +4,9 @@ use invoice_domain::{InvoiceService, SystemClock, UuidV7};
 
 use super::auth::KeyCache;
 use super::metrics::Metrics;
+use super::rate_limit::{RateLimit, RateLimiter};
 use crate::outbound::db::Database;
+use crate::outbound::webhooks::WebhookSettings;
 
 /// The use-case service as wired in production.
 pub type Service = InvoiceService<SystemClock, UuidV7>;
@@ -74,6 +76,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Mounted dialects.
     pub dialects: Dialects,
+    /// Per-key request rate limit.
+    pub rate_limiter: RateLimiter,
+    /// Webhook settings (which endpoint URLs are accepted).
+    pub webhooks: WebhookSettings,
 }
 
 impl AppState {
@@ -85,6 +91,22 @@ impl AppState {
             keys: KeyCache::default(),
             metrics: Metrics::new(),
             dialects,
+            rate_limiter: RateLimiter::new(RateLimit::default()),
+            webhooks: WebhookSettings::default(),
         }
+    }
+
+    /// Sets the webhook settings (e.g. allowing private targets in development).
+    pub fn with_webhooks(mut self, webhooks: WebhookSettings) -> Self {
+        self.webhooks = webhooks;
+        self
+    }
+}
+
+impl AppState {
+    /// Replaces the per-key rate limit (0 requests per second disables it).
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limiter = RateLimiter::new(limit);
+        self
     }
 }

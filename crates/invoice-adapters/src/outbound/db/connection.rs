@@ -139,7 +139,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             max_size: 8,
-            connection_timeout: Duration::from_secs(5),
+            connection_timeout: Duration::from_secs(2),
         }
     }
 }

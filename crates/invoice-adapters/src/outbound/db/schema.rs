@@ -190,6 +190,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Webhook endpoints: where a tenant wants its events POSTed.
+    webhook_endpoints (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> Text,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        active_since -> Timestamp,
+        failed_deliveries -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One delivery of one event to one endpoint, retried until it succeeds or fails for good.
+    webhook_deliveries (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        status -> Text,
+        attempt_count -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Every HTTP attempt of a delivery, for the delivery log.
+    webhook_attempts (tenant_id, delivery_id, id) {
+        tenant_id -> BigInt,
+        delivery_id -> Text,
+        id -> Text,
+        attempt -> Integer,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Per tenant, the event sequence below which every event has been fanned out.
+    webhook_cursor (tenant_id) {
+        tenant_id -> BigInt,
+        last_seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     api_keys,
@@ -202,4 +269,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     number_series,
     events,
     idempotency_keys,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
+    webhook_cursor,
 );

@@ -10,11 +10,15 @@ use crate::inbound::http::views::{EventList, EventView};
 
 /// Lists an invoice's events, oldest first.
 #[utoipa::path(get, path = "/v1/invoices/{reference}/events", tag = "invoices",
-    params(("reference" = String, Path, description = "Invoice UUID or number")),
+    params(("reference" = String, Path, description = "Invoice UUID or number like INV-000052", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$")),
     responses(
         (status = 200, description = "The audit trail", body = EventList),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad reference", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
+        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or another party's invoice", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_invoice_events(

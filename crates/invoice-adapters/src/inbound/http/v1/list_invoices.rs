@@ -16,29 +16,53 @@ use crate::inbound::http::views::{InvoiceList, InvoiceView};
 /// Query parameters of the listing.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this status.
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
     /// Only this customer.
+    #[param(
+        nullable = false,
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub customer_id: Option<String>,
     /// Created at or after (RFC 3339).
     #[serde(rename = "created[gte]")]
+    #[param(nullable = false)]
     pub created_gte: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     #[serde(rename = "created[lt]")]
+    #[param(nullable = false)]
     pub created_lt: Option<DateTime<Utc>>,
     /// Page size, 1–100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The last id of the previous page.
+    #[param(nullable = false, value_type = Option<uuid::Uuid>)]
     pub starting_after: Option<String>,
 }
 
+fn status_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("Only this status."))
+        .enum_values(Some(["draft", "open", "paid", "cancelled", "void"]))
+        .build()
+}
+
 /// Lists invoices, newest first, with cursor pagination.
-#[utoipa::path(get, path = "/v1/invoices", tag = "invoices", params(ListParams),
+#[utoipa::path(get, path = "/v1/invoices", tag = "invoices",
+    params(ListParams),
     responses(
         (status = 200, description = "A page of invoices", body = InvoiceList),
-        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
+        (status = 403, description = "Missing scope or `X-Tenant` of another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_invoices(

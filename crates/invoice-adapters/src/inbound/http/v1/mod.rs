@@ -33,7 +33,7 @@ use invoice_domain::{PartyRole, Target, Transition, UseCaseError};
 use super::auth::Principal;
 use super::body::read_body;
 use super::exec::{self, idempotency_key, if_match, parse_ref, problem_reply, Reply};
-use super::problem::{from_use_case, ApiError};
+use super::problem::{from_use_case, method_not_allowed, ApiError};
 use super::state::{AppState, Service};
 use super::views::InvoiceView;
 use crate::outbound::db::DieselStore;
@@ -41,26 +41,50 @@ use crate::outbound::db::DieselStore;
 /// The channel recorded on events made through `/v1`.
 pub const CHANNEL: &str = "v1";
 
-/// Mounts every `/v1` route.
+/// Mounts every `/v1` route. A method a route does not serve answers 405
+/// with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
-            .route("/invoices", web::post().to(create_invoice))
-            .route("/invoices", web::get().to(list_invoices))
-            .route("/invoices/{reference}", web::get().to(get_invoice))
-            .route("/invoices/{reference}/finalize", web::post().to(finalize_invoice))
-            .route("/invoices/{reference}/payments", web::post().to(record_payment))
-            .route(
-                "/invoices/{reference}/payments/{payment_id}/refunds",
-                web::post().to(refund_payment),
+            .service(
+                web::resource("/invoices")
+                    .route(web::post().to(create_invoice))
+                    .route(web::get().to(list_invoices))
+                    .default_service(allow("GET, POST")),
             )
-            .route("/invoices/{reference}/cancel", web::post().to(cancel_invoice))
-            .route("/invoices/{reference}/void", web::post().to(void_invoice))
-            .route("/invoices/{reference}/approve", web::post().to(approve_invoice))
-            .route("/invoices/{reference}/reject", web::post().to(reject_invoice))
-            .route("/invoices/{reference}/events", web::get().to(list_invoice_events))
-            .route("/credit-notes/{id}", web::get().to(get_credit_note)),
+            .service(
+                web::resource("/invoices/{reference}")
+                    .route(web::get().to(get_invoice))
+                    .default_service(allow("GET")),
+            )
+            .service(post("/invoices/{reference}/finalize").route(web::post().to(finalize_invoice)))
+            .service(post("/invoices/{reference}/payments").route(web::post().to(record_payment)))
+            .service(post("/invoices/{reference}/payments/{payment_id}/refunds").route(web::post().to(refund_payment)))
+            .service(post("/invoices/{reference}/cancel").route(web::post().to(cancel_invoice)))
+            .service(post("/invoices/{reference}/void").route(web::post().to(void_invoice)))
+            .service(post("/invoices/{reference}/approve").route(web::post().to(approve_invoice)))
+            .service(post("/invoices/{reference}/reject").route(web::post().to(reject_invoice)))
+            .service(
+                web::resource("/invoices/{reference}/events")
+                    .route(web::get().to(list_invoice_events))
+                    .default_service(allow("GET")),
+            )
+            .service(
+                web::resource("/credit-notes/{id}")
+                    .route(web::get().to(get_credit_note))
+                    .default_service(allow("GET")),
+            ),
     );
+}
+
+/// A resource serving only POST.
+fn post(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(allow("POST"))
+}
+
+/// The fallback of a resource: 405 naming the `methods` it serves.
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(move || async move { method_not_allowed(methods) })
 }
 
 /// Renders an invoice reply with its `ETag`.

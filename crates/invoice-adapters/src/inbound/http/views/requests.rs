@@ -1,6 +1,19 @@
 //! Request bodies: checked with `validator`, then turned into domain values.
+//!
+//! Their OpenAPI schemas state every limit the parsers enforce, so that any
+//! body the contract allows is accepted. Three patterns recur for free text
+//! (all Unicode control characters are U+0000–U+001F and U+007F–U+009F):
+//!
+//! * [`TEXT_PATTERN`]: no control characters except tab, CR and LF;
+//! * [`REQUIRED_TEXT_PATTERN`]: the same, with at least one character that
+//!   is not whitespace (not blank);
+//! * [`TOKEN_PATTERN`]: identifiers, no control characters at all, not blank.
+//!
+//! `#[schema(pattern = ...)]` only takes literals, so the derives repeat these
+//! strings; a test checks that they agree.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use invoice_domain::rules::{CancelRequest, NewInvoice, NewPayment, Rejection};
@@ -8,27 +21,184 @@ use invoice_domain::{
     Amount, CollectionMethod, Currency, LineId, LineRef, NewLine, Party, ProductId, Reason, ReasonCode, SeriesPrefix,
     ValidationError, VariationId,
 };
-use serde::Deserialize;
-use utoipa::ToSchema;
+use serde::de::{Error as _, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema, SchemaFormat};
+use utoipa::{PartialSchema, ToSchema};
 use validator::Validate;
+
+/// Free text: no control characters except tab, CR and LF.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+/// Free text that is not blank (Unicode `White_Space` does not count).
+pub const REQUIRED_TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+/// An identifier: not blank, no control characters.
+pub const TOKEN_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$";
+
+/// Reads a JSON integer into `T`. JSON Schema counts `3.0` as an integer
+/// (`type: integer` in the contract), so an integral float is one too.
+fn integer<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    struct Integer;
+    impl Visitor<'_> for Integer {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // 2^63 is exact as a float; anything from it on does not fit.
+            if v.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_type(Unexpected::Float(v), &self))
+            }
+        }
+    }
+    let n = deserializer.deserialize_i64(Integer)?;
+    T::try_from(n).map_err(|_| D::Error::invalid_value(Unexpected::Signed(n), &"an integer in range"))
+}
+
+fn string_type(nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    }
+}
+
+/// A string limited to `values`, or null when `nullable`.
+fn string_enum(description: &str, values: &[&str], nullable: bool) -> Schema {
+    let mut all: Vec<Value> = values.iter().map(|v| Value::from(*v)).collect();
+    if nullable {
+        all.push(Value::Null);
+    }
+    ObjectBuilder::new()
+        .schema_type(string_type(nullable))
+        .description(Some(description))
+        .enum_values(Some(all))
+        .into()
+}
+
+/// The ISO 4217 codes `Currency::parse` accepts, found by asking it.
+pub fn currency_codes() -> &'static [&'static str] {
+    static CODES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    CODES.get_or_init(|| {
+        let mut codes = Vec::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                for c in b'A'..=b'Z' {
+                    let code = [a, b, c];
+                    if let Ok(currency) = Currency::parse(std::str::from_utf8(&code).unwrap_or_default()) {
+                        codes.push(currency.code());
+                    }
+                }
+            }
+        }
+        codes
+    })
+}
+
+fn currency_schema() -> Schema {
+    let mut schema = string_enum(
+        "ISO 4217 code of a currency with a minor unit (also accepted in lower case).",
+        currency_codes(),
+        false,
+    );
+    if let Schema::Object(object) = &mut schema {
+        object.examples = vec![Value::from("EUR")];
+    }
+    schema
+}
+
+fn collection_method_schema() -> Schema {
+    string_enum("`automatic` (default) or `manual`.", &["automatic", "manual"], true)
+}
+
+fn reason_code_schema() -> Schema {
+    let codes: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
+    string_enum("Reason code (`other` when absent).", &codes, true)
+}
+
+fn metadata_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Up to 50 string pairs: keys of 1 to 40 characters and not blank, values of at most 500 characters.",
+        ))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(40))
+                .pattern(Some(REQUIRED_TEXT_PATTERN)),
+        ))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(500))
+                .pattern(Some(TEXT_PATTERN)),
+        ))
+        .max_properties(Some(50))
+        .into()
+}
+
+fn rejection_reasons_schema() -> Schema {
+    ArrayBuilder::new()
+        .description(Some("Up to 20 reasons, each not blank and at most 500 characters."))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(500))
+                .pattern(Some(REQUIRED_TEXT_PATTERN)),
+        )
+        .max_items(Some(20))
+        .into()
+}
 
 /// An issuer or customer in a request.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyBody {
     /// Your id for the party.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 128))]
     pub id: String,
     /// Name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 200))]
     pub name: String,
     /// E-mail.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$"
+    )]
     #[validate(email)]
     pub email: Option<String>,
     /// Tax number.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 64))]
     pub tax_number: Option<String>,
     /// Address.
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 500))]
     pub address: Option<String>,
 }
@@ -51,22 +221,44 @@ impl PartyBody {
 #[serde(deny_unknown_fields)]
 pub struct LineBody {
     /// Your product id.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 128))]
     pub product_id: Option<String>,
     /// Your variation id.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 128))]
     pub variation_id: Option<String>,
     /// Description.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 500))]
     pub description: String,
     /// Quantity, at least 1.
+    #[schema(minimum = 1, maximum = 1000000)]
     #[validate(range(min = 1, max = 1_000_000))]
+    #[serde(deserialize_with = "integer")]
     pub quantity: i64,
     /// Unit amount in minor units.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     #[validate(range(min = 0))]
+    #[serde(deserialize_with = "integer")]
     pub unit_amount: i64,
     /// Tax rate in percent as a decimal string (`"19"`, `"7.5"`).
-    #[schema(example = "19")]
+    #[schema(
+        example = "19",
+        pattern = r"^(?:(?:[0-9]{1,3}|0[0-9]{3})(?:\.[0-9]{1,4})?|1000(?:\.0{1,4})?)$"
+    )]
     pub tax_rate: String,
     /// True when `unit_amount` includes tax (default false).
     #[serde(default)]
@@ -78,7 +270,7 @@ pub struct LineBody {
 #[serde(deny_unknown_fields)]
 pub struct CreateInvoiceBody {
     /// ISO 4217 currency code.
-    #[schema(example = "EUR")]
+    #[schema(schema_with = currency_schema)]
     pub currency: String,
     /// Who owes it.
     #[validate(nested)]
@@ -87,23 +279,29 @@ pub struct CreateInvoiceBody {
     #[validate(nested)]
     pub issuer: Option<PartyBody>,
     /// Lines.
+    #[schema(max_items = 5000)]
     #[validate(nested)]
     #[serde(default)]
     pub lines: Vec<LineBody>,
     /// Due date (`YYYY-MM-DD`).
     pub due_date: Option<NaiveDate>,
     /// Number series prefix (default `INV`).
+    #[schema(pattern = r"^[A-Z0-9_]{1,16}$")]
     pub series: Option<String>,
     /// Your own invoice number.
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 200))]
     pub external_reference: Option<String>,
     /// Payer approval levels required (0–10).
+    #[schema(maximum = 10)]
     #[validate(range(max = 10))]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integer")]
     pub approval_levels: u8,
     /// `automatic` (default) or `manual`.
+    #[schema(schema_with = collection_method_schema)]
     pub collection_method: Option<String>,
     /// Up to 50 string pairs.
+    #[schema(schema_with = metadata_schema)]
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
 }
@@ -157,12 +355,16 @@ impl CreateInvoiceBody {
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     /// Amount in minor units, positive.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     #[validate(range(min = 1))]
+    #[serde(deserialize_with = "integer")]
     pub amount: i64,
     /// How it was paid.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 64))]
     pub method: Option<String>,
     /// Your reference.
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 200))]
     pub reference: Option<String>,
 }
@@ -183,15 +385,18 @@ impl PaymentBody {
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// Amount in minor units, positive.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
     #[validate(range(min = 1))]
+    #[serde(deserialize_with = "integer")]
     pub amount: i64,
     /// Why.
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 500))]
     pub reason: Option<String>,
 }
 
 /// Names one line to cancel: exactly one of the three fields.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct LineRefBody {
     /// The line id.
@@ -201,6 +406,48 @@ pub struct LineRefBody {
     /// Your variation id (must match exactly one active line).
     pub variation_id: Option<String>,
 }
+
+/// Exactly one of the three fields is a string; the others are absent or null.
+impl PartialSchema for LineRefBody {
+    fn schema() -> RefOr<Schema> {
+        let by = |chosen: &str, description: &str| {
+            let mut object = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .required(chosen)
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+            for field in ["line_id", "product_id", "variation_id"] {
+                let property = match (field == chosen, field) {
+                    (true, "line_id") => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                    (true, _) => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(128))
+                        .pattern(Some(TOKEN_PATTERN)),
+                    (false, _) => ObjectBuilder::new().schema_type(Type::Null),
+                };
+                object = object.property(field, property);
+            }
+            object
+        };
+        OneOfBuilder::new()
+            .description(Some("Names one line to cancel: exactly one of the three fields."))
+            .item(by("line_id", "By line id."))
+            .item(by(
+                "product_id",
+                "By your product id (must match exactly one active line).",
+            ))
+            .item(by(
+                "variation_id",
+                "By your variation id (must match exactly one active line).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for LineRefBody {}
 
 impl LineRefBody {
     /// Parses into a domain line reference.
@@ -239,9 +486,15 @@ pub fn reason(code: Option<&str>, text: Option<&str>) -> Result<Option<Reason>, 
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Why (required, at most 500 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(min = 1, max = 500))]
     pub reason: String,
     /// `customer_request`, `duplicate`, `fraudulent`, `order_change`, `issued_in_error` or `other` (default).
+    #[schema(schema_with = reason_code_schema)]
     pub reason_code: Option<String>,
     /// Lines to cancel; absent or empty cancels the whole invoice.
     #[serde(default)]
@@ -268,9 +521,11 @@ impl CancelBody {
 #[serde(deny_unknown_fields)]
 pub struct VoidBody {
     /// Why.
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 500))]
     pub reason: Option<String>,
     /// Reason code (default `other` when a reason is given).
+    #[schema(schema_with = reason_code_schema)]
     pub reason_code: Option<String>,
 }
 
@@ -279,10 +534,15 @@ pub struct VoidBody {
 #[serde(deny_unknown_fields)]
 pub struct RejectBody {
     /// Reasons.
+    #[schema(schema_with = rejection_reasons_schema)]
     #[serde(default)]
     #[validate(length(max = 20))]
     pub reasons: Vec<String>,
     /// Free remark.
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     #[validate(length(max = 500))]
     pub remark: Option<String>,
 }
@@ -298,3 +558,56 @@ impl RejectBody {
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmptyBody {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn property(schema: RefOr<Schema>, name: &str) -> Value {
+        let json = serde_json::to_value(schema).unwrap();
+        json["properties"][name].clone()
+    }
+
+    #[test]
+    fn derived_patterns_are_the_documented_ones() {
+        let party = || PartyBody::schema();
+        assert_eq!(property(party(), "id")["pattern"], TOKEN_PATTERN);
+        assert_eq!(property(party(), "name")["pattern"], REQUIRED_TEXT_PATTERN);
+        assert_eq!(property(party(), "address")["pattern"], TEXT_PATTERN);
+        assert_eq!(property(LineBody::schema(), "product_id")["pattern"], TOKEN_PATTERN);
+        assert_eq!(
+            property(LineBody::schema(), "description")["pattern"],
+            REQUIRED_TEXT_PATTERN
+        );
+        assert_eq!(property(CancelBody::schema(), "reason")["pattern"], TEXT_PATTERN);
+        assert_eq!(
+            property(RejectBody::schema(), "remark")["pattern"],
+            REQUIRED_TEXT_PATTERN
+        );
+    }
+
+    #[test]
+    fn the_currency_enum_is_what_the_parser_accepts() {
+        let codes = currency_codes();
+        assert!(codes.contains(&"EUR") && codes.contains(&"JPY") && codes.contains(&"BHD"));
+        assert!(!codes.contains(&"XXX"), "no minor unit");
+        assert!(codes.iter().all(|c| Currency::parse(c).is_ok()));
+    }
+
+    #[test]
+    fn integers_may_be_written_as_integral_floats() {
+        let ok: PaymentBody = serde_json::from_str(r#"{"amount": 1844712.0}"#).unwrap();
+        assert_eq!(ok.amount, 1_844_712);
+        assert!(serde_json::from_str::<PaymentBody>(r#"{"amount": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<PaymentBody>(r#"{"amount": 1e300}"#).is_err());
+        let levels: CreateInvoiceBody = serde_json::from_str(
+            r#"{"currency": "EUR", "customer": {"id": "c", "name": "C"}, "approval_levels": 2.0}"#,
+        )
+        .unwrap();
+        assert_eq!(levels.approval_levels, 2);
+        assert!(serde_json::from_str::<CreateInvoiceBody>(
+            r#"{"currency": "EUR", "customer": {"id": "c", "name": "C"}, "approval_levels": 300}"#
+        )
+        .is_err());
+    }
+}

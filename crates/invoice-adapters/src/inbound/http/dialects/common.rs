@@ -1,0 +1,271 @@
+//! Plumbing every dialect shares: authentication, body parsing, invoice
+//! references and running a command through `exec`, all reporting failures
+//! as [`ApiError`]s that each dialect renders in its own envelope.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use invoice_domain::{DocumentNumber, Invoice, InvoiceRef, PartyRole, SeriesPrefix, Target, Transition, UseCaseError};
+use serde::de::DeserializeOwned;
+
+use crate::inbound::http::auth::{self, Principal};
+use crate::inbound::http::body;
+use crate::inbound::http::exec::{self, ErrorRenderer, Reply};
+use crate::inbound::http::problem::{from_use_case, ApiError, FieldError};
+use crate::inbound::http::state::{AppState, Service};
+use crate::outbound::db::DieselStore;
+
+/// Answers `result`, rendering an error with the dialect's `render`.
+pub fn respond(render: ErrorRenderer, result: Result<HttpResponse, ApiError>) -> HttpResponse {
+    result.unwrap_or_else(|e| render(&e).into_response())
+}
+
+/// Authenticates the request (key and `X-Tenant` when sent) and checks `scope`.
+pub async fn authenticate(req: &HttpRequest, scope: &str) -> Result<Principal, ApiError> {
+    let principal = auth::authenticate_request(req).await?;
+    principal.require(scope)?;
+    Ok(principal)
+}
+
+/// Reads the body (at most [`body::MAX_BODY`] bytes).
+pub async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    body::read_body(req, payload).await
+}
+
+/// Parses a JSON body into `T` whatever its `Content-Type` (the vendors'
+/// clients do not all send one). Malformed JSON (or JSON nested deeper than
+/// `serde_json` recurses) is 400 `malformed_json`; a wrong type, a missing
+/// or an unknown field is 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        use serde_json::error::Category;
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ),
+            Category::Data => {
+                let msg = inner.to_string();
+                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                let field = if path == "." {
+                    // serde names a missing or unknown field only in its message.
+                    ["missing field `", "unknown field `"]
+                        .iter()
+                        .find_map(|p| message.strip_prefix(p))
+                        .and_then(|rest| rest.split('`').next())
+                        .unwrap_or_default()
+                        .to_string()
+                } else {
+                    path
+                };
+                invalid(field, message)
+            }
+        }
+    })
+}
+
+/// Parses an optional JSON body: a blank body is `None`.
+pub fn parse_optional_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, ApiError> {
+    if body::is_blank(bytes) {
+        Ok(None)
+    } else {
+        parse_json(bytes).map(Some)
+    }
+}
+
+/// 422 `validation_failed` for one field.
+pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+    let field = field.into();
+    let message = message.into();
+    let detail = if field.is_empty() {
+        message.clone()
+    } else {
+        format!("{field}: {message}")
+    };
+    ApiError {
+        errors: vec![FieldError { field, message }],
+        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+    }
+}
+
+/// 400 `invalid_invoice_id` for a path or body id that cannot name an invoice.
+pub fn invalid_invoice_id(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_invoice_id", detail)
+}
+
+/// Parses a positive sequence number (`52`) into the default series `INV`.
+pub fn parse_sequence(text: &str) -> Option<InvoiceRef> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = text.parse::<i64>().ok().filter(|n| *n >= 1)?;
+    DocumentNumber::new(SeriesPrefix::invoices(), n.unsigned_abs())
+        .ok()
+        .map(InvoiceRef::Number)
+}
+
+/// Parses a sequence number of the default series, a UUID or a printed number.
+pub fn parse_sequence_or_ref(text: &str) -> Option<InvoiceRef> {
+    parse_sequence(text).or_else(|| InvoiceRef::parse(text))
+}
+
+/// What a dialect command needs besides its closures.
+pub struct Command<'a> {
+    /// The request (for the `Idempotency-Key` and its fingerprint).
+    pub req: &'a HttpRequest,
+    /// The application state.
+    pub state: &'a web::Data<AppState>,
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// The raw body, fingerprinted with the idempotency key.
+    pub body: &'a [u8],
+    /// The dialect's error envelope.
+    pub render: ErrorRenderer,
+    /// Which side of the invoice a party-restricted key must be on.
+    pub role: PartyRole,
+    /// The channel recorded on events.
+    pub channel: &'static str,
+    /// The invoice acted on.
+    pub reference: InvoiceRef,
+}
+
+impl Command<'_> {
+    /// Runs `run` in one write transaction with the idempotency key, and
+    /// renders the accepted transition with `reply`. Every error, stored
+    /// replays included, is rendered in the dialect's envelope.
+    pub async fn run<F, R>(self, run: F, reply: R) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>) -> Result<Transition, UseCaseError> + Send + 'static,
+        R: FnOnce(&Invoice) -> Reply + Send + 'static,
+    {
+        let idem = exec::idempotency_key(self.req, self.body)?;
+        let principal = self.principal;
+        let (role, channel, reference) = (self.role, self.channel, self.reference);
+        Ok(
+            exec::write(self.state, principal.tenant, idem, self.render, move |st, store| {
+                let scope = principal.scope_as(role);
+                let actor = principal.actor(channel);
+                let target = Target {
+                    scope: &scope,
+                    reference: &reference,
+                    actor: &actor,
+                    expected_version: None,
+                };
+                let transition = run(&st.service, store, &target).map_err(|e| from_use_case(e, "invoice"))?;
+                Ok(reply(&transition.invoice))
+            })
+            .await,
+        )
+    }
+}
+
+/// Loads one invoice visible to `principal` acting in `role`.
+pub async fn get_invoice(
+    state: &web::Data<AppState>,
+    principal: &Principal,
+    role: PartyRole,
+    reference: InvoiceRef,
+) -> Result<Invoice, ApiError> {
+    let scope = principal.scope_as(role);
+    exec::read(state, move |st, store| st.service.get(store, &scope, &reference))
+        .await
+        .map_err(|e| from_use_case(e, "invoice"))
+}
+
+/// 404 in the dialect's envelope for a path under its prefix that names no route.
+pub fn route_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+}
+
+/// 405 in the dialect's envelope for a known path with another method.
+pub fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this route",
+    )
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Midnight UTC of `d`.
+pub fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// A metadata value as a JSON number, or `null` when it is absent or not a number.
+pub fn metadata_number(invoice: &Invoice, key: &str) -> serde_json::Value {
+    invoice
+        .metadata
+        .get(key)
+        .and_then(|v| v.trim().parse::<serde_json::Number>().ok())
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// A metadata value as a JSON string, or `null` when it is absent.
+pub fn metadata_string(invoice: &Invoice, key: &str) -> serde_json::Value {
+    invoice
+        .metadata
+        .get(key)
+        .map_or(serde_json::Value::Null, |v| serde_json::Value::String(v.clone()))
+}
+
+/// A tax rate (`"7.5"`) as a JSON number (`7.5`).
+pub fn rate_number(rate: &invoice_domain::TaxRate) -> serde_json::Value {
+    rate.to_string()
+        .parse::<serde_json::Number>()
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_are_positive_digits_of_the_default_series() {
+        assert_eq!(
+            parse_sequence("52"),
+            Some(InvoiceRef::Number(
+                DocumentNumber::new(SeriesPrefix::invoices(), 52).unwrap()
+            ))
+        );
+        assert_eq!(parse_sequence("0"), None);
+        assert_eq!(parse_sequence("-1"), None);
+        assert_eq!(parse_sequence("abc"), None);
+        assert_eq!(parse_sequence(""), None);
+        assert_eq!(parse_sequence("99999999999999999999"), None);
+        assert!(parse_sequence_or_ref("INV-000052").is_some());
+        assert!(parse_sequence_or_ref("0193b3a0-0000-7000-8000-000000000000").is_some());
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct B {
+            id: i64,
+        }
+        assert_eq!(parse_json::<B>(b"{").unwrap_err().code, "malformed_json");
+        let missing = parse_json::<B>(b"{}").unwrap_err();
+        assert_eq!((missing.status.as_u16(), missing.errors[0].field.as_str()), (422, "id"));
+        let wrong = parse_json::<B>(br#"{"id": "2"}"#).unwrap_err();
+        assert_eq!((wrong.status.as_u16(), wrong.errors[0].field.as_str()), (422, "id"));
+        let unknown = parse_json::<B>(br#"{"id": 2, "idd": 3}"#).unwrap_err();
+        assert_eq!(
+            (unknown.status.as_u16(), unknown.errors[0].field.as_str()),
+            (422, "idd")
+        );
+        let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(500), "]".repeat(500));
+        let deep = parse_json::<serde_json::Map<String, serde_json::Value>>(deep.as_bytes()).unwrap_err();
+        assert_eq!(deep.code, "malformed_json");
+        assert!(parse_optional_json::<B>(b"  ").unwrap().is_none());
+    }
+}

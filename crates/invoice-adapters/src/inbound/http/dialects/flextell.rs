@@ -1,0 +1,297 @@
+//! The Flextell e-invoicing dialect: `POST /api/v1/invoices/{id}/cancel` with
+//! a required `X-Tenant` header and `{"id": n}`, answering
+//! `{"success", "data": {"message", "invoice"}}` with decimal-string amounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, SecondsFormat, Utc};
+use invoice_domain::rules::CancelRequest;
+use invoice_domain::{Amount, Invoice, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{OpenApi, ToSchema};
+
+use super::common::{self, Command};
+use crate::inbound::http::auth;
+use crate::inbound::http::exec::Reply;
+use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::state::AppState;
+
+/// The channel recorded on events made through this dialect.
+pub const CHANNEL: &str = "flextell";
+
+/// Mounts the Flextell routes; anything else under `/api/v1` gets a Flextell 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(
+                web::resource("/invoices/{id}/cancel")
+                    .route(web::post().to(cancel_invoice))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// The OpenAPI document of the Flextell dialect.
+#[derive(OpenApi)]
+#[openapi(
+    paths(cancel_invoice),
+    components(schemas(FlextellCancelBody, FlextellReply, FlextellData, FlextellError)),
+    tags((name = "dialect: flextell", description = "The Flextell e-invoicing API: cancel an invoice, scoped by the X-Tenant header."))
+)]
+pub struct FlextellDoc;
+
+/// The body of a cancel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlextellCancelBody {
+    /// The invoice id again (at least 1); it must equal the path id.
+    #[schema(minimum = 1, example = 2)]
+    pub id: i64,
+}
+
+/// The success envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlextellReply {
+    /// `"true"` (a string, as the document types it).
+    pub success: &'static str,
+    /// The message and the invoice.
+    pub data: FlextellData,
+}
+
+/// The `data` of the success envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlextellData {
+    /// What happened.
+    pub message: &'static str,
+    /// The Flextell invoice object.
+    #[schema(value_type = Object)]
+    pub invoice: Value,
+}
+
+/// The error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlextellError {
+    /// Always false.
+    pub success: bool,
+    /// What went wrong.
+    pub message: String,
+    /// A stable snake_case code (the domain's code for refusals).
+    pub code: String,
+    /// Invalid fields: field name → messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub errors: Option<serde_json::Map<String, Value>>,
+}
+
+/// Renders an error in the Flextell envelope.
+pub fn render(e: &ApiError) -> Reply {
+    let errors = (!e.errors.is_empty()).then(|| {
+        let mut map = serde_json::Map::new();
+        for f in &e.errors {
+            let entry = map.entry(f.field.clone()).or_insert_with(|| json!([]));
+            if let Some(list) = entry.as_array_mut() {
+                list.push(Value::String(f.message.clone()));
+            }
+        }
+        map
+    });
+    Reply::json(
+        e.status,
+        &FlextellError {
+            success: false,
+            message: e.detail.clone(),
+            code: e.code.to_string(),
+            errors,
+        },
+    )
+}
+
+/// Any other path under the dialect's prefix.
+async fn not_found() -> HttpResponse {
+    render(&common::route_not_found()).into_response()
+}
+
+/// Another method on a dialect route.
+async fn method_not_allowed() -> HttpResponse {
+    render(&common::method_not_allowed()).into_response()
+}
+
+/// Cancel an invoice.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "flextell_cancel_invoice", tag = "dialect: flextell",
+    request_body = FlextellCancelBody,
+    params(("id" = i64, Path, description = "The invoice's sequence number in the series INV (2 for INV-000002)"),
+        ("X-Tenant" = String, Header, description = "The key's tenant, by id or slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 200, description = "The cancelled invoice", body = FlextellReply),
+        (status = 400, description = "Missing X-Tenant, malformed JSON or a path id that is not a positive integer", body = FlextellError),
+        (status = 401, description = "Missing or invalid API key", body = FlextellError),
+        (status = 403, description = "Missing scope or X-Tenant naming another tenant", body = FlextellError),
+        (status = 404, description = "No such invoice in this tenant", body = FlextellError),
+        (status = 409, description = "Refused by a rule; the code is the domain code", body = FlextellError),
+        (status = 422, description = "A missing or invalid body id, or a reused idempotency key", body = FlextellError),
+        (status = 413, description = "A body over 64 KiB", body = FlextellError),
+        (status = 429, description = "Too many requests for this key (`Retry-After`)", body = FlextellError),
+        (status = 503, description = "The database is unavailable (`Retry-After`)", body = FlextellError),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
+    common::respond(render, cancel(req, state, payload).await)
+}
+
+/// The handler's work; errors are rendered by the caller.
+async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let principal = auth::authenticate_request(&req).await?;
+    // A present X-Tenant was checked against the key by `authenticate_request`.
+    if req.headers().get("x-tenant").is_none() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_tenant",
+            "the X-Tenant header is required",
+        ));
+    }
+    principal.require("invoices:cancel")?;
+    let path_id = req.match_info().get("id").unwrap_or_default();
+    let reference = common::parse_sequence(path_id)
+        .ok_or_else(|| common::invalid_invoice_id("the invoice id must be a positive integer"))?;
+    let body = common::read_body(&req, payload).await?;
+    let input: FlextellCancelBody = common::parse_optional_json(&body)?
+        .ok_or_else(|| common::invalid("id", "the body {\"id\": <invoice id>} is required"))?;
+    if input.id < 1 {
+        return Err(common::invalid("id", "must be at least 1"));
+    }
+    if path_id.parse::<i64>().ok() != Some(input.id) {
+        return Err(common::invalid("id", "must equal the invoice id in the path"));
+    }
+    let request = CancelRequest {
+        lines: Vec::new(),
+        reason: Some(Reason::new(ReasonCode::Other, None)?),
+    };
+    let tenant = principal.tenant.get();
+    Command {
+        req: &req,
+        state: &state,
+        principal,
+        body: &body,
+        render,
+        role: PartyRole::Any,
+        channel: CHANNEL,
+        reference,
+    }
+    .run(
+        move |svc, store, target| svc.cancel(store, target, &request),
+        move |invoice| {
+            Reply::json(
+                StatusCode::OK,
+                &FlextellReply {
+                    success: "true",
+                    data: FlextellData {
+                        message: "Invoice cancelled successfully",
+                        invoice: invoice_object(invoice, tenant),
+                    },
+                },
+            )
+        },
+    )
+    .await
+}
+
+/// An RFC 3339 timestamp to the second, as in the document.
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The English label of a status.
+pub fn status_label(status: InvoiceStatus) -> &'static str {
+    match status {
+        InvoiceStatus::Draft => "Draft",
+        InvoiceStatus::Open => "Open",
+        InvoiceStatus::Paid => "Paid",
+        InvoiceStatus::Cancelled => "Cancelled",
+        InvoiceStatus::Void => "Void",
+    }
+}
+
+/// A party id as the integer the document shows, when it is one.
+fn integer_id(text: &str) -> Value {
+    text.parse::<i64>().map_or(Value::Null, Value::from)
+}
+
+/// The Flextell invoice object; amounts are decimal strings.
+pub fn invoice_object(invoice: &Invoice, tenant: i64) -> Value {
+    let t = invoice.totals();
+    let money = |a: Amount| a.to_decimal_string(invoice.currency);
+    let c = &invoice.customer;
+    let currency = invoice.currency;
+    let customer = json!({
+        "id": integer_id(c.id.as_str()),
+        "tenant_id": tenant,
+        "first_name": c.name,
+        "last_name": null,
+        "phone_number": null,
+        "email": c.email,
+        "date_of_birth": null,
+        "country_id": null,
+        "identity_number": null,
+        "job": null,
+        "address": c.address,
+        "deleted_at": null,
+        "created_at": null,
+        "updated_at": null,
+        "avatar_url": null,
+        "avatar_updated_at": null,
+        "user_id": null,
+        "city_id": null,
+        "district_id": null,
+        "import_source_id": null,
+        "passport_number": null,
+        "search_vector": null,
+        "is_intake_completed": null,
+        "default_channel_id": null,
+    });
+    let currency_object = json!({
+        "id": currency.numeric(),
+        "name": currency.name(),
+        "code": currency.code(),
+        "symbol": currency.symbol(),
+        "is_active": "true",
+        "deleted_at": null,
+        "created_at": null,
+        "updated_at": null,
+        "locale": null,
+        "search_vector": null,
+    });
+    json!({
+        "id": invoice.number.as_ref().map(|n| n.sequence),
+        "document_number": invoice.number_text(),
+        "document_class": common::metadata_string(invoice, "document_class"),
+        "document_type": common::metadata_string(invoice, "document_type"),
+        "profile_id": common::metadata_string(invoice, "profile_id"),
+        "issue_date": invoice.issued_at.map(timestamp),
+        "sent_at": null,
+        "sender_tax_number": invoice.issuer.as_ref().and_then(|p| p.tax_number.clone()),
+        "receiver_name": c.name,
+        "receiver_tax_number": c.tax_number,
+        "receiver_email": c.email,
+        "exchange_rate": common::metadata_string(invoice, "exchange_rate"),
+        "amount_tax_exclusive": money(t.subtotal),
+        "amount_tax_total": money(t.tax),
+        "amount_payable": money(t.amount_due),
+        "invoice_amount": money(t.total),
+        "status": invoice.status.as_str(),
+        "status_label": status_label(invoice.status),
+        "is_printed": false,
+        "is_cancelled": invoice.status == InvoiceStatus::Cancelled,
+        "is_read": false,
+        "is_draft": invoice.status == InvoiceStatus::Draft,
+        "is_archived": false,
+        "series_name": invoice.series.as_str(),
+        "notes": common::metadata_string(invoice, "notes"),
+        "created_at": timestamp(invoice.created_at),
+        "updated_at": timestamp(invoice.updated_at),
+        "customer": customer,
+        "currency": currency_object,
+    })
+}

@@ -1,0 +1,433 @@
+//! The TMS transporter billing dialect: a transporter (a party-restricted
+//! key acting as issuer) cancels or fetches its own invoices, under
+//! `/tms/api/v1/billing/transporter`, with `{"message", "status", "errorCode"}`
+//! errors.
+
+use std::net::Ipv4Addr;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use invoice_domain::rules::CancelRequest;
+use invoice_domain::{Approval, Invoice, InvoiceRef, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::common::{self, Command};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec::Reply;
+use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::state::AppState;
+use crate::outbound::db::admin;
+
+/// The channel recorded on events made through this dialect.
+pub const CHANNEL: &str = "tms";
+
+/// Mounts the TMS routes; anything else under `/tms` gets a TMS 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/tms")
+            .service(
+                web::resource("/api/v1/billing/transporter/cancel-invoice")
+                    .route(web::post().to(cancel_invoice))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource([
+                    "/api/v1/billing/transporter/invoice/{invoice_id}/",
+                    "/api/v1/billing/transporter/invoice/{invoice_id}",
+                ])
+                .route(web::get().to(get_transporter_invoice))
+                .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// The OpenAPI document of the TMS dialect.
+#[derive(OpenApi)]
+#[openapi(
+    paths(cancel_invoice, get_transporter_invoice),
+    components(schemas(TmsCancelBody, TmsCancelled, TmsCancelledData, TmsInvoiceReply, TmsInvoice, TmsError)),
+    tags((name = "dialect: tms", description = "The TMS transporter billing API: a transporter cancels or reads its own invoices. The tenant may also be named by the first label of the host."))
+)]
+pub struct TmsDoc;
+
+/// `POST …/cancel-invoice`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TmsCancelBody {
+    /// The invoice's `uniqueCode` (its number, e.g. `INV-000052`) or its UUID.
+    #[schema(example = "INV-000052")]
+    pub invoice_id: String,
+    /// Free text, at most 500 characters.
+    #[schema(example = "Customer requested cancellation")]
+    pub cancellation_reason: Option<String>,
+}
+
+/// The success envelope of a cancel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TmsCancelled {
+    /// What happened.
+    pub data: TmsCancelledData,
+    /// Always `Success`.
+    pub message: &'static str,
+    /// Always `success`.
+    pub status: &'static str,
+}
+
+/// The `data` of a cancel.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TmsCancelledData {
+    /// Always true.
+    pub success: bool,
+    /// Always `Invoice cancelled successfully`.
+    pub message: &'static str,
+    /// The `invoiceId` exactly as sent.
+    pub invoice_id: String,
+}
+
+/// The success envelope of a read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TmsInvoiceReply {
+    /// The invoice.
+    pub data: TmsInvoice,
+    /// Always `Success`.
+    pub message: &'static str,
+    /// Always `success`.
+    pub status: &'static str,
+}
+
+/// A transporter invoice as the TMS shows it; timestamps are epoch milliseconds.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TmsInvoice {
+    /// The invoice number (`INV-000052`), or its UUID while a draft.
+    pub unique_code: String,
+    /// The transporter's own invoice number (`external_reference`).
+    pub invoice_number: Option<String>,
+    /// `DRAFT`, `SUBMITTED`, `APPROVED`, `REJECTED`, `PAID`, `CANCELLED` or `VOID`.
+    pub state: &'static str,
+    /// `LEVEL_n` while pending, `APPROVED`, `REJECTED` or `NOT_REQUIRED`.
+    pub approval_state: String,
+    /// The issuer's party id.
+    pub transporter_id: Option<String>,
+    /// The issuer's name.
+    pub transporter_name: Option<String>,
+    /// The total in minor units (cents).
+    pub total_amount: i64,
+    /// Metadata `systemAmount`, as a number.
+    #[schema(value_type = Option<f64>)]
+    pub system_amount: serde_json::Value,
+    /// Metadata `differenceAmount`, as sent.
+    pub difference_amount: Option<String>,
+    /// Issue date.
+    pub invoice_date: Option<i64>,
+    /// Due date (midnight UTC).
+    pub due_date: Option<i64>,
+    /// When it was submitted (issued).
+    pub submitted_at: Option<i64>,
+    /// When the payer approved it.
+    pub approved_at: Option<i64>,
+    /// When the payer rejected it.
+    pub rejected_at: Option<i64>,
+    /// The payer's rejection reasons.
+    pub shipper_rejection_reasons: Vec<String>,
+    /// The payer's rejection remark.
+    pub shipper_rejection_remark: Option<String>,
+    /// Metadata `chargeCount`, else the number of active lines.
+    #[schema(value_type = Option<f64>)]
+    pub charge_count: serde_json::Value,
+    /// Metadata `loadCount`, as a number.
+    #[schema(value_type = Option<f64>)]
+    pub load_count: serde_json::Value,
+    /// Metadata `versionId`.
+    pub version_id: Option<String>,
+    /// Created.
+    pub created_at: i64,
+    /// Last changed.
+    pub updated_at: i64,
+    /// Always false: invoices are never deleted.
+    pub is_deleted: bool,
+}
+
+/// The TMS error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TmsError {
+    /// What went wrong.
+    pub message: String,
+    /// Always `error`.
+    pub status: &'static str,
+    /// A stable upper-case code, e.g. `INVOICE_NOT_FOUND`.
+    pub error_code: String,
+}
+
+/// The TMS `errorCode` for an error.
+fn error_code(e: &ApiError) -> String {
+    match e.code {
+        "insufficient_scope" => "FORBIDDEN".into(),
+        "malformed_json" | "json_too_deep" => "INVALID_REQUEST".into(),
+        "missing_field" | "invalid_type" | "unknown_field" | "invalid_value" => "VALIDATION_FAILED".into(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+/// Renders an error in the TMS envelope.
+pub fn render(e: &ApiError) -> Reply {
+    Reply::json(
+        e.status,
+        &TmsError {
+            message: e.detail.clone(),
+            status: "error",
+            error_code: error_code(e),
+        },
+    )
+}
+
+/// Any other path under the dialect's prefix.
+async fn not_found() -> HttpResponse {
+    render(&common::route_not_found()).into_response()
+}
+
+/// Another method on a dialect route.
+async fn method_not_allowed() -> HttpResponse {
+    render(&common::method_not_allowed()).into_response()
+}
+
+/// The first label of the host name, unless the host is an IP literal.
+fn host_label(req: &HttpRequest) -> Option<String> {
+    let info = req.connection_info();
+    let host = info.host();
+    if host.starts_with('[') {
+        return None;
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if name.parse::<Ipv4Addr>().is_ok() {
+        return None;
+    }
+    let label = name.split('.').next()?.trim().to_ascii_lowercase();
+    (!label.is_empty()).then_some(label)
+}
+
+/// Refuses a host whose first label names another tenant than the key's; a
+/// label naming no tenant (`localhost`, `api`) is ignored.
+async fn check_host(req: &HttpRequest, state: &web::Data<AppState>, principal: &Principal) -> Result<(), ApiError> {
+    let Some(label) = host_label(req) else {
+        return Ok(());
+    };
+    if principal.is_tenant(&label) {
+        return Ok(());
+    }
+    let st = state.clone();
+    let found = web::block(move || st.db.read_conn(|c| admin::find_tenant(c, &label)))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    match found {
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tenant_mismatch",
+            "the host names another tenant than the API key's",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Authenticates, checks the scope and the host's tenant.
+async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: &str) -> Result<Principal, ApiError> {
+    let principal = common::authenticate(req, scope).await?;
+    check_host(req, state, &principal).await?;
+    Ok(principal)
+}
+
+/// Parses an `invoiceId`: a number like `INV-000052` or a UUID.
+fn parse_invoice_id(text: &str) -> Result<InvoiceRef, ApiError> {
+    InvoiceRef::parse(text.trim()).ok_or_else(|| {
+        common::invalid_invoice_id("invoiceId must be the invoice's uniqueCode (e.g. INV-000052) or its UUID")
+    })
+}
+
+/// Cancel one of the transporter's invoices.
+#[utoipa::path(post, path = "/tms/api/v1/billing/transporter/cancel-invoice", operation_id = "tms_cancel_invoice", tag = "dialect: tms",
+    request_body = TmsCancelBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 200, description = "Invoice cancelled successfully", body = TmsCancelled),
+        (status = 400, description = "Malformed JSON (`INVALID_REQUEST`) or a missing or unusable invoiceId (`INVALID_INVOICE_ID`)", body = TmsError),
+        (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
+        (status = 403, description = "Missing scope (`FORBIDDEN`), another transporter's invoice (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
+        (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
+        (status = 409, description = "Refused by a rule; the code is the domain code upper-cased, e.g. `INVOICE_ALREADY_CANCELLED`", body = TmsError),
+        (status = 422, description = "Invalid fields (`VALIDATION_FAILED`) or a reused idempotency key", body = TmsError),
+        (status = 413, description = "A body over 64 KiB", body = TmsError),
+        (status = 429, description = "Too many requests for this key (`Retry-After`)", body = TmsError),
+        (status = 503, description = "The database is unavailable (`Retry-After`)", body = TmsError),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
+    common::respond(render, cancel(req, state, payload).await)
+}
+
+/// The handler's work; errors are rendered by the caller.
+async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let principal = authorize(&req, &state, "invoices:cancel").await?;
+    let body = common::read_body(&req, payload).await?;
+    let input: TmsCancelBody = common::parse_json(&body).map_err(|e| {
+        if e.errors.first().is_some_and(|f| f.field == "invoiceId") {
+            common::invalid_invoice_id(format!("invoiceId is required and must be a string ({})", e.detail))
+        } else {
+            e
+        }
+    })?;
+    let reference = parse_invoice_id(&input.invoice_id)?;
+    let text = input.cancellation_reason.as_deref().filter(|t| !t.trim().is_empty());
+    let reason = Reason::new(ReasonCode::Other, text).map_err(|e| common::invalid("cancellationReason", e.message))?;
+    let request = CancelRequest {
+        lines: Vec::new(),
+        reason: Some(reason),
+    };
+    let invoice_id = input.invoice_id;
+    Command {
+        req: &req,
+        state: &state,
+        principal,
+        body: &body,
+        render,
+        role: PartyRole::Issuer,
+        channel: CHANNEL,
+        reference,
+    }
+    .run(
+        move |svc, store, target| svc.cancel(store, target, &request),
+        move |_| {
+            Reply::json(
+                StatusCode::OK,
+                &TmsCancelled {
+                    data: TmsCancelledData {
+                        success: true,
+                        message: "Invoice cancelled successfully",
+                        invoice_id,
+                    },
+                    message: "Success",
+                    status: "success",
+                },
+            )
+        },
+    )
+    .await
+}
+
+/// Get one of the transporter's invoices.
+#[utoipa::path(get, path = "/tms/api/v1/billing/transporter/invoice/{invoice_id}/", operation_id = "tms_get_transporter_invoice", tag = "dialect: tms",
+    params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (number) or UUID")),
+    responses(
+        (status = 200, description = "Transporter invoice details retrieved successfully", body = TmsInvoiceReply),
+        (status = 400, description = "An id that cannot name an invoice (`INVALID_INVOICE_ID`)", body = TmsError),
+        (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
+        (status = 403, description = "Missing scope (`FORBIDDEN`), another transporter's invoice (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
+        (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
+        (status = 429, description = "Too many requests for this key (`Retry-After`)", body = TmsError),
+        (status = 503, description = "The database is unavailable (`Retry-After`)", body = TmsError),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn get_transporter_invoice(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    common::respond(render, get(req, state).await)
+}
+
+/// The handler's work; errors are rendered by the caller.
+async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let principal = authorize(&req, &state, "invoices:read").await?;
+    let reference = parse_invoice_id(req.match_info().get("invoice_id").unwrap_or_default())?;
+    let invoice = common::get_invoice(&state, &principal, PartyRole::Issuer, reference).await?;
+    Ok(HttpResponse::Ok().json(TmsInvoiceReply {
+        data: view(&invoice),
+        message: "Success",
+        status: "success",
+    }))
+}
+
+/// The TMS `state`: a draft is `DRAFT` (the TMS has no such state; it is
+/// not yet submitted), an open invoice follows its approval.
+pub fn state(invoice: &Invoice) -> &'static str {
+    match (invoice.status, &invoice.approval) {
+        (InvoiceStatus::Draft, _) => "DRAFT",
+        (InvoiceStatus::Open, Approval::Approved { .. }) => "APPROVED",
+        (InvoiceStatus::Open, Approval::Rejected { .. }) => "REJECTED",
+        (InvoiceStatus::Open, _) => "SUBMITTED",
+        (InvoiceStatus::Paid, _) => "PAID",
+        (InvoiceStatus::Cancelled, _) => "CANCELLED",
+        (InvoiceStatus::Void, _) => "VOID",
+    }
+}
+
+/// The TMS `approvalState`.
+pub fn approval_state(approval: &Approval) -> String {
+    match approval {
+        Approval::NotRequired => "NOT_REQUIRED".into(),
+        Approval::Pending { level, .. } => format!("LEVEL_{level}"),
+        Approval::Approved { .. } => "APPROVED".into(),
+        Approval::Rejected { .. } => "REJECTED".into(),
+    }
+}
+
+/// Renders an invoice in the TMS shape.
+pub fn view(invoice: &Invoice) -> TmsInvoice {
+    let (approved_at, rejected_at, reasons, remark) = match &invoice.approval {
+        Approval::Approved { at } => (Some(common::epoch_millis(*at)), None, Vec::new(), None),
+        Approval::Rejected { at, reasons, remark } => {
+            (None, Some(common::epoch_millis(*at)), reasons.clone(), remark.clone())
+        }
+        Approval::NotRequired | Approval::Pending { .. } => (None, None, Vec::new(), None),
+    };
+    let charge_count = match common::metadata_number(invoice, "chargeCount") {
+        serde_json::Value::Null => serde_json::Value::from(invoice.lines.iter().filter(|l| l.is_active()).count()),
+        n => n,
+    };
+    TmsInvoice {
+        unique_code: invoice.number_text().unwrap_or_else(|| invoice.id.to_string()),
+        invoice_number: invoice.external_reference.clone(),
+        state: state(invoice),
+        approval_state: approval_state(&invoice.approval),
+        transporter_id: invoice.issuer.as_ref().map(|p| p.id.to_string()),
+        transporter_name: invoice.issuer.as_ref().map(|p| p.name.clone()),
+        total_amount: invoice.totals().total.minor(),
+        system_amount: common::metadata_number(invoice, "systemAmount"),
+        difference_amount: invoice.metadata.get("differenceAmount").cloned(),
+        invoice_date: invoice.issued_at.map(common::epoch_millis),
+        due_date: invoice.due_date.map(|d| common::epoch_millis(common::midnight(d))),
+        submitted_at: invoice.issued_at.map(common::epoch_millis),
+        approved_at,
+        rejected_at,
+        shipper_rejection_reasons: reasons,
+        shipper_rejection_remark: remark,
+        charge_count,
+        load_count: common::metadata_number(invoice, "loadCount"),
+        version_id: invoice.metadata.get("versionId").cloned(),
+        created_at: common::epoch_millis(invoice.created_at),
+        updated_at: common::epoch_millis(invoice.updated_at),
+        is_deleted: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_upper_case_with_tms_names() {
+        let e = |code| ApiError::new(StatusCode::BAD_REQUEST, code, "x");
+        assert_eq!(error_code(&e("insufficient_scope")), "FORBIDDEN");
+        assert_eq!(error_code(&e("malformed_json")), "INVALID_REQUEST");
+        assert_eq!(error_code(&e("invoice_already_cancelled")), "INVOICE_ALREADY_CANCELLED");
+        assert_eq!(error_code(&e("invalid_invoice_id")), "INVALID_INVOICE_ID");
+    }
+
+    #[test]
+    fn approval_states_name_the_level() {
+        assert_eq!(approval_state(&Approval::Pending { level: 2, required: 3 }), "LEVEL_2");
+        assert_eq!(approval_state(&Approval::NotRequired), "NOT_REQUIRED");
+    }
+}

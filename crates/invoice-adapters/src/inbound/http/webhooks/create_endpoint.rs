@@ -1,0 +1,124 @@
+//! `POST /v1/webhook-endpoints`: register an endpoint; the answer carries its signing secret, shown only here.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use invoice_domain::EventKind;
+
+use super::{require_manage, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::body::{parse_json, read_body};
+use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::problem::{ApiError, FieldError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::guard::{self, UrlRefused};
+use crate::outbound::webhooks::rows::{EndpointRow, ENABLED};
+use crate::outbound::webhooks::{signing, store};
+
+/// Checks subscribed event types against the known ones (or `*`), dropping duplicates.
+pub fn check_event_types(events: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let e = e.trim();
+        if e != "*" && !EventKind::TYPE_NAMES.contains(&e) {
+            return Err(ApiError::invalid_field(
+                format!("events[{i}]"),
+                format!(
+                    "unknown event type {e:?}; use \"*\" or one of: {}",
+                    EventKind::TYPE_NAMES.join(", ")
+                ),
+            ));
+        }
+        if !out.iter().any(|o| o == e) {
+            out.push(e.to_string());
+        }
+    }
+    if out.iter().any(|e| e == "*") {
+        out = vec!["*".to_string()];
+    }
+    Ok(out)
+}
+
+/// Checks the URL (scheme, and the SSRF guard unless private targets are allowed).
+pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<String, ApiError> {
+    let checked = web::block(move || guard::check_url(&url, allow_private).map(|_| url))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    checked.map_err(|e| match e {
+        UrlRefused::Invalid(m) => ApiError::invalid_field("url", m),
+        UrlRefused::Private(_) => ApiError {
+            errors: vec![FieldError {
+                field: "url".into(),
+                message: e.to_string(),
+            }],
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "webhook_url_not_allowed",
+                e.to_string(),
+            )
+        },
+    })
+}
+
+/// Registers a webhook endpoint.
+#[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks",
+    request_body = CreateEndpointBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 201, description = "The endpoint, with its signing secret (shown only here)", body = EndpointView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too many endpoints", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid URL or event type (`webhook_url_not_allowed` for private targets)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn create_endpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let body = read_body(&req, payload).await?;
+    let input: CreateEndpointBody = parse_json(&req, &body)?;
+    let events = check_event_types(&input.events)?;
+    let url = check_endpoint_url(input.url.trim().to_string(), state.webhooks.allow_private).await?;
+    let description = input
+        .description
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
+    let idem = idempotency_key(&req, &body)?;
+    let tenant = principal.tenant;
+    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+        let conn = db.connection();
+        if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "too_many_webhook_endpoints",
+                format!("a tenant may have at most {MAX_ENDPOINTS} webhook endpoints"),
+            ));
+        }
+        let now = store::now();
+        let row = EndpointRow {
+            tenant_id: tenant.get(),
+            id: store::new_id(),
+            url,
+            description,
+            event_types: serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()),
+            secret: signing::generate_secret(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            status: ENABLED.to_string(),
+            disabled_reason: None,
+            disabled_at: None,
+            active_since: now,
+            failed_deliveries: 0,
+            failing_since: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert_endpoint(conn, &row)?;
+        Ok(Reply::json(StatusCode::CREATED, &EndpointView::with_secret(&row)))
+    })
+    .await)
+}

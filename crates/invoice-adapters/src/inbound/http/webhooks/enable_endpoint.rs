@@ -1,0 +1,42 @@
+//! `POST /v1/webhook-endpoints/{id}/enable`: resume a disabled endpoint once it is fixed.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{endpoint_not_found, path_id, require_manage, EndpointView};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::store;
+
+/// Enables a disabled endpoint: its failure counters reset, its pending
+/// deliveries resume, and events from now on are delivered to it (events
+/// that happened while it was disabled are not; read them from `/v1/events`).
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/enable", tag = "webhooks",
+    params(("id" = String, Path, description = "Endpoint id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 200, description = "The endpoint, enabled", body = EndpointView),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn enable_endpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let id = path_id(&path, endpoint_not_found)?;
+    let idem = idempotency_key(&req, b"")?;
+    let tenant = principal.tenant;
+    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+        let row =
+            store::enable_endpoint(db.connection(), tenant.get(), &id, store::now())?.ok_or_else(endpoint_not_found)?;
+        Ok(Reply::json(StatusCode::OK, &EndpointView::from_row(&row)))
+    })
+    .await)
+}

@@ -1,0 +1,34 @@
+//! `GET /v1/webhook-endpoints/{id}`: one endpoint, with its status and why it was disabled.
+
+use actix_web::{web, HttpResponse};
+
+use super::{endpoint_not_found, path_id, read, require_manage, EndpointView};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::store;
+
+/// Shows one webhook endpoint.
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks",
+    params(("id" = String, Path, description = "Endpoint id")),
+    responses(
+        (status = 200, description = "The endpoint", body = EndpointView),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn get_endpoint(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let id = path_id(&path, endpoint_not_found)?;
+    let tenant = principal.tenant.get();
+    let row = read(&state, move |c| {
+        store::find_endpoint(c, tenant, &id)?.ok_or_else(endpoint_not_found)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EndpointView::from_row(&row)))
+}

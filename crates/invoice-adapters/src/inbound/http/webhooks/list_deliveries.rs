@@ -1,0 +1,73 @@
+//! `GET /v1/webhook-endpoints/{id}/deliveries`: the delivery log — attempts, status codes, next retry.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{endpoint_not_found, path_id, read, require_manage, DeliveryList, DeliveryView};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::store;
+
+/// Query parameters of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryParams {
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<u32>,
+    /// The last id of the previous page.
+    pub starting_after: Option<String>,
+}
+
+/// Lists an endpoint's deliveries, newest first, each with its attempts.
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path, description = "Endpoint id"), DeliveryParams),
+    responses(
+        (status = 200, description = "A page of deliveries", body = DeliveryList),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn list_deliveries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<DeliveryParams>,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let id = path_id(&path, endpoint_not_found)?;
+    let p = params.into_inner();
+    let bad = |msg: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", msg.to_string());
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(bad("limit must be between 1 and 100"));
+    }
+    let after = p
+        .starting_after
+        .map(|s| {
+            s.parse::<uuid::Uuid>()
+                .map(|u| u.to_string())
+                .map_err(|_| bad("starting_after is not a delivery id"))
+        })
+        .transpose()?;
+    let tenant = principal.tenant.get();
+    let (mut rows, attempts) = read(&state, move |c| {
+        store::find_endpoint(c, tenant, &id)?.ok_or_else(endpoint_not_found)?;
+        let rows = store::list_deliveries(c, tenant, &id, i64::from(limit) + 1, after.as_deref())?;
+        let ids: Vec<String> = rows.iter().take(limit as usize).map(|d| d.id.clone()).collect();
+        let attempts = store::attempts_of(c, tenant, &ids)?;
+        Ok((rows, attempts))
+    })
+    .await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        object: "list",
+        data: rows.iter().map(|d| DeliveryView::new(d, &attempts)).collect(),
+        has_more,
+    }))
+}

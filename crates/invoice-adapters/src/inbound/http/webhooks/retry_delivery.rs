@@ -1,0 +1,64 @@
+//! `POST /v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry`: send a delivery again now.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{endpoint_not_found, path_id, require_manage, DeliveryView};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::rows::DISABLED;
+use crate::outbound::webhooks::store;
+
+fn delivery_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "webhook_delivery_not_found",
+        "no such delivery for this endpoint",
+    )
+}
+
+/// Makes a delivery due now, whatever its status: one more attempt, with the
+/// same `webhook-id`. Refused while the endpoint is disabled (enable it first).
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry", tag = "webhooks",
+    params(("id" = String, Path, description = "Endpoint id"),
+        ("delivery_id" = String, Path, description = "Delivery id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 202, description = "The delivery, due now", body = DeliveryView),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint or delivery in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The endpoint is disabled", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn retry_delivery(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let (endpoint, delivery) = path.into_inner();
+    let endpoint = path_id(&endpoint, endpoint_not_found)?;
+    let delivery = path_id(&delivery, delivery_not_found)?;
+    let idem = idempotency_key(&req, b"")?;
+    let tenant = principal.tenant;
+    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+        let conn = db.connection();
+        let ep = store::find_endpoint(conn, tenant.get(), &endpoint)?.ok_or_else(endpoint_not_found)?;
+        if ep.status == DISABLED {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "webhook_endpoint_disabled",
+                "the endpoint is disabled; enable it with POST /v1/webhook-endpoints/{id}/enable first",
+            ));
+        }
+        let row = store::schedule_retry(conn, tenant.get(), &endpoint, &delivery, store::now())?
+            .ok_or_else(delivery_not_found)?;
+        let attempts = store::attempts_of(conn, tenant.get(), std::slice::from_ref(&row.id))?;
+        Ok(Reply::json(StatusCode::ACCEPTED, &DeliveryView::new(&row, &attempts)))
+    })
+    .await)
+}

@@ -1,0 +1,52 @@
+//! `POST /v1/webhook-endpoints/{id}/rotate-secret`: a new signing secret, shown once; new deliveries are signed with it.
+
+use chrono::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{endpoint_not_found, path_id, require_manage, EndpointView, RotateSecretBody};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::body::{parse_optional_json, read_body};
+use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::outbound::webhooks::{signing, store};
+
+/// Replaces an endpoint's signing secret.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
+    request_body(content = RotateSecretBody, description = "Optional"),
+    params(("id" = String, Path, description = "Endpoint id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses(
+        (status = 200, description = "The endpoint with its new secret (shown only here)", body = EndpointView),
+        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn rotate_secret(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    require_manage(&principal)?;
+    let id = path_id(&path, endpoint_not_found)?;
+    let body = read_body(&req, payload).await?;
+    let input: RotateSecretBody = parse_optional_json(&req, &body)?;
+    let keep = input.previous_secret_expires_in.unwrap_or(0);
+    let idem = idempotency_key(&req, &body)?;
+    let tenant = principal.tenant;
+    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+        let now = store::now();
+        let previous_until = (keep > 0).then(|| now + Duration::seconds(i64::from(keep)));
+        let secret = signing::generate_secret();
+        let row = store::rotate_secret(db.connection(), tenant.get(), &id, &secret, previous_until, now)?
+            .ok_or_else(endpoint_not_found)?;
+        Ok(Reply::json(StatusCode::OK, &EndpointView::with_secret(&row)))
+    })
+    .await)
+}

@@ -1,0 +1,30 @@
+//! Webhooks: signed, at-least-once delivery of the events in the `events`
+//! table (the transactional outbox) to tenants' HTTP endpoints.
+//!
+//! The domain transaction only writes events. A [`Dispatcher`], running on
+//! its own threads beside the HTTP server, fans each new event out to one
+//! delivery row per matching endpoint, claims due deliveries (with
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share the
+//! work), POSTs them signed as Standard Webhooks, and retries failures with
+//! exponential backoff. `docs/webhooks.md` describes the wire format.
+
+mod dispatcher;
+pub mod guard;
+pub mod payload;
+mod policy;
+pub mod rows;
+mod sender;
+pub mod signing;
+pub mod store;
+
+pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
+pub use payload::{EventData, EventObject};
+pub use policy::RetryPolicy;
+
+/// Webhook settings the HTTP adapter needs when endpoints are created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Accept endpoints in loopback, private and link-local ranges (local
+    /// development and tests only).
+    pub allow_private: bool,
+}

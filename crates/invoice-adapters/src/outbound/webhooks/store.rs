@@ -1,0 +1,771 @@
+//! Queries on the webhook tables, each run by the caller inside one
+//! transaction on a [`DbConnection`]: endpoint administration, the fan-out
+//! of events into deliveries, claiming due deliveries, and recording attempts.
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::dsl::max;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use invoice_domain::RepositoryError;
+
+use super::policy::RetryPolicy;
+use super::rows::*;
+use crate::outbound::db::rows::EventRow;
+use crate::outbound::db::schema::{
+    events, invoices, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints,
+};
+use crate::outbound::db::{repository_error, DbConnection};
+
+type Result<T> = std::result::Result<T, RepositoryError>;
+
+/// Runs a statement MultiConnection cannot express (`ON CONFLICT DO
+/// NOTHING`) on the concrete connection inside.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Pg($c) => $body,
+            DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Now, at the microsecond precision both databases store.
+pub fn now() -> NaiveDateTime {
+    Utc::now().trunc_subsecs(6).naive_utc()
+}
+
+/// A new id (UUID v7, so ids sort by creation time).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+// ---------------------------------------------------------------- endpoints
+
+fn count_enabled(conn: &mut DbConnection, tenant: i64) -> Result<i64> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .filter(webhook_endpoints::status.eq(ENABLED))
+        .count()
+        .get_result(conn)
+        .map_err(repository_error)
+}
+
+/// Makes sure the tenant has a fan-out cursor. When no other endpoint of
+/// the tenant is enabled, nobody needs the events before now, so the cursor
+/// jumps to the newest event instead of making the dispatcher scan them.
+fn start_cursor(conn: &mut DbConnection, tenant: i64, fast_forward: bool, now: NaiveDateTime) -> Result<()> {
+    let latest: Option<i64> = events::table
+        .filter(events::tenant_id.eq(tenant))
+        .select(max(events::seq))
+        .first(conn)
+        .map_err(repository_error)?;
+    let latest = latest.unwrap_or(0);
+    let row = (
+        webhook_cursor::tenant_id.eq(tenant),
+        webhook_cursor::last_seq.eq(latest),
+        webhook_cursor::updated_at.eq(now),
+    );
+    on_backend!(&mut *conn, |c| diesel::insert_into(webhook_cursor::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map_err(repository_error)?;
+    if fast_forward {
+        diesel::update(
+            webhook_cursor::table
+                .filter(webhook_cursor::tenant_id.eq(tenant))
+                .filter(webhook_cursor::last_seq.lt(latest)),
+        )
+        .set((webhook_cursor::last_seq.eq(latest), webhook_cursor::updated_at.eq(now)))
+        .execute(conn)
+        .map_err(repository_error)?;
+    }
+    Ok(())
+}
+
+/// Stores a new endpoint and starts its tenant's fan-out cursor.
+pub fn insert_endpoint(conn: &mut DbConnection, row: &EndpointRow) -> Result<()> {
+    let others = count_enabled(conn, row.tenant_id)?;
+    diesel::insert_into(webhook_endpoints::table)
+        .values(row)
+        .execute(conn)
+        .map_err(repository_error)?;
+    start_cursor(conn, row.tenant_id, others == 0, row.created_at)
+}
+
+/// The tenant's endpoints, oldest first.
+pub fn list_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<Vec<EndpointRow>> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .select(EndpointRow::as_select())
+        .order(webhook_endpoints::id)
+        .load(conn)
+        .map_err(repository_error)
+}
+
+/// One endpoint of the tenant.
+pub fn find_endpoint(conn: &mut DbConnection, tenant: i64, id: &str) -> Result<Option<EndpointRow>> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .filter(webhook_endpoints::id.eq(id))
+        .select(EndpointRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(repository_error)
+}
+
+/// Deletes an endpoint with its deliveries and their attempts; false when
+/// the tenant has no such endpoint.
+pub fn delete_endpoint(conn: &mut DbConnection, tenant: i64, id: &str) -> Result<bool> {
+    let deliveries = webhook_deliveries::table
+        .filter(webhook_deliveries::tenant_id.eq(tenant))
+        .filter(webhook_deliveries::endpoint_id.eq(id))
+        .select(webhook_deliveries::id);
+    diesel::delete(
+        webhook_attempts::table
+            .filter(webhook_attempts::tenant_id.eq(tenant))
+            .filter(webhook_attempts::delivery_id.eq_any(deliveries)),
+    )
+    .execute(conn)
+    .map_err(repository_error)?;
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::tenant_id.eq(tenant))
+            .filter(webhook_deliveries::endpoint_id.eq(id)),
+    )
+    .execute(conn)
+    .map_err(repository_error)?;
+    let deleted = diesel::delete(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::tenant_id.eq(tenant))
+            .filter(webhook_endpoints::id.eq(id)),
+    )
+    .execute(conn)
+    .map_err(repository_error)?;
+    Ok(deleted > 0)
+}
+
+/// Replaces the signing secret. With `previous_until`, the old secret also
+/// signs every delivery until then (a second `v1,` signature), so receivers
+/// can switch over without rejecting anything.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    tenant: i64,
+    id: &str,
+    new_secret: &str,
+    previous_until: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<Option<EndpointRow>> {
+    let Some(ep) = find_endpoint(conn, tenant, id)? else {
+        return Ok(None);
+    };
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::tenant_id.eq(tenant))
+            .filter(webhook_endpoints::id.eq(id)),
+    )
+    .set((
+        webhook_endpoints::secret.eq(new_secret),
+        webhook_endpoints::previous_secret.eq(previous_until.map(|_| ep.secret)),
+        webhook_endpoints::previous_secret_expires_at.eq(previous_until),
+        webhook_endpoints::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map_err(repository_error)?;
+    find_endpoint(conn, tenant, id)
+}
+
+/// Enables a disabled endpoint again: failure counters reset, paused
+/// deliveries resume, and events from now on are delivered to it.
+pub fn enable_endpoint(
+    conn: &mut DbConnection,
+    tenant: i64,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<EndpointRow>> {
+    let Some(ep) = find_endpoint(conn, tenant, id)? else {
+        return Ok(None);
+    };
+    if ep.status == ENABLED {
+        return Ok(Some(ep));
+    }
+    let others = count_enabled(conn, tenant)?;
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::tenant_id.eq(tenant))
+            .filter(webhook_endpoints::id.eq(id)),
+    )
+    .set((
+        webhook_endpoints::status.eq(ENABLED),
+        webhook_endpoints::disabled_reason.eq(None::<String>),
+        webhook_endpoints::disabled_at.eq(None::<NaiveDateTime>),
+        webhook_endpoints::failed_deliveries.eq(0),
+        webhook_endpoints::failing_since.eq(None::<NaiveDateTime>),
+        webhook_endpoints::active_since.eq(now),
+        webhook_endpoints::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map_err(repository_error)?;
+    start_cursor(conn, tenant, others == 0, now)?;
+    find_endpoint(conn, tenant, id)
+}
+
+// --------------------------------------------------------------- deliveries
+
+/// An endpoint's deliveries, newest first, after the cursor `starting_after`.
+pub fn list_deliveries(
+    conn: &mut DbConnection,
+    tenant: i64,
+    endpoint: &str,
+    limit: i64,
+    starting_after: Option<&str>,
+) -> Result<Vec<DeliveryRow>> {
+    let mut q = webhook_deliveries::table
+        .filter(webhook_deliveries::tenant_id.eq(tenant))
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint.to_string()))
+        .select(DeliveryRow::as_select())
+        .order(webhook_deliveries::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = starting_after {
+        q = q.filter(webhook_deliveries::id.lt(after.to_string()));
+    }
+    q.load(conn).map_err(repository_error)
+}
+
+/// The attempts of these deliveries, oldest first.
+pub fn attempts_of(conn: &mut DbConnection, tenant: i64, deliveries: &[String]) -> Result<Vec<AttemptRow>> {
+    webhook_attempts::table
+        .filter(webhook_attempts::tenant_id.eq(tenant))
+        .filter(webhook_attempts::delivery_id.eq_any(deliveries))
+        .select(AttemptRow::as_select())
+        .order((webhook_attempts::delivery_id, webhook_attempts::id))
+        .load(conn)
+        .map_err(repository_error)
+}
+
+/// One delivery of one endpoint of the tenant.
+pub fn find_delivery(conn: &mut DbConnection, tenant: i64, endpoint: &str, id: &str) -> Result<Option<DeliveryRow>> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::tenant_id.eq(tenant))
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+        .filter(webhook_deliveries::id.eq(id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(repository_error)
+}
+
+/// Makes a delivery due now (whatever its status); one more attempt is
+/// made, and if it fails after the schedule is used up, it fails again.
+pub fn schedule_retry(
+    conn: &mut DbConnection,
+    tenant: i64,
+    endpoint: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<DeliveryRow>> {
+    let updated = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::tenant_id.eq(tenant))
+            .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+            .filter(webhook_deliveries::id.eq(id)),
+    )
+    .set((
+        webhook_deliveries::status.eq(PENDING),
+        webhook_deliveries::next_attempt_at.eq(Some(now)),
+        webhook_deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map_err(repository_error)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find_delivery(conn, tenant, endpoint, id)
+}
+
+// ------------------------------------------------------------------ fan-out
+
+/// A tenant with enabled endpoints: its fan-out cursor and newest event.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct FanOutTarget {
+    /// The tenant.
+    #[diesel(sql_type = BigInt)]
+    pub tenant_id: i64,
+    /// Every event up to this sequence has been fanned out.
+    #[diesel(sql_type = BigInt)]
+    pub last_seq: i64,
+    /// The tenant's newest visible event.
+    #[diesel(sql_type = BigInt)]
+    pub latest_seq: i64,
+}
+
+/// Every tenant that has an enabled endpoint, with its cursor and newest event.
+pub fn fan_out_targets(conn: &mut DbConnection) -> Result<Vec<FanOutTarget>> {
+    diesel::sql_query(
+        "SELECT c.tenant_id, c.last_seq, \
+         COALESCE((SELECT MAX(e.seq) FROM events e WHERE e.tenant_id = c.tenant_id), 0) AS latest_seq \
+         FROM webhook_cursor c WHERE EXISTS (SELECT 1 FROM webhook_endpoints w \
+         WHERE w.tenant_id = c.tenant_id AND w.status = 'enabled') ORDER BY c.tenant_id",
+    )
+    .load(conn)
+    .map_err(repository_error)
+}
+
+#[derive(QueryableByName)]
+struct CursorValue {
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+}
+
+/// Locks the tenant's cursor for this transaction and reads it; `None` when
+/// another dispatcher holds it (PostgreSQL) or there is none.
+pub fn lock_cursor(conn: &mut DbConnection, tenant: i64) -> Result<Option<i64>> {
+    let sql = match conn {
+        DbConnection::Pg(_) => "SELECT last_seq FROM webhook_cursor WHERE tenant_id = $1 FOR UPDATE SKIP LOCKED",
+        // SQLite: the write transaction (BEGIN IMMEDIATE) already excludes other writers.
+        DbConnection::Sqlite(_) => "SELECT last_seq FROM webhook_cursor WHERE tenant_id = $1",
+    };
+    let row: Option<CursorValue> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant)
+        .get_result(conn)
+        .optional()
+        .map_err(repository_error)?;
+    Ok(row.map(|r| r.last_seq))
+}
+
+/// Moves the tenant's cursor forward to `seq` (never back).
+pub fn advance_cursor(conn: &mut DbConnection, tenant: i64, seq: i64, now: NaiveDateTime) -> Result<()> {
+    diesel::update(
+        webhook_cursor::table
+            .filter(webhook_cursor::tenant_id.eq(tenant))
+            .filter(webhook_cursor::last_seq.lt(seq)),
+    )
+    .set((webhook_cursor::last_seq.eq(seq), webhook_cursor::updated_at.eq(now)))
+    .execute(conn)
+    .map(drop)
+    .map_err(repository_error)
+}
+
+/// What the fan-out needs of an event (not its snapshot).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct EventHead {
+    /// Sequence.
+    pub seq: i64,
+    /// Event id.
+    pub id: String,
+    /// Dotted type.
+    pub event_type: String,
+    /// When it happened.
+    pub occurred_at: NaiveDateTime,
+}
+
+/// The tenant's events after `after_seq`, oldest first.
+pub fn events_after(conn: &mut DbConnection, tenant: i64, after_seq: i64, limit: i64) -> Result<Vec<EventHead>> {
+    events::table
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::seq.gt(after_seq))
+        .order(events::seq)
+        .limit(limit)
+        .select((events::seq, events::id, events::event_type, events::occurred_at))
+        .load(conn)
+        .map_err(repository_error)
+}
+
+/// The sequences of the tenant's events after `after_seq`, oldest first: a
+/// cheap read to tell whether a fan-out transaction has anything to do.
+pub fn event_seqs_after(conn: &mut DbConnection, tenant: i64, after_seq: i64, limit: i64) -> Result<Vec<i64>> {
+    events::table
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::seq.gt(after_seq))
+        .order(events::seq)
+        .limit(limit)
+        .select(events::seq)
+        .load(conn)
+        .map_err(repository_error)
+}
+
+/// The tenant's enabled endpoints.
+pub fn enabled_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<Vec<EndpointRow>> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .filter(webhook_endpoints::status.eq(ENABLED))
+        .select(EndpointRow::as_select())
+        .load(conn)
+        .map_err(repository_error)
+}
+
+/// Creates one pending delivery per endpoint that wants the event and was
+/// enabled when it happened; a delivery that already exists is left alone,
+/// so fanning an event out twice is harmless. Returns how many were new.
+pub fn fan_out_event(
+    conn: &mut DbConnection,
+    tenant: i64,
+    event: &EventHead,
+    endpoints: &[EndpointRow],
+    now: NaiveDateTime,
+) -> Result<usize> {
+    let mut created = 0;
+    for ep in endpoints
+        .iter()
+        .filter(|ep| ep.wants(&event.event_type) && event.occurred_at >= ep.active_since)
+    {
+        let row = DeliveryRow {
+            tenant_id: tenant,
+            id: new_id(),
+            endpoint_id: ep.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            status: PENDING.to_string(),
+            attempt_count: 0,
+            next_attempt_at: Some(now),
+            locked_until: None,
+            claim_token: None,
+            last_attempt_at: None,
+            last_status_code: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        created += on_backend!(&mut *conn, |c| diesel::insert_into(webhook_deliveries::table)
+            .values(&row)
+            .on_conflict((
+                webhook_deliveries::tenant_id,
+                webhook_deliveries::endpoint_id,
+                webhook_deliveries::event_id,
+            ))
+            .do_nothing()
+            .execute(c))
+        .map_err(repository_error)?;
+    }
+    Ok(created)
+}
+
+// ---------------------------------------------------------------- claiming
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = BigInt)]
+    tenant_id: i64,
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// A delivery claimed by one dispatcher until its lease ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// The delivery.
+    pub delivery_id: String,
+    /// Proves the claim is still this dispatcher's when the result is recorded.
+    pub token: String,
+}
+
+/// True when some delivery of an enabled endpoint is due: a cheap read
+/// that spares an idle dispatcher a write transaction per poll.
+pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool> {
+    let due: Vec<Due> = diesel::sql_query(format!("{DUE_QUERY} LIMIT 1"))
+        .bind::<Timestamp, _>(now)
+        .load(conn)
+        .map_err(repository_error)?;
+    Ok(!due.is_empty())
+}
+
+/// Due deliveries of enabled endpoints, oldest due first (`$1`: now).
+const DUE_QUERY: &str = "SELECT d.tenant_id, d.id FROM webhook_deliveries d \
+    JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id \
+    WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+    AND (d.locked_until IS NULL OR d.locked_until <= $1) AND e.status = 'enabled' \
+    ORDER BY d.next_attempt_at";
+
+/// Claims up to `limit` due deliveries of enabled endpoints until
+/// `lease_until`. On PostgreSQL the rows are locked with `FOR UPDATE SKIP
+/// LOCKED`, so concurrent dispatchers claim disjoint deliveries.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+    lease_until: NaiveDateTime,
+) -> Result<Vec<Claim>> {
+    let sql = match conn {
+        DbConnection::Pg(_) => format!("{DUE_QUERY} LIMIT $2 FOR UPDATE OF d SKIP LOCKED"),
+        DbConnection::Sqlite(_) => format!("{DUE_QUERY} LIMIT $2"),
+    };
+    let due: Vec<Due> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .map_err(repository_error)?;
+    let mut claims = Vec::with_capacity(due.len());
+    for d in due {
+        let token = new_id();
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::tenant_id.eq(d.tenant_id))
+                .filter(webhook_deliveries::id.eq(&d.id)),
+        )
+        .set((
+            webhook_deliveries::locked_until.eq(Some(lease_until)),
+            webhook_deliveries::claim_token.eq(Some(&token)),
+        ))
+        .execute(conn)
+        .map_err(repository_error)?;
+        claims.push(Claim {
+            tenant_id: d.tenant_id,
+            delivery_id: d.id,
+            token,
+        });
+    }
+    Ok(claims)
+}
+
+/// Everything needed to send one delivery.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The delivery.
+    pub delivery: DeliveryRow,
+    /// Where it goes and how it is signed.
+    pub endpoint: EndpointRow,
+    /// What is sent.
+    pub event: EventRow,
+}
+
+/// Loads a claimed delivery with its endpoint and event; `None` when it was
+/// deleted meanwhile.
+pub fn load_job(conn: &mut DbConnection, tenant: i64, delivery_id: &str) -> Result<Option<Job>> {
+    let Some(delivery) = webhook_deliveries::table
+        .filter(webhook_deliveries::tenant_id.eq(tenant))
+        .filter(webhook_deliveries::id.eq(delivery_id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(repository_error)?
+    else {
+        return Ok(None);
+    };
+    let Some(endpoint) = find_endpoint(conn, tenant, &delivery.endpoint_id)? else {
+        return Ok(None);
+    };
+    let event = events::table
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::id.eq(&delivery.event_id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .map_err(repository_error)?;
+    Ok(Some(Job {
+        delivery,
+        endpoint,
+        event,
+    }))
+}
+
+/// What one HTTP attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// When it started.
+    pub attempted_at: NaiveDateTime,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// The response status, if a response came.
+    pub status_code: Option<u16>,
+    /// Why no usable response came (timeout, connection error, refused target).
+    pub error: Option<String>,
+    /// The start of the response body.
+    pub response_body: Option<String>,
+}
+
+impl Outcome {
+    /// True for a 2xx response.
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Records an attempt, then moves the delivery on: succeeded, due again
+/// after the policy's delay, or failed after its last attempt. Endpoint
+/// health follows: a success clears its failure counters; failures may
+/// disable it. If the claim was lost (the lease ran out and another
+/// dispatcher took the delivery), only the attempt is recorded.
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    claim: &Claim,
+    outcome: &Outcome,
+    policy: &RetryPolicy,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let Some(d) = webhook_deliveries::table
+        .filter(webhook_deliveries::tenant_id.eq(claim.tenant_id))
+        .filter(webhook_deliveries::id.eq(&claim.delivery_id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(repository_error)?
+    else {
+        return Ok(());
+    };
+    let attempt = d.attempt_count + 1;
+    let status_code = outcome.status_code.map(i32::from);
+    diesel::insert_into(webhook_attempts::table)
+        .values(AttemptRow {
+            tenant_id: d.tenant_id,
+            delivery_id: d.id.clone(),
+            id: new_id(),
+            attempt,
+            attempted_at: outcome.attempted_at,
+            duration_ms: outcome.duration_ms,
+            status_code,
+            error: outcome.error.clone(),
+            response_body: outcome.response_body.clone(),
+        })
+        .execute(conn)
+        .map_err(repository_error)?;
+    let succeeded = outcome.succeeded();
+    let next = if succeeded {
+        None
+    } else {
+        policy
+            .delay_after(attempt as u32)
+            .and_then(|delay| chrono::Duration::from_std(delay).ok())
+            .map(|delay| now + delay)
+    };
+    let status = match (succeeded, next) {
+        (true, _) => SUCCEEDED,
+        (false, Some(_)) => PENDING,
+        (false, None) => FAILED,
+    };
+    let last_error = match (&outcome.error, outcome.status_code) {
+        (Some(e), _) => Some(e.clone()),
+        (None, Some(s)) if !succeeded => Some(format!("the endpoint answered HTTP {s}")),
+        _ => None,
+    };
+    // Only while the claim is still ours: if the lease ran out and another
+    // dispatcher took the delivery, its own result decides.
+    let updated = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::tenant_id.eq(d.tenant_id))
+            .filter(webhook_deliveries::id.eq(&d.id))
+            .filter(webhook_deliveries::claim_token.eq(&claim.token)),
+    )
+    .set((
+        webhook_deliveries::status.eq(status),
+        webhook_deliveries::attempt_count.eq(attempt),
+        webhook_deliveries::next_attempt_at.eq(next),
+        webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+        webhook_deliveries::claim_token.eq(None::<String>),
+        webhook_deliveries::last_attempt_at.eq(Some(outcome.attempted_at)),
+        webhook_deliveries::last_status_code.eq(status_code),
+        webhook_deliveries::last_error.eq(last_error),
+        webhook_deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map_err(repository_error)?;
+    if updated == 0 {
+        return Ok(());
+    }
+    update_endpoint_health(conn, &d, status, outcome, policy, now)
+}
+
+fn update_endpoint_health(
+    conn: &mut DbConnection,
+    d: &DeliveryRow,
+    status: &str,
+    outcome: &Outcome,
+    policy: &RetryPolicy,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let target = webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(d.tenant_id))
+        .filter(webhook_endpoints::id.eq(&d.endpoint_id));
+    if status == SUCCEEDED {
+        return diesel::update(target)
+            .filter(
+                webhook_endpoints::failed_deliveries
+                    .ne(0)
+                    .or(webhook_endpoints::failing_since.is_not_null()),
+            )
+            .set((
+                webhook_endpoints::failed_deliveries.eq(0),
+                webhook_endpoints::failing_since.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .map(drop)
+            .map_err(repository_error);
+    }
+    // Count atomically first: the update locks the row, so concurrent
+    // workers recording failures of the same endpoint do not lose counts.
+    let counted = diesel::update(target)
+        .set((
+            webhook_endpoints::failed_deliveries.eq(webhook_endpoints::failed_deliveries + i64::from(status == FAILED)),
+            webhook_endpoints::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(repository_error)?;
+    if counted == 0 {
+        return Ok(());
+    }
+    let Some(ep) = find_endpoint(conn, d.tenant_id, &d.endpoint_id)? else {
+        return Ok(());
+    };
+    let since = ep.failing_since.unwrap_or(outcome.attempted_at);
+    let failing_for = (now - since).to_std().unwrap_or_default();
+    let failed = ep.failed_deliveries;
+    let reason =
+        if policy.disable_after_failed_deliveries > 0 && failed >= i64::from(policy.disable_after_failed_deliveries) {
+            Some(format!("{failed} deliveries in a row failed after every retry"))
+        } else if failing_for >= policy.disable_after_failing_for {
+            Some(format!(
+                "every delivery attempt has failed for {} hours",
+                failing_for.as_secs() / 3600
+            ))
+        } else {
+            None
+        };
+    let disable = reason.is_some() && ep.status == ENABLED;
+    diesel::update(target)
+        .set((
+            webhook_endpoints::failing_since.eq(Some(since)),
+            webhook_endpoints::status.eq(if disable { DISABLED } else { ep.status.as_str() }),
+            webhook_endpoints::disabled_reason.eq(if disable { reason } else { ep.disabled_reason.clone() }),
+            webhook_endpoints::disabled_at.eq(if disable { Some(now) } else { ep.disabled_at }),
+        ))
+        .execute(conn)
+        .map(drop)
+        .map_err(repository_error)
+}
+
+// ---------------------------------------------------------------- event log
+
+/// Events of the invoices where `party` is customer or issuer, oldest first.
+/// An invoice's parties never change, so its current row decides.
+pub fn party_event_rows(
+    conn: &mut DbConnection,
+    tenant: i64,
+    party: &str,
+    event_type: Option<&str>,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    let theirs = invoices::table
+        .filter(invoices::tenant_id.eq(tenant))
+        .filter(
+            invoices::customer_id
+                .eq(party.to_string())
+                .or(invoices::issuer_id.eq(party.to_string())),
+        )
+        .select(invoices::id);
+    let mut q = events::table
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::invoice_id.eq_any(theirs))
+        .select(EventRow::as_select())
+        .order(events::seq)
+        .limit(limit)
+        .into_boxed();
+    if let Some(t) = event_type {
+        q = q.filter(events::event_type.eq(t.to_string()));
+    }
+    if let Some(s) = after_seq {
+        q = q.filter(events::seq.gt(s));
+    }
+    q.load(conn).map_err(repository_error)
+}

@@ -1,1 +1,0 @@
-//! End-to-end tests of the seed-API dialects over real HTTP.

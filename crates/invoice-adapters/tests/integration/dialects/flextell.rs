@@ -1,0 +1,284 @@
+//! The Flextell e-invoicing dialect.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::support::backends;
+
+fn cancel_path(id: &str) -> String {
+    format!("/api/v1/invoices/{id}/cancel")
+}
+
+/// The documented request: Bearer, JSON, `X-Tenant` and `{"id": n}`.
+fn documented(s: &TestServer, tenant: &str, id: i64) -> Req {
+    s.req("POST", &cancel_path(&id.to_string()))
+        .header("X-Tenant", tenant)
+        .json(&json!({ "id": id }))
+}
+
+/// Asserts the Flextell error envelope.
+fn assert_fx_error(r: &Resp, status: u16, code: &str) {
+    assert_json_reply(r);
+    assert_eq!(r.status, status, "expected {status} {code}: {}", r.text);
+    assert_eq!(r.json["success"], false, "{}", r.text);
+    assert_eq!(r.json["code"], code, "{}", r.text);
+    assert!(!r.json["message"].as_str().unwrap().is_empty());
+}
+
+const INVOICE_KEYS: [&str; 29] = [
+    "id",
+    "document_number",
+    "document_class",
+    "document_type",
+    "profile_id",
+    "issue_date",
+    "sent_at",
+    "sender_tax_number",
+    "receiver_name",
+    "receiver_tax_number",
+    "receiver_email",
+    "exchange_rate",
+    "amount_tax_exclusive",
+    "amount_tax_total",
+    "amount_payable",
+    "invoice_amount",
+    "status",
+    "status_label",
+    "is_printed",
+    "is_cancelled",
+    "is_read",
+    "is_draft",
+    "is_archived",
+    "series_name",
+    "notes",
+    "created_at",
+    "updated_at",
+    "customer",
+    "currency",
+];
+
+const CUSTOMER_KEYS: [&str; 24] = [
+    "id",
+    "tenant_id",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "email",
+    "date_of_birth",
+    "country_id",
+    "identity_number",
+    "job",
+    "address",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+    "avatar_url",
+    "avatar_updated_at",
+    "user_id",
+    "city_id",
+    "district_id",
+    "import_source_id",
+    "passport_number",
+    "search_vector",
+    "is_intake_completed",
+    "default_channel_id",
+];
+
+const CURRENCY_KEYS: [&str; 10] = [
+    "id",
+    "name",
+    "code",
+    "symbol",
+    "is_active",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+    "locale",
+    "search_vector",
+];
+
+#[test]
+fn flextell_cancel_replays_the_documented_request() {
+    for t in backends() {
+        let s = TestServer::start(t);
+        let [_, second, third]: [Value; 3] = open_n(&s, 3).try_into().unwrap();
+        assert_eq!(second["number"], "INV-000002");
+        let tenant = s.tenant.get().to_string();
+
+        // The document's example: invoice 2, X-Tenant as a number.
+        let r = documented(&s, &tenant, 2).send();
+        assert_json_reply(&r);
+        assert_eq!(r.status, 200, "{}: {}", s.backend, r.text);
+        assert_keys(&r.json, &["success", "data"], "envelope");
+        assert_eq!(r.json["success"], "true", "typed as a string by the document");
+        assert_keys(&r.json["data"], &["message", "invoice"], "data");
+        assert!(r.json["data"]["message"].is_string());
+        let i = &r.json["data"]["invoice"];
+        assert_keys(i, &INVOICE_KEYS, "invoice");
+        let v1 = v1_invoice(&s, &id(&second));
+        assert_eq!(i["id"], 2);
+        assert_eq!(i["document_number"], "INV-000002");
+        assert_eq!(
+            (&i["status"], &i["status_label"]),
+            (&json!("cancelled"), &json!("Cancelled"))
+        );
+        assert_eq!((&i["is_cancelled"], &i["is_draft"]), (&json!(true), &json!(false)));
+        assert_eq!(
+            (&i["is_printed"], &i["is_read"], &i["is_archived"]),
+            (&json!(false), &json!(false), &json!(false))
+        );
+        for (k, minor) in [
+            ("amount_tax_exclusive", "subtotal"),
+            ("amount_tax_total", "tax"),
+            ("amount_payable", "amount_due"),
+            ("invoice_amount", "total"),
+        ] {
+            let cents = v1[minor].as_i64().unwrap();
+            assert_eq!(i[k], format!("{}.{:02}", cents / 100, cents % 100), "{k}");
+        }
+        assert_eq!(i["invoice_amount"], "0.00", "every line is cancelled");
+        assert_eq!(
+            i["issue_date"],
+            v1["issued_at"].as_str().unwrap()[..19].to_string() + "Z"
+        );
+        assert_eq!(millis(&i["created_at"]) / 1000, millis(&v1["created_at"]) / 1000);
+        assert_eq!(i["sent_at"], Value::Null);
+        assert_eq!(
+            (&i["receiver_name"], &i["receiver_tax_number"], &i["receiver_email"]),
+            (&json!("Customer GmbH"), &json!("DE123"), &json!("ap@customer.example"))
+        );
+        assert_eq!(i["series_name"], "INV");
+
+        let c = &i["customer"];
+        assert_keys(c, &CUSTOMER_KEYS, "customer");
+        assert_eq!(c["tenant_id"], s.tenant.get());
+        assert_eq!(
+            (&c["first_name"], &c["email"]),
+            (&json!("Customer GmbH"), &json!("ap@customer.example"))
+        );
+        assert_eq!(c["id"], Value::Null, "cust-1 is not an integer id");
+        let cur = &i["currency"];
+        assert_keys(cur, &CURRENCY_KEYS, "currency");
+        assert_eq!(
+            (&cur["id"], &cur["code"], &cur["name"], &cur["symbol"]),
+            (&json!(978), &json!("EUR"), &json!("Euro"), &json!("€"))
+        );
+
+        assert_eq!(v1["status"], "cancelled");
+        assert_eq!(v1["cancellation"]["channel"], "flextell");
+        assert_eq!(channels(&s, &id(&second)), ["v1", "v1", "flextell", "flextell"]);
+
+        // X-Tenant may name the tenant by slug too.
+        let r = documented(&s, "acme", 3).send();
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(v1_invoice(&s, &id(&third))["status"], "cancelled");
+    }
+}
+
+#[test]
+fn flextell_errors_are_in_its_envelope() {
+    for t in backends() {
+        let s = TestServer::start(t);
+        let inv = s.open(&invoice_body());
+        let tenant = s.tenant.get().to_string();
+        let (globex_id, globex) = s.other_tenant("globex");
+
+        // 401 comes first; then the required X-Tenant.
+        assert_fx_error(
+            &s.anon("POST", &cancel_path("1"))
+                .header("X-Tenant", &tenant)
+                .json(&json!({"id": 1}))
+                .send(),
+            401,
+            "unauthorized",
+        );
+        let r = s.req("POST", &cancel_path("1")).json(&json!({"id": 1})).send();
+        assert_fx_error(&r, 400, "missing_tenant");
+        // Present but naming no tenant (blank included) is a mismatch.
+        let r = s
+            .req("POST", &cancel_path("1"))
+            .header("X-Tenant", " ")
+            .json(&json!({"id": 1}))
+            .send();
+        assert_fx_error(&r, 403, "tenant_mismatch");
+        assert_fx_error(
+            &documented(&s, &globex_id.get().to_string(), 1).send(),
+            403,
+            "tenant_mismatch",
+        );
+        assert_fx_error(&documented(&s, "999999", 1).send(), 403, "tenant_mismatch");
+        let reader = s.key_with("invoices:read", None);
+        assert_fx_error(
+            &documented(&s, &tenant, 1).bearer(&reader).send(),
+            403,
+            "insufficient_scope",
+        );
+
+        // 400: the path id; malformed JSON.
+        for bad in ["abc", "0", "-2", &id(&inv), "INV-000001"] {
+            let r = s
+                .req("POST", &cancel_path(bad))
+                .header("X-Tenant", &tenant)
+                .json(&json!({"id": 1}))
+                .send();
+            assert_fx_error(&r, 400, "invalid_invoice_id");
+        }
+        let r = s
+            .req("POST", &cancel_path("1"))
+            .header("X-Tenant", &tenant)
+            .raw("application/json", b"{\"id\": ")
+            .send();
+        assert_fx_error(&r, 400, "malformed_json");
+
+        // 422: the body id is required, an integer ≥ 1, and the path id.
+        let body = |b: Value| {
+            s.req("POST", &cancel_path("1"))
+                .header("X-Tenant", &tenant)
+                .json(&b)
+                .send()
+        };
+        for b in [
+            json!({}),
+            json!({"id": "1"}),
+            json!({"id": 1.5}),
+            json!({"id": 0}),
+            json!({"id": 2}),
+            json!([]),
+        ] {
+            let r = body(b.clone());
+            assert_fx_error(&r, 422, "validation_failed");
+            assert!(
+                r.json["errors"]["id"][0].is_string() || b == json!([]),
+                "{b}: {}",
+                r.text
+            );
+        }
+        let r = body(json!({"id": 1, "reason": "x"}));
+        assert_fx_error(&r, 422, "validation_failed");
+        assert!(r.json["errors"]["reason"][0].is_string(), "{}", r.text);
+        let r = s.req("POST", &cancel_path("1")).header("X-Tenant", &tenant).send();
+        assert_fx_error(&r, 422, "validation_failed");
+
+        // 404: unknown, and another tenant's: acme's INV-000001 is invisible to globex.
+        assert_fx_error(&documented(&s, &tenant, 99).send(), 404, "invoice_not_found");
+        invoice_in(&s, &globex, false);
+        assert_fx_error(
+            &documented(&s, "globex", 1).bearer(&globex).send(),
+            404,
+            "invoice_not_found",
+        );
+        assert_eq!(v1_invoice(&s, &id(&inv))["version"], inv["version"], "nothing changed");
+
+        // 409 once cancelled.
+        assert_eq!(documented(&s, &tenant, 1).send().status, 200);
+        assert_fx_error(&documented(&s, &tenant, 1).send(), 409, "invoice_already_cancelled");
+
+        // Routes.
+        assert_fx_error(
+            &s.req("GET", &cancel_path("1")).header("X-Tenant", &tenant).send(),
+            405,
+            "method_not_allowed",
+        );
+        assert_fx_error(&s.req("GET", "/api/v1/nope").send(), 404, "route_not_found");
+    }
+}

@@ -1,0 +1,194 @@
+//! Property tests of the lifecycle against the real repository: random
+//! operation sequences on SQLite and PostgreSQL, with the invariants checked
+//! after every step from what is actually stored.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use invoice_adapters::outbound::db::Database;
+use invoice_domain::rules::{CancelRequest, NewPayment, Rejection};
+use invoice_domain::usecases::RefundRequest;
+use invoice_domain::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::support::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Finalize,
+    Pay(i64),
+    Refund(i64),
+    CancelLine(usize),
+    CancelAll,
+    Void,
+    Approve,
+    Reject,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Finalize),
+        2 => (1i64..20_000).prop_map(Op::Pay),
+        1 => (1i64..20_000).prop_map(Op::Refund),
+        2 => (0usize..5).prop_map(Op::CancelLine),
+        1 => Just(Op::CancelAll),
+        1 => Just(Op::Void),
+        1 => Just(Op::Approve),
+        1 => Just(Op::Reject),
+    ]
+}
+
+fn lines() -> impl Strategy<Value = Vec<(i64, i64, u32)>> {
+    prop::collection::vec((1i64..5, 0i64..10_000, 0u32..4), 1..5)
+}
+
+const RATES: [&str; 4] = ["0", "7", "19", "5.5"];
+
+/// The status the event history implies.
+fn replayed_status(events: &[Event]) -> InvoiceStatus {
+    events.iter().fold(InvoiceStatus::Draft, |s, e| match e.kind {
+        EventKind::Finalized { .. } => InvoiceStatus::Open,
+        EventKind::Paid => InvoiceStatus::Paid,
+        EventKind::Cancelled { .. } => InvoiceStatus::Cancelled,
+        EventKind::Voided { .. } => InvoiceStatus::Void,
+        _ => s,
+    })
+}
+
+fn apply(db: &Database, tenant: TenantId, inv: &Invoice, op: &Op) -> Result<Transition, UseCaseError> {
+    act(db, tenant, inv.id, |svc, s, t| match op {
+        Op::Finalize => svc.finalize(s, t),
+        Op::Pay(n) => svc.record_payment(
+            s,
+            t,
+            NewPayment {
+                amount: Amount::from_minor(*n),
+                method: None,
+                reference: None,
+            },
+        ),
+        Op::Refund(n) => match inv.payments.first() {
+            Some(p) => svc.refund(
+                s,
+                t,
+                RefundRequest {
+                    payment_id: p.id,
+                    amount: Amount::from_minor(*n),
+                    reason: None,
+                },
+            ),
+            None => Err(UseCaseError::Refused(Refusal::PaymentNotFound)),
+        },
+        Op::CancelLine(i) => {
+            let lines = inv.lines.get(*i).map(|l| vec![LineRef::LineId(l.id)]).unwrap_or_default();
+            if lines.is_empty() {
+                return Err(UseCaseError::Refused(Refusal::LineNotFound(String::new())));
+            }
+            svc.cancel(s, t, &CancelRequest { lines, reason: None })
+        }
+        Op::CancelAll => svc.cancel(s, t, &CancelRequest::default()),
+        Op::Void => svc.void(s, t, None),
+        Op::Approve => svc.approve(s, t),
+        Op::Reject => svc.reject(s, t, Rejection::default()),
+    })
+}
+
+/// Checks every invariant on the stored invoice and its stored history.
+fn check(db: &Database, tenant: TenantId, original_total: Amount, inv: &Invoice) {
+    let t = inv.totals();
+    assert_eq!(t.subtotal + t.tax, t.total, "subtotal + tax = total");
+    if inv.status == InvoiceStatus::Open {
+        assert_eq!(t.amount_due, t.total - t.amount_paid);
+    }
+    let credited: Amount = inv.credit_notes.iter().map(|c| c.total()).sum();
+    assert!(credited <= original_total, "credit notes never exceed the invoiced total");
+    assert!(credited <= t.amount_cancelled);
+    for cn in &inv.credit_notes {
+        assert_eq!(cn.subtotal() + cn.tax(), cn.total());
+        assert_eq!(cn.invoice_number, inv.number.clone().unwrap());
+    }
+    let (events, last_snapshot) = db
+        .read(|s| {
+            let events = s.events(tenant, inv.id)?;
+            let rows = s.event_rows(tenant, None, None, 10_000)?;
+            let snapshot = rows.into_iter().rev().find(|r| r.invoice_id == inv.id.to_string()).map(|r| r.snapshot);
+            Ok::<_, RepositoryError>((events, snapshot))
+        })
+        .unwrap();
+    assert_eq!(replayed_status(&events), inv.status, "the events replay to the stored status");
+    assert_eq!(events.last().unwrap().invoice_version, inv.version, "the last event is the current version");
+    let snapshot: Invoice = serde_json::from_str(&last_snapshot.unwrap()).unwrap();
+    assert_eq!(&snapshot, inv, "the last event's snapshot is the stored invoice");
+}
+
+fn gapless(numbers: BTreeSet<u64>) {
+    let expected: BTreeSet<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "numbers are gapless");
+}
+
+#[test]
+fn random_operation_sequences_keep_every_invariant_in_the_real_store() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "props");
+        let mut runner = TestRunner::new(Config {
+            cases: 24,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let (invoice_numbers, note_numbers) = (RefCell::new(BTreeSet::new()), RefCell::new(BTreeSet::new()));
+        runner
+            .run(
+                &(lines(), 0u8..3, prop::collection::vec(op(), 1..14)),
+                |(spec, levels, ops)| {
+                    let specs: Vec<(String, i64, i64, &str)> = spec
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (q, u, r))| (format!("p{i}"), *q, *u, RATES[*r as usize]))
+                        .collect();
+                    let refs: Vec<(&str, i64, i64, &str)> =
+                        specs.iter().map(|(p, q, u, r)| (p.as_str(), *q, *u, *r)).collect();
+                    let mut new = new_invoice(&refs);
+                    new.approval_levels = levels;
+                    let scope = Scope::tenant(tenant);
+                    let mut inv = t
+                        .db
+                        .write(|s| service().create_draft(s, &scope, &actor(), new))
+                        .unwrap()
+                        .invoice;
+                    let original_total = inv.totals().total;
+                    for op in &ops {
+                        let was_terminal = inv.status.is_terminal();
+                        let before = inv.clone();
+                        let result = apply(&t.db, tenant, &inv, op);
+                        let stored = get(&t.db, tenant, inv.id).unwrap();
+                        match result {
+                            Ok(tr) => {
+                                prop_assert!(!was_terminal, "terminal states accept no transition");
+                                prop_assert_eq!(&tr.invoice, &stored);
+                                prop_assert_eq!(stored.version, before.version + 1);
+                            }
+                            Err(e) => {
+                                prop_assert!(matches!(e, UseCaseError::Refused(_)), "unexpected {:?}", e);
+                                prop_assert_eq!(&stored, &before, "a refusal changes nothing");
+                            }
+                        }
+                        inv = stored;
+                        if inv.status != InvoiceStatus::Draft && inv.number.is_some() {
+                            check(&t.db, tenant, original_total, &inv);
+                        }
+                    }
+                    if let Some(n) = &inv.number {
+                        invoice_numbers.borrow_mut().insert(n.sequence);
+                    }
+                    for cn in &inv.credit_notes {
+                        note_numbers.borrow_mut().insert(cn.number.sequence);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", t.backend));
+        gapless(invoice_numbers.into_inner());
+        gapless(note_numbers.into_inner());
+    }
+}
