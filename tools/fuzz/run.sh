@@ -10,6 +10,7 @@
 #   FUZZ_WORKERS       concurrent schemathesis workers (default 1)
 #   FUZZ_SEED          fixed seed, to reproduce a run
 #   FUZZ_VENV          virtualenv for schemathesis (default ~/.cache/storno/fuzz-venv)
+#   FUZZ_HOOKS_LOG     file listing every failure the hooks saw (debugging)
 # Extra arguments go to `st run`, e.g. `--include-tag invoices`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -68,7 +69,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 base=http://127.0.0.1:$port
 # The per-key rate limit is lifted: the fuzzer is one key sending as fast as
 # it can, and 429s would only hide the behaviour under test.
-INVOICE_RATE_LIMIT=0 INVOICE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info} \
+INVOICE_NO_WEBHOOK_DELIVERY=true INVOICE_RATE_LIMIT=0 INVOICE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info} \
   "$server_bin" --database-url "sqlite://$work/fuzz.db" --bind "127.0.0.1:$port" --dialects all \
   >"$work/server.out" 2>"$work/server.log" </dev/null &
 server_pid=$!

@@ -31,6 +31,10 @@ pub struct Cli {
     /// addresses (local development and tests only; refused by default).
     #[arg(long, env = "INVOICE_WEBHOOK_ALLOW_PRIVATE", global = true)]
     pub webhook_allow_private: bool,
+    /// Do not run the webhook dispatcher in this process (endpoints can still
+    /// be managed; another process, or a later start, delivers the events).
+    #[arg(long, env = "INVOICE_NO_WEBHOOK_DELIVERY", global = true)]
+    pub no_webhook_delivery: bool,
     /// Seconds a claimed webhook delivery stays locked; after a crash it is
     /// sent again once this has passed (must exceed the 10 s send timeout).
     #[arg(long, env = "INVOICE_WEBHOOK_LEASE_SECS", default_value_t = 60, global = true)]

@@ -84,18 +84,22 @@ fn serve(cli: &Cli) -> Result<(), String> {
     };
     // Webhooks go out from their own threads, never from the HTTP workers.
     let lease = std::time::Duration::from_secs(cli.webhook_lease_secs.max(11));
-    let dispatcher = Dispatcher::start_with(
-        db,
-        DispatcherConfig {
-            lease,
-            ..DispatcherConfig::new(RetryPolicy::default(), webhooks.allow_private)
-        },
-    );
+    let dispatcher = (!cli.no_webhook_delivery).then(|| {
+        Dispatcher::start_with(
+            db,
+            DispatcherConfig {
+                lease,
+                ..DispatcherConfig::new(RetryPolicy::default(), webhooks.allow_private)
+            },
+        )
+    });
     let served = actix_web::rt::System::new().block_on(async move {
         let server = http::serve(state, listener, config).map_err(|e| e.to_string())?;
         server.await.map_err(|e| e.to_string())
     });
-    dispatcher.stop();
+    if let Some(d) = dispatcher {
+        d.stop();
+    }
     served
 }
 

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Text};
 use invoice_domain::{
     Change, CreditNote, CreditNoteId, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository,
@@ -15,16 +17,53 @@ use super::errors::repository_error;
 use super::rows::*;
 use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
 
-/// Runs a statement that MultiConnection cannot express (multi-row inserts)
-/// on the concrete connection inside.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
+/// Runs a multi-row insert, which MultiConnection cannot express, on the
+/// concrete connection inside. PostgreSQL sends one statement and keeps it
+/// prepared ([`Cached`]); SQLite's Diesel driver inserts row by row with
+/// statements it already caches.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
         match $conn {
-            DbConnection::Pg($c) => $body,
-            DbConnection::Sqlite($c) => $body,
+            DbConnection::Pg(c) => Cached(diesel::insert_into($table).values($rows)).execute(c),
+            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
         }
     };
 }
+
+/// Lets the driver keep a statement prepared, keyed by its exact SQL text.
+///
+/// Diesel never caches `UPDATE`s, multi-row `INSERT`s or `sql_query`, so every
+/// execution was parsed and planned again (an unnamed statement on
+/// PostgreSQL, a fresh `sqlite3_prepare` on SQLite). Keyed by SQL text and
+/// bind types, reusing the prepared statement is always correct; a statement
+/// whose text varies (a batch of N rows) gets one entry per distinct text.
+#[derive(Debug, Clone, Copy)]
+struct Cached<Q>(Q);
+
+impl<Q> QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> QueryFragment<DB> for Cached<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Cached<Q> {}
 
 /// Where a test can make a save fail on purpose, to prove atomicity.
 #[cfg(feature = "testkit")]
@@ -79,15 +118,21 @@ impl<'c> DieselStore<'c> {
         }
     }
 
-    fn lock(&mut self, tenant: TenantId, id: &str) -> Result<(), RepositoryError> {
-        if let (true, DbConnection::Pg(pg)) = (self.lock_rows, &mut *self.conn) {
-            diesel::sql_query("SELECT 1 FROM invoices WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
-                .bind::<BigInt, _>(tenant.get())
-                .bind::<Text, _>(id)
-                .execute(pg)
-                .map_err(repository_error)?;
+    /// Reads one invoice row. Inside a PostgreSQL write transaction the same
+    /// statement locks it (`FOR UPDATE`), so a racing writer waits and then
+    /// reads the winner's state, at the cost of no extra round trip.
+    fn invoice_row(&mut self, tenant: TenantId, id: &str) -> Result<Option<InvoiceRow>, RepositoryError> {
+        let query = || {
+            invoices::table
+                .filter(invoices::tenant_id.eq(tenant.get()))
+                .filter(invoices::id.eq(id))
+        };
+        match (self.lock_rows, &mut *self.conn) {
+            (true, DbConnection::Pg(pg)) => query().select(InvoiceRow::as_select()).for_update().first(pg),
+            (_, conn) => query().select(InvoiceRow::as_select()).first(conn),
         }
-        Ok(())
+        .optional()
+        .map_err(repository_error)
     }
 
     /// Loads full aggregates for invoice rows, with a fixed number of queries
@@ -99,12 +144,16 @@ impl<'c> DieselStore<'c> {
         let t = tenant.get();
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
-        for l in invoice_lines::table
-            .filter(invoice_lines::tenant_id.eq(t))
-            .filter(invoice_lines::invoice_id.eq_any(&ids))
-            .order((invoice_lines::invoice_id, invoice_lines::position))
-            .select(LineRow::as_select())
-            .load(self.conn)
+        // `eq_any` is `IN (?, …)` on SQLite, which Diesel re-prepares every
+        // time; `Cached` keeps one prepared statement per list length.
+        for l in Cached(
+            invoice_lines::table
+                .filter(invoice_lines::tenant_id.eq(t))
+                .filter(invoice_lines::invoice_id.eq_any(&ids))
+                .order((invoice_lines::invoice_id, invoice_lines::position))
+                .select(LineRow::as_select()),
+        )
+        .load(self.conn)
             .map_err(repository_error)?
         {
             lines.entry(l.invoice_id.clone()).or_default().push(l);
@@ -120,23 +169,27 @@ impl<'c> DieselStore<'c> {
             .map(|r| r.id.as_str())
             .collect();
         if !money_ids.is_empty() {
-            for p in payments::table
-                .filter(payments::tenant_id.eq(t))
-                .filter(payments::invoice_id.eq_any(&money_ids))
-                .order((payments::invoice_id, payments::position))
-                .select(PaymentRow::as_select())
-                .load(self.conn)
+            for p in Cached(
+                payments::table
+                    .filter(payments::tenant_id.eq(t))
+                    .filter(payments::invoice_id.eq_any(&money_ids))
+                    .order((payments::invoice_id, payments::position))
+                    .select(PaymentRow::as_select()),
+            )
+            .load(self.conn)
                 .map_err(repository_error)?
             {
                 pays.entry(p.invoice_id.clone()).or_default().push(p);
             }
             if !pays.is_empty() {
-                for r in refunds::table
-                    .filter(refunds::tenant_id.eq(t))
-                    .filter(refunds::invoice_id.eq_any(&money_ids))
-                    .order((refunds::refunded_at, refunds::id))
-                    .select(RefundRow::as_select())
-                    .load(self.conn)
+                for r in Cached(
+                    refunds::table
+                        .filter(refunds::tenant_id.eq(t))
+                        .filter(refunds::invoice_id.eq_any(&money_ids))
+                        .order((refunds::refunded_at, refunds::id))
+                        .select(RefundRow::as_select()),
+                )
+                .load(self.conn)
                     .map_err(repository_error)?
                 {
                     refs.entry(r.payment_id.clone()).or_default().push(r);
@@ -179,18 +232,20 @@ impl<'c> DieselStore<'c> {
             NoteFilter::Invoices(ids) => q.filter(credit_notes::invoice_id.eq_any(ids.to_vec())),
             NoteFilter::Id(id) => q.filter(credit_notes::id.eq(id.to_string())),
         };
-        let rows: Vec<CreditNoteRow> = q.load(self.conn).map_err(repository_error)?;
+        let rows: Vec<CreditNoteRow> = Cached(q).load(self.conn).map_err(repository_error)?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut lines: HashMap<String, Vec<CreditNoteLineRow>> = HashMap::new();
-        for l in credit_note_lines::table
-            .filter(credit_note_lines::tenant_id.eq(tenant))
-            .filter(credit_note_lines::credit_note_id.eq_any(&ids))
-            .order((credit_note_lines::credit_note_id, credit_note_lines::position))
-            .select(CreditNoteLineRow::as_select())
-            .load(self.conn)
+        for l in Cached(
+            credit_note_lines::table
+                .filter(credit_note_lines::tenant_id.eq(tenant))
+                .filter(credit_note_lines::credit_note_id.eq_any(&ids))
+                .order((credit_note_lines::credit_note_id, credit_note_lines::position))
+                .select(CreditNoteLineRow::as_select()),
+        )
+        .load(self.conn)
             .map_err(repository_error)?
         {
             lines.entry(l.credit_note_id.clone()).or_default().push(l);
@@ -204,14 +259,11 @@ impl<'c> DieselStore<'c> {
     }
 
     fn insert_credit_note(&mut self, cn: &CreditNote) -> Result<(), RepositoryError> {
-        diesel::insert_into(credit_notes::table)
-            .values(CreditNoteRow::from_domain(cn))
+        Cached(diesel::insert_into(credit_notes::table).values(CreditNoteRow::from_domain(cn)))
             .execute(self.conn)
             .map_err(repository_error)?;
         let lines = CreditNoteLineRow::all(cn);
-        on_backend!(&mut *self.conn, |c| diesel::insert_into(credit_note_lines::table)
-            .values(&lines)
-            .execute(c))
+        insert_rows!(&mut *self.conn, credit_note_lines::table, &lines)
         .map_err(repository_error)?;
         Ok(())
     }
@@ -274,14 +326,16 @@ impl NumberAllocator for DieselStore<'_> {
     ) -> Result<u64, RepositoryError> {
         // One statement: the row lock it takes serializes concurrent
         // allocations, and a rollback gives the number back.
-        let allocated: Allocated = diesel::sql_query(
+        let allocated: Allocated = Cached(
+            diesel::sql_query(
             "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES ($1, $2, $3, 2) \
              ON CONFLICT (tenant_id, kind, series) DO UPDATE SET next_value = number_series.next_value + 1 \
              RETURNING next_value - 1 AS value",
         )
         .bind::<BigInt, _>(tenant.get())
         .bind::<Text, _>(kind.as_str())
-        .bind::<Text, _>(series.as_str())
+        .bind::<Text, _>(series.as_str()),
+        )
         .get_result(self.conn)
         .map_err(repository_error)?;
         Ok(allocated.value as u64)
@@ -293,14 +347,7 @@ impl InvoiceRepository for DieselStore<'_> {
         let Some(id) = self.resolve_id(tenant, reference)? else {
             return Ok(None);
         };
-        self.lock(tenant, &id)?;
-        let row = invoices::table
-            .filter(invoices::tenant_id.eq(tenant.get()))
-            .filter(invoices::id.eq(&id))
-            .select(InvoiceRow::as_select())
-            .first(self.conn)
-            .optional()
-            .map_err(repository_error)?;
+        let row = self.invoice_row(tenant, &id)?;
         Ok(self.hydrate(tenant, row.into_iter().collect())?.pop())
     }
 
@@ -310,8 +357,7 @@ impl InvoiceRepository for DieselStore<'_> {
         let id = inv.id.to_string();
         let row = InvoiceRow::from_domain(inv);
         if transition.changes.contains(&Change::Created) {
-            diesel::insert_into(invoices::table)
-                .values(&row)
+            Cached(diesel::insert_into(invoices::table).values(&row))
                 .execute(self.conn)
                 .map_err(repository_error)?;
             let lines: Vec<LineRow> = inv
@@ -322,20 +368,20 @@ impl InvoiceRepository for DieselStore<'_> {
                 .collect();
             if !lines.is_empty() {
                 for chunk in lines.chunks(500) {
-                    on_backend!(&mut *self.conn, |c| diesel::insert_into(invoice_lines::table)
-                        .values(chunk)
-                        .execute(c))
+                    insert_rows!(&mut *self.conn, invoice_lines::table, chunk)
                     .map_err(repository_error)?;
                 }
             }
         } else {
-            let updated = diesel::update(
-                invoices::table
-                    .filter(invoices::tenant_id.eq(tenant))
-                    .filter(invoices::id.eq(&id))
-                    .filter(invoices::version.eq(transition.expected_version as i64)),
+            let updated = Cached(
+                diesel::update(
+                    invoices::table
+                        .filter(invoices::tenant_id.eq(tenant))
+                        .filter(invoices::id.eq(&id))
+                        .filter(invoices::version.eq(transition.expected_version as i64)),
+                )
+                .set(&row),
             )
-            .set(&row)
             .execute(self.conn)
             .map_err(repository_error)?;
             if updated == 0 {
@@ -351,13 +397,15 @@ impl InvoiceRepository for DieselStore<'_> {
                 Change::Created => {}
                 Change::LinesCancelled(ids) => {
                     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    diesel::update(
-                        invoice_lines::table
-                            .filter(invoice_lines::tenant_id.eq(tenant))
-                            .filter(invoice_lines::invoice_id.eq(&id))
-                            .filter(invoice_lines::id.eq_any(&ids)),
+                    Cached(
+                        diesel::update(
+                            invoice_lines::table
+                                .filter(invoice_lines::tenant_id.eq(tenant))
+                                .filter(invoice_lines::invoice_id.eq(&id))
+                                .filter(invoice_lines::id.eq_any(&ids)),
+                        )
+                        .set(invoice_lines::status.eq("cancelled")),
                     )
-                    .set(invoice_lines::status.eq("cancelled"))
                     .execute(self.conn)
                     .map_err(repository_error)?;
                 }
@@ -368,8 +416,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .enumerate()
                         .find(|(_, p)| p.id == *pid)
                         .ok_or_else(|| RepositoryError::Other("recorded payment missing from invoice".into()))?;
-                    diesel::insert_into(payments::table)
-                        .values(PaymentRow::from_domain(inv, i, p))
+                    Cached(diesel::insert_into(payments::table).values(PaymentRow::from_domain(inv, i, p)))
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -384,8 +431,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .iter()
                         .find(|r| r.id == *refund)
                         .ok_or_else(|| RepositoryError::Other("refund missing from payment".into()))?;
-                    diesel::insert_into(refunds::table)
-                        .values(RefundRow::from_domain(inv, p, r))
+                    Cached(diesel::insert_into(refunds::table).values(RefundRow::from_domain(inv, p, r)))
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -406,9 +452,7 @@ impl InvoiceRepository for DieselStore<'_> {
                 .iter()
                 .map(|e| NewEventRow::from_domain(e, &snapshot))
                 .collect();
-            on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
-                .values(&rows)
-                .execute(c))
+            insert_rows!(&mut *self.conn, events::table, &rows)
             .map_err(repository_error)?;
         }
         Ok(())

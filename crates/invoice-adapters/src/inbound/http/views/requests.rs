@@ -249,7 +249,7 @@ pub struct LineBody {
     #[validate(range(min = 1, max = 1_000_000))]
     #[serde(deserialize_with = "integer")]
     pub quantity: i64,
-    /// Unit amount in minor units.
+    /// Unit amount in minor units; `quantity × unit_amount × 11` may not exceed 10^15.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     #[validate(range(min = 0))]
     #[serde(deserialize_with = "integer")]
@@ -278,7 +278,7 @@ pub struct CreateInvoiceBody {
     /// Who issues it.
     #[validate(nested)]
     pub issuer: Option<PartyBody>,
-    /// Lines.
+    /// Lines (at most 5,000, within the 64 KiB body limit); may be empty for a draft.
     #[schema(max_items = 5000)]
     #[validate(nested)]
     #[serde(default)]
