@@ -25,3 +25,19 @@ ci:
 # phase); FUZZ_MAX_EXAMPLES bounds it. Extra arguments go to `st run`.
 fuzz-api *ARGS:
     bash tools/fuzz/run.sh {{ARGS}}
+
+# Load benchmark (docs/performance.md): pgbench's ceiling with the server's own SQL,
+# the release server over HTTP at the same concurrency, then SQLite. About 10 minutes.
+# Flags after the name go to the benchmark, e.g. `just bench-load --duration 5`.
+bench-load *ARGS:
+    ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
+    cargo build --release -p invoice-server
+    cargo build --release -p invoice-bench
+    target/release/load {{ARGS}}
+
+# A one-minute smoke run of the load benchmark: small data, 2-second runs, no report written.
+bench-load-quick *ARGS:
+    ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
+    cargo build --release -p invoice-server
+    cargo build --release -p invoice-bench
+    target/release/load --quick {{ARGS}}

@@ -68,8 +68,12 @@ trap 'exit 143' TERM
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 # The per-key rate limit is lifted: the fuzzer is one key sending as fast as
-# it can, and 429s would only hide the behaviour under test.
-INVOICE_NO_WEBHOOK_DELIVERY=true INVOICE_RATE_LIMIT=0 INVOICE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info} \
+# it can, and 429s would only hide the behaviour under test. Webhooks are
+# never delivered (no dispatcher in this process), and private targets are
+# allowed so that registering an endpoint never resolves a host name the
+# fuzzer made up: the run stays on the loopback interface.
+INVOICE_NO_WEBHOOK_DELIVERY=true INVOICE_WEBHOOK_ALLOW_PRIVATE=true INVOICE_RATE_LIMIT=0 \
+  INVOICE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info} \
   "$server_bin" --database-url "sqlite://$work/fuzz.db" --bind "127.0.0.1:$port" --dialects all \
   >"$work/server.out" 2>"$work/server.log" </dev/null &
 server_pid=$!
@@ -87,6 +91,12 @@ for _ in $(seq 150); do
 done
 if [ -z "$key" ]; then
   log "the server printed no API key"
+  exit 1
+fi
+# The tenant the key belongs to, which Flextell's X-Tenant header must name.
+tenant=$(sed -n 's/^Created tenant "\([^"]*\)".*/\1/p' "$work/server.out" | head -n 1)
+if [ -z "$tenant" ]; then
+  log "the server did not name the tenant it created"
   exit 1
 fi
 
@@ -107,16 +117,19 @@ fi
 log "server up on $base; running schemathesis with at most $max_examples examples per operation"
 
 # 4. Fuzz. Run from the temporary directory so nothing lands in the repository.
+# Credentials go per security scheme (schemathesis.toml reads them from the
+# environment), so every operation gets the ones its contract names: Bearer
+# on /v1, HTTP Basic on ChargeOver, Bearer and X-Tenant on Flextell.
 status=0
 (
   cd "$work"
+  export FUZZ_API_KEY="$key" FUZZ_TENANT="$tenant"
   PYTHONPATH="$repo/tools/fuzz${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks \
     "$venv/bin/st" --config-file "$repo/tools/fuzz/schemathesis.toml" run "$base/openapi.json" \
       --checks all \
       --phases examples,coverage,fuzzing,stateful \
       --max-examples "$max_examples" \
       --workers "$workers" \
-      --header "Authorization: Bearer $key" \
       --request-timeout 30 \
       --generation-database none \
       --report junit --report-junit-path "$out_dir/junit.xml" \

@@ -22,7 +22,14 @@ fn invoice(lines: usize) -> Invoice {
     };
     let new = NewInvoice {
         currency: Currency::parse("EUR").unwrap(),
-        customer: Party::parse("cust-1", "ACME GmbH", Some("ap@acme.example"), Some("DE811907980"), None).unwrap(),
+        customer: Party::parse(
+            "cust-1",
+            "ACME GmbH",
+            Some("ap@acme.example"),
+            Some("DE811907980"),
+            None,
+        )
+        .unwrap(),
         issuer: Some(Party::parse("trp-001", "ABC Transport Ltd", None, None, None).unwrap()),
         lines: (0..lines)
             .map(|i| {

@@ -151,7 +151,9 @@ fn param_columns(sql: &str) -> HashMap<usize, (String, String, bool)> {
     let mut map = HashMap::new();
     let words: Vec<&str> = sql.split_whitespace().collect();
     let table = match words.as_slice() {
-        ["INSERT", "INTO", t, ..] | ["UPDATE", t, ..] => t.trim_matches('"').split('(').next().unwrap_or("").to_string(),
+        ["INSERT", "INTO", t, ..] | ["UPDATE", t, ..] => {
+            t.trim_matches('"').split('(').next().unwrap_or("").to_string()
+        }
         _ => String::new(),
     };
     // INSERT INTO t (cols) VALUES (…), (…)
@@ -238,8 +240,17 @@ fn param_columns(sql: &str) -> HashMap<usize, (String, String, bool)> {
     map
 }
 
-fn record_item(map: &mut HashMap<usize, (String, String, bool)>, table: &str, cols: &[String], index: usize, item: &str) {
-    if let (Some(k), Some(col)) = (item.trim().strip_prefix('$').and_then(|d| d.parse().ok()), cols.get(index)) {
+fn record_item(
+    map: &mut HashMap<usize, (String, String, bool)>,
+    table: &str,
+    cols: &[String],
+    index: usize,
+    item: &str,
+) {
+    if let (Some(k), Some(col)) = (
+        item.trim().strip_prefix('$').and_then(|d| d.parse().ok()),
+        cols.get(index),
+    ) {
         map.insert(k, (table.to_string(), col.clone(), false));
     }
 }
@@ -299,11 +310,15 @@ fn render(value: &Option<String>, col: Option<&(String, String, bool)>, n: u64, 
     let mut parts: Vec<String> = Vec::new();
     let mut rest = v.as_str();
     let mut replaced = false;
-    while let Some(pos) = (0..rest.len().saturating_sub(35)).find(|&i| rest.is_char_boundary(i) && rest.is_char_boundary(i + 36) && is_uuid(&rest[i..i + 36])) {
+    while let Some(pos) = (0..rest.len().saturating_sub(35))
+        .find(|&i| rest.is_char_boundary(i) && rest.is_char_boundary(i + 36) && is_uuid(&rest[i..i + 36]))
+    {
         let u = &rest[pos..pos + 36];
         let expr = if u == invoice {
             "bench_id(8000, :n)".to_string()
-        } else if let Some(k) = (0..10u64).find(|k| u == format!("00000000-0000-7000-8001-{}", 100_000_000_000 + n * 10 + k)) {
+        } else if let Some(k) =
+            (0..10u64).find(|k| u == format!("00000000-0000-7000-8001-{}", 100_000_000_000 + n * 10 + k))
+        {
             format!("bench_id(8001, :n * 10 + {k})")
         } else {
             let j = fresh.iter().position(|f| f == u).unwrap_or_else(|| {
@@ -364,9 +379,13 @@ pub fn pgbench_script(cap: &Captured<'_>, tenants: u64, first_tenant: i64) -> St
 }
 
 /// The SQL helper the script and the seed ids rely on.
+///
+/// Its body uses only immutable operators (`text || text`, `::text` casts),
+/// so PostgreSQL inlines it into each statement instead of calling an SQL
+/// function dozens of times per transaction.
 pub const BENCH_ID_FUNCTION: &str = "CREATE OR REPLACE FUNCTION bench_id(grp integer, n bigint) RETURNS text \
      LANGUAGE sql IMMUTABLE PARALLEL SAFE \
-     AS $$ SELECT '00000000-0000-7000-' || grp || '-' || (100000000000 + n) $$";
+     AS $$ SELECT '00000000-0000-7000-' || grp::text || '-' || (100000000000 + n)::text $$";
 
 #[cfg(test)]
 mod tests {
@@ -380,11 +399,15 @@ mod tests {
 
     #[test]
     fn columns_of_inserts_updates_and_selects() {
-        let m = param_columns(r#"INSERT INTO "credit_notes" ("tenant_id", "id", "number_seq") VALUES ($1, $2, $3), ($4, $5, $6)"#);
+        let m = param_columns(
+            r#"INSERT INTO "credit_notes" ("tenant_id", "id", "number_seq") VALUES ($1, $2, $3), ($4, $5, $6)"#,
+        );
         assert_eq!(m[&3].1, "number_seq");
         assert_eq!(m[&4].1, "tenant_id");
         assert_eq!(m[&4].0, "credit_notes");
-        let m = param_columns(r#"UPDATE "invoices" SET "number_seq" = $1 WHERE (("invoices"."tenant_id" = $2) AND ("invoices"."id" = ANY($3)))"#);
+        let m = param_columns(
+            r#"UPDATE "invoices" SET "number_seq" = $1 WHERE (("invoices"."tenant_id" = $2) AND ("invoices"."id" = ANY($3)))"#,
+        );
         assert_eq!(m[&1], ("invoices".into(), "number_seq".into(), false));
         assert_eq!(m[&2].1, "tenant_id");
         assert!(m[&3].2);

@@ -42,7 +42,6 @@ impl Supply {
         let start = self.next.fetch_add(count, Ordering::Relaxed);
         (start + count - 1 <= self.end).then(|| start..=start + count - 1)
     }
-
 }
 
 /// What each request of a scenario does.
@@ -218,12 +217,16 @@ pub fn run(target: &Arc<Target>, op: Op, clients: usize, duration: Duration, pac
                 barrier.wait();
                 let start = origin.lock().expect("origin lock").expect("origin set");
                 let deadline = start + duration;
-                let mut i: u64 = 0;
+                // Open loop: each client sends on a Poisson schedule of rate/clients
+                // (like pgbench -R), so together they form a Poisson stream at `rate`.
+                let mut next_at = 0.0_f64;
                 loop {
                     let intended = match pace {
                         Pace::Max => Instant::now(),
                         Pace::Rate(rate) => {
-                            let at = start + Duration::from_secs_f64((i * clients as u64 + k as u64) as f64 / rate);
+                            let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+                            next_at += -(1.0 - u).ln() * clients as f64 / rate;
+                            let at = start + Duration::from_secs_f64(next_at);
                             let now = Instant::now();
                             if at > now {
                                 std::thread::sleep(at - now);
@@ -234,7 +237,6 @@ pub fn run(target: &Arc<Target>, op: Op, clients: usize, duration: Duration, pac
                     if intended >= deadline || Instant::now() >= deadline {
                         break;
                     }
-                    i += 1;
                     let Some(req) = target.request(op, &mut rng) else {
                         exhausted = true;
                         break;

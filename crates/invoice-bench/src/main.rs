@@ -63,7 +63,8 @@ struct Opts {
     /// Rounds of the hot-spot run (32 clients, 10 invoices per round).
     #[arg(long, env = "BENCH_HOT_ROUNDS")]
     hot_rounds: Option<u64>,
-    /// Server database pool size (default: the number of cores).
+    /// Server database pool size (default: PostgreSQL's peak client count on
+    /// PostgreSQL, the number of cores on SQLite).
     #[arg(long, env = "BENCH_POOL_SIZE")]
     pool_size: Option<u32>,
     /// The server binary (default: target/release/invoice-server).
@@ -91,7 +92,7 @@ struct Plan {
     list_large: u64,
     sweep: Vec<usize>,
     hot_rounds: u64,
-    pool_size: u32,
+    pool_size: Option<u32>,
     sqlite_clients: usize,
     cores: usize,
 }
@@ -112,7 +113,7 @@ impl Plan {
                 .clone()
                 .unwrap_or_else(|| if q { vec![4, 16] } else { vec![2, 4, 8, 16, 32] }),
             hot_rounds: o.hot_rounds.unwrap_or(if q { 3 } else { 20 }),
-            pool_size: o.pool_size.unwrap_or(cores as u32),
+            pool_size: o.pool_size,
             sqlite_clients: o.sqlite_clients,
             cores,
         }
@@ -152,6 +153,8 @@ struct Results {
     pg_seed_seconds: f64,
     sqlite_seed_seconds: f64,
     pg_settings: Vec<(&'static str, &'static str)>,
+    pg_pool: u32,
+    sqlite_pool: u32,
 }
 
 /// PostgreSQL settings of the benchmark cluster: durable commits, and room
@@ -231,7 +234,11 @@ fn scenario(
         note.push_str("ran out of invoices; ");
     }
     for (status, count) in &stats.error_statuses {
-        let what = if *status == 0 { "transport".to_string() } else { status.to_string() };
+        let what = if *status == 0 {
+            "transport".to_string()
+        } else {
+            status.to_string()
+        };
         let _ = write!(note, "{count} × {what}; ");
     }
     let note = note.trim_end_matches("; ").to_string();
@@ -257,6 +264,7 @@ fn scenario(
 }
 
 /// Max run, then a fixed-rate run at half of it.
+#[allow(clippy::too_many_arguments)]
 fn max_and_half(
     results: &mut Results,
     backend: &str,
@@ -267,7 +275,17 @@ fn max_and_half(
     plan: &Plan,
     label: Option<String>,
 ) -> (RunStats, RunStats) {
-    let max = scenario(results, backend, server, target, op, clients, plan.duration, Pace::Max, label.clone());
+    let max = scenario(
+        results,
+        backend,
+        server,
+        target,
+        op,
+        clients,
+        plan.duration,
+        Pace::Max,
+        label.clone(),
+    );
     if max.exhausted {
         return (max.clone(), max);
     }
@@ -291,7 +309,10 @@ fn validate_seed(addr: std::net::SocketAddr, seeded: &Seeded, supply: &Supply) -
     let mut c = Client::new(addr);
     let n = supply.take().ok_or("no invoices")?;
     let r = c
-        .send(&Request::get(format!("/v1/invoices/{}", invoice_id(n)), Some(seeded.key_for(n))))
+        .send(&Request::get(
+            format!("/v1/invoices/{}", invoice_id(n)),
+            Some(seeded.key_for(n)),
+        ))
         .map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("GET body: {e}: {}", r.body))?;
     let ok = r.status == 200
@@ -299,7 +320,10 @@ fn validate_seed(addr: std::net::SocketAddr, seeded: &Seeded, supply: &Supply) -
         && v["number"] == format!("INV-{n:06}")
         && v["lines"].as_array().is_some_and(|l| l.len() == seed::LINES);
     if !ok {
-        return Err(format!("seeded invoice {n} does not read back as open: {} {}", r.status, r.body));
+        return Err(format!(
+            "seeded invoice {n} does not read back as open: {} {}",
+            r.status, r.body
+        ));
     }
     let n = supply.take().ok_or("no invoices")?;
     let r = c.send(&load::cancel_request(seeded, n)).map_err(|e| e.to_string())?;
@@ -371,7 +395,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     let log_start = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
     let (n_get, n_full, n_line, n_void);
     {
-        let server = Server::start(bin, &url, plan.pool_size, &work.join("server-capture.log"))?;
+        let server = Server::start(bin, &url, plan.cores as u32, &work.join("server-capture.log"))?;
         validate_seed(server.addr, &seeded, &supply)?;
         let mut c = Client::new(server.addr);
         let take = || supply.take().ok_or("no invoices");
@@ -385,7 +409,13 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             Ok(r) => Err(format!("{what}: {} {}", r.status, r.body)),
             Err(e) => Err(format!("{what}: {e}")),
         };
-        check(c.send(&Request::get(format!("/v1/invoices/{}", invoice_id(n_get)), Some(k(n_get)))), "GET")?;
+        check(
+            c.send(&Request::get(
+                format!("/v1/invoices/{}", invoice_id(n_get)),
+                Some(k(n_get)),
+            )),
+            "GET",
+        )?;
         check(c.send(&load::cancel_request(&seeded, n_full)), "full cancel")?;
         check(
             c.send(&Request::post(
@@ -446,7 +476,10 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         base: n_chk,
         last: n_chk,
     })?;
-    let (a, b) = (signature(&cluster, &seeded, n_full)?, signature(&cluster, &seeded, n_chk)?);
+    let (a, b) = (
+        signature(&cluster, &seeded, n_full)?,
+        signature(&cluster, &seeded, n_chk)?,
+    );
     if a != b {
         return Err(format!(
             "the pgbench script does not do what the server does:\nserver:  {a}\npgbench: {b}"
@@ -476,7 +509,11 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             base: *range.start(),
             last: *range.end(),
         })?;
-        say(format!("pgbench c={c}: {:.0} tps p99 {:.2} ms", s.throughput(), s.ms(0.99)));
+        say(format!(
+            "pgbench c={c}: {:.0} tps p99 {:.2} ms",
+            s.throughput(),
+            s.ms(0.99)
+        ));
         // Later runs reserve for what PostgreSQL actually managed, with headroom.
         best = best.max(s.throughput());
         guess = (best * 1.5).max(200.0);
@@ -489,7 +526,9 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         .map_or(16, |s| s.0);
     results.peak_clients = peak;
     let count = reserve_for(peak, plan.duration.as_secs_f64(), guess);
-    let range = supply.reserve(count).ok_or("not enough invoices for the pgbench ceiling run")?;
+    let range = supply
+        .reserve(count)
+        .ok_or("not enough invoices for the pgbench ceiling run")?;
     let ceiling = bench.run(pgbench::Run {
         clients: peak,
         duration: plan.duration,
@@ -511,7 +550,12 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     results.pg_ceiling = Some(ceiling);
 
     // 4. The server at the same concurrency.
-    let server = Server::start(bin, &url, plan.pool_size, &work.join("server-pg.log"))?;
+    // Durable commits wait for the WAL flush: only as many transactions can
+    // share one flush (group commit) as the pool lets run, so the pool gets
+    // PostgreSQL's peak concurrency unless told otherwise.
+    let pool = plan.pool_size.unwrap_or(peak as u32);
+    results.pg_pool = pool;
+    let server = Server::start(bin, &url, pool, &work.join("server-pg.log"))?;
     let target = Arc::new(Target {
         addr: server.addr,
         seeded: seeded.clone(),
@@ -520,7 +564,17 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     // Warm up connections and caches (reads only).
     load::run(&target, Op::Get, peak, Duration::from_secs(1), Pace::Max);
     let be = "postgres";
-    scenario(results, be, &server, &target, Op::Healthz, peak, plan.duration, Pace::Max, None);
+    scenario(
+        results,
+        be,
+        &server,
+        &target,
+        Op::Healthz,
+        peak,
+        plan.duration,
+        Pace::Max,
+        None,
+    );
     max_and_half(results, be, &server, &target, Op::Get, peak, plan, None);
     let (full_max, _) = max_and_half(results, be, &server, &target, Op::FullCancel, peak, plan, None);
     // pgbench at the same fixed rate as the server's half-max run.
@@ -612,7 +666,9 @@ fn sqlite(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Result
     say(format!("seeded in {:.0} s", seeded.seconds));
     let supply = Arc::new(Supply::new(seeded.invoices));
     let hot = reserve_hot_spot(&supply, plan);
-    let server = Server::start(bin, &url, plan.pool_size, &work.join("server-sqlite.log"))?;
+    let pool = plan.pool_size.unwrap_or(plan.cores as u32);
+    results.sqlite_pool = pool;
+    let server = Server::start(bin, &url, pool, &work.join("server-sqlite.log"))?;
     validate_seed(server.addr, &seeded, &supply)?;
     let target = Arc::new(Target {
         addr: server.addr,
@@ -635,8 +691,10 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let mem = std::fs::read_to_string("/proc/meminfo")
@@ -646,7 +704,9 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
-        .map_or("unknown".into(), |kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0));
+        .map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
     let _ = writeln!(
         s,
         "### Latest run\n\n{} run on {}: {} cores ({cpu}), {mem} memory; took {:.0} s.\n",
@@ -659,9 +719,10 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
         s,
         "Data: {} open invoices with {} lines each over {} tenants; listing tenants of {} and {} invoices. \
          Seeding took {:.0} s on PostgreSQL and {:.0} s on SQLite.\n\n\
-         Runs: {} s at maximum throughput (closed loop), then {} s at half that rate (open loop, latency from \
-         the intended send time); pgbench sweep points of {} s. Server: release build, `--pool-size {}`, \
-         one worker per core, `RUST_LOG=warn`, JSON logs.\n",
+         Runs: {} s at maximum throughput (closed loop), then {} s at half that rate (open loop, \
+         Poisson arrivals like pgbench `-R`, latency from the intended send time); pgbench sweep points of {} s. \
+         Server: release build, `--pool-size {}` on PostgreSQL and {} on SQLite, one HTTP worker per core, \
+         rate limit off, `RUST_LOG=warn`, JSON logs.\n",
         plan.invoices,
         seed::LINES,
         seed::TENANTS,
@@ -672,7 +733,8 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
         plan.duration.as_secs(),
         plan.rate_duration.as_secs(),
         plan.sweep_duration.as_secs(),
-        plan.pool_size
+        r.pg_pool,
+        r.sqlite_pool
     );
     if !r.pg_version.is_empty() {
         let settings: Vec<String> = r
@@ -706,7 +768,10 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
             ceiling.throughput()
         );
     }
-    if let (Some(get), Some(health)) = (find("postgres", "GET invoice", true), find("postgres", "GET /healthz", true)) {
+    if let (Some(get), Some(health)) = (
+        find("postgres", "GET invoice", true),
+        find("postgres", "GET /healthz", true),
+    ) {
         let _ = writeln!(
             s,
             "* **R_http** = GET rps ÷ `/healthz` rps = {:.0} ÷ {:.0} = **{:.2}** (target ≥ 0.5).",

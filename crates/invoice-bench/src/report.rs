@@ -30,7 +30,9 @@ pub fn table(rows: &[Row]) -> String {
          |---|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for r in rows {
-        let rss = r.rss_kib.map_or("–".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+        let rss = r
+            .rss_kib
+            .map_or("–".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",

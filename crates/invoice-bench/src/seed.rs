@@ -83,7 +83,14 @@ fn tenant_with_key(db: &Database, slug: &str) -> Result<(i64, String), Repositor
     let hash = auth::hash_key(&secret);
     let id = db.write_conn(|c| {
         let t = admin::create_tenant(c, slug, slug)?;
-        admin::insert_api_key(c, t.id, &format!("key_{slug}"), &hash, &auth::ALL_SCOPES.join(","), None)?;
+        admin::insert_api_key(
+            c,
+            t.id,
+            &format!("key_{slug}"),
+            &hash,
+            &auth::ALL_SCOPES.join(","),
+            None,
+        )?;
         Ok::<_, RepositoryError>(t.id)
     })?;
     Ok((id, secret))
@@ -194,13 +201,7 @@ fn copy_sql(
 
 /// Copies the template invoice (and its lines) to invoices `lo..=hi`, with
 /// tenant `tenant_sql` (an SQL expression of `s.n`).
-fn copy_range(
-    db: &Database,
-    template: (i64, &str),
-    tenant_sql: &str,
-    lo: u64,
-    hi: u64,
-) -> Result<(), RepositoryError> {
+fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, hi: u64) -> Result<(), RepositoryError> {
     let (tt, tid) = template;
     let filter = format!("t.tenant_id = {tt} AND t.\"id\" = '{tid}'");
     let line_filter = format!("t.tenant_id = {tt} AND t.invoice_id = '{tid}'");

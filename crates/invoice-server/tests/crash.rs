@@ -30,7 +30,11 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts the server on `url`; returns it and the first-start key, if printed.
@@ -151,19 +155,30 @@ fn receiver() -> (u16, Arc<std::sync::Mutex<BTreeSet<String>>>) {
     (port, seen)
 }
 
-const WEBHOOK_ENV: [(&str, &str); 2] = [("INVOICE_WEBHOOK_ALLOW_PRIVATE", "true"), ("INVOICE_WEBHOOK_LEASE_SECS", "12")];
+const WEBHOOK_ENV: [(&str, &str); 2] = [
+    ("INVOICE_WEBHOOK_ALLOW_PRIVATE", "true"),
+    ("INVOICE_WEBHOOK_LEASE_SECS", "12"),
+];
 
 const INVOICE: &str = r#"{"currency": "EUR", "customer": {"id": "c1", "name": "C"},
   "lines": [{"product_id": "a", "description": "A", "quantity": 1, "unit_amount": 10000, "tax_rate": "19"},
             {"product_id": "b", "description": "B", "quantity": 2, "unit_amount": 1250, "tax_rate": "7"}]}"#;
 
 fn id_of(body: &str) -> Option<String> {
-    body.strip_prefix("{\"id\":\"").and_then(|r| r.split('"').next()).map(str::to_string)
+    body.strip_prefix("{\"id\":\"")
+        .and_then(|r| r.split('"').next())
+        .map(str::to_string)
 }
 
 /// Writes from 8 threads until stopped: creates, finalizes, cancels lines,
 /// cancels, voids and pays, many with idempotency keys.
-fn storm(port: u16, key: String, ids: Vec<String>, stop: Arc<AtomicBool>, sent: Arc<AtomicUsize>) -> Vec<std::thread::JoinHandle<()>> {
+fn storm(
+    port: u16,
+    key: String,
+    ids: Vec<String>,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicUsize>,
+) -> Vec<std::thread::JoinHandle<()>> {
     (0..8)
         .map(|worker| {
             let (key, ids, stop, sent) = (key.clone(), ids.clone(), stop.clone(), sent.clone());
@@ -175,7 +190,10 @@ fn storm(port: u16, key: String, ids: Vec<String>, stop: Arc<AtomicBool>, sent: 
                     let target = &ids[(worker * 7 + n * 13) % ids.len()];
                     let (path, body) = match n % 6 {
                         0 => ("/v1/invoices".to_string(), Some(INVOICE)),
-                        1 => (format!("/v1/invoices/{target}/cancel"), Some(r#"{"reason": "storm", "lines": [{"product_id": "b"}]}"#)),
+                        1 => (
+                            format!("/v1/invoices/{target}/cancel"),
+                            Some(r#"{"reason": "storm", "lines": [{"product_id": "b"}]}"#),
+                        ),
                         2 => (format!("/v1/invoices/{target}/cancel"), Some(r#"{"reason": "storm"}"#)),
                         3 => (format!("/v1/invoices/{target}/void"), None),
                         4 => (format!("/v1/invoices/{target}/payments"), Some(r#"{"amount": 100}"#)),
@@ -226,7 +244,11 @@ fn verify(db: &Database, tenant: TenantId) -> usize {
             _ => st,
         });
         assert_eq!(replayed, inv.status, "status agrees with events for {}", inv.id);
-        assert_eq!(events.last().unwrap().invoice_version, inv.version, "no half-written transition");
+        assert_eq!(
+            events.last().unwrap().invoice_version,
+            inv.version,
+            "no half-written transition"
+        );
         let t = inv.totals();
         assert_eq!(t.subtotal + t.tax, t.total);
         let credited: i64 = inv.credit_notes.iter().map(|c| c.total().minor()).sum();
@@ -234,15 +256,27 @@ fn verify(db: &Database, tenant: TenantId) -> usize {
             .iter()
             .filter(|e| matches!(e.kind, EventKind::CreditNoteIssued { .. }))
             .count();
-        assert_eq!(issued_events, inv.credit_notes.len(), "every credit note has its event and vice versa");
+        assert_eq!(
+            issued_events,
+            inv.credit_notes.len(),
+            "every credit note has its event and vice versa"
+        );
         assert!(credited <= t.amount_cancelled.minor());
         if let Some(n) = &inv.number {
             numbers.insert(n.sequence);
         }
         notes.extend(inv.credit_notes.iter().map(|c| c.number.sequence));
     }
-    assert_eq!(numbers, (1..=numbers.len() as u64).collect(), "invoice numbers are gapless");
-    assert_eq!(notes, (1..=notes.len() as u64).collect(), "credit note numbers are gapless");
+    assert_eq!(
+        numbers,
+        (1..=numbers.len() as u64).collect(),
+        "invoice numbers are gapless"
+    );
+    assert_eq!(
+        notes,
+        (1..=notes.len() as u64).collect(),
+        "credit note numbers are gapless"
+    );
     invoices.len()
 }
 
@@ -251,13 +285,27 @@ fn crash_and_recover(url: &str) {
     let key = key.expect("first start prints a key");
     let (hook_port, delivered) = receiver();
     let endpoint = format!(r#"{{"url": "http://127.0.0.1:{hook_port}/hook", "events": ["*"]}}"#);
-    let (status, body) = call(server.port, "POST", "/v1/webhook-endpoints", &key, Some(&endpoint), None);
+    let (status, body) = call(
+        server.port,
+        "POST",
+        "/v1/webhook-endpoints",
+        &key,
+        Some(&endpoint),
+        None,
+    );
     assert_eq!(status, 201, "{body}");
     let ids: Vec<String> = (0..24)
         .map(|_| {
             let (_, body) = call(server.port, "POST", "/v1/invoices", &key, Some(INVOICE), None);
             let id = id_of(&body).unwrap();
-            call(server.port, "POST", &format!("/v1/invoices/{id}/finalize"), &key, None, None);
+            call(
+                server.port,
+                "POST",
+                &format!("/v1/invoices/{id}/finalize"),
+                &key,
+                None,
+                None,
+            );
             id
         })
         .collect();
@@ -271,7 +319,15 @@ fn crash_and_recover(url: &str) {
         w.join().unwrap();
     }
     assert!(sent.load(Ordering::Relaxed) > 20, "the storm sent requests");
-    eprintln!("crash figures [{url_kind}]: {} requests sent in the storm, 1 SIGKILL", sent.load(Ordering::Relaxed), url_kind = if url.starts_with("postgres") { "postgres" } else { "sqlite" });
+    eprintln!(
+        "crash figures [{url_kind}]: {} requests sent in the storm, 1 SIGKILL",
+        sent.load(Ordering::Relaxed),
+        url_kind = if url.starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
 
     let db = Database::open(url, PoolConfig::default()).unwrap();
     let tenant = TenantId::new(1);
@@ -294,7 +350,10 @@ fn crash_and_recover(url: &str) {
         .unwrap();
     let bound = (chrono::Utc::now() + chrono::Duration::seconds(idempotency::LOCK_SECONDS + 5)).naive_utc();
     for (k, until) in &in_flight {
-        assert!(*until <= bound, "key {k} is locked until {until}, beyond the lock window");
+        assert!(
+            *until <= bound,
+            "key {k} is locked until {until}, beyond the lock window"
+        );
     }
     // The restarted server carries on.
     let (again, second_key) = spawn(url, &WEBHOOK_ENV);
@@ -304,7 +363,14 @@ fn crash_and_recover(url: &str) {
     let (status, body) = call(again.port, "POST", "/v1/invoices", &key, Some(INVOICE), None);
     assert_eq!(status, 201, "{body}");
     let id = id_of(&body).unwrap();
-    let (status, body) = call(again.port, "POST", &format!("/v1/invoices/{id}/finalize"), &key, None, None);
+    let (status, body) = call(
+        again.port,
+        "POST",
+        &format!("/v1/invoices/{id}/finalize"),
+        &key,
+        None,
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     verify(&db, tenant);
 
@@ -328,10 +394,17 @@ fn crash_and_recover(url: &str) {
         if missing == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "{missing} of {} committed events were never delivered", committed.len());
+        assert!(
+            Instant::now() < deadline,
+            "{missing} of {} committed events were never delivered",
+            committed.len()
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
-    eprintln!("crash figures: all {} committed events delivered after the restart", committed.len());
+    eprintln!(
+        "crash figures: all {} committed events delivered after the restart",
+        committed.len()
+    );
     drop(again);
 }
 
@@ -366,13 +439,13 @@ fn no_secret_ever_reaches_the_logs() {
         Some(r#"{"url": "https://hooks.example.com/storno", "events": ["*"]}"#),
         None,
     );
-    let webhook_secret = body
-        .split('"')
-        .find(|s| s.starts_with("whsec_"))
-        .map(str::to_string);
+    let webhook_secret = body.split('"').find(|s| s.starts_with("whsec_")).map(str::to_string);
     std::thread::sleep(Duration::from_millis(300));
     let logs = server.stderr.lock().unwrap().clone();
-    assert!(logs.contains("\"request\"") || logs.contains("request"), "logs were captured: {logs}");
+    assert!(
+        logs.contains("\"request\"") || logs.contains("request"),
+        "logs were captured: {logs}"
+    );
     assert!(!logs.contains(&key), "the API key leaked into the logs");
     assert!(!logs.contains(&key[3..]), "part of the API key leaked into the logs");
     if let Some(secret) = webhook_secret {

@@ -53,9 +53,18 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     let down = s.req("GET", &path).send();
-    assert_eq!((down.status, down.code()), (503, "service_unavailable"), "{}", down.text);
+    assert_eq!(
+        (down.status, down.code()),
+        (503, "service_unavailable"),
+        "{}",
+        down.text
+    );
     assert!(down.header("retry-after").is_some());
-    assert!(started.elapsed() < Duration::from_secs(5), "failed fast: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "failed fast: {:?}",
+        started.elapsed()
+    );
     let write = s.req("POST", &format!("{path}/void")).send();
     assert_eq!(write.status, 503, "{}", write.text);
     let ready = s.anon("GET", "/readyz").send();
@@ -72,7 +81,10 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(s.anon("GET", "/readyz").send().status, 200);
-    let cancelled = s.req("POST", &format!("{path}/cancel")).json(&json!({"reason": "after outage"})).send();
+    let cancelled = s
+        .req("POST", &format!("{path}/cancel"))
+        .json(&json!({"reason": "after outage"}))
+        .send();
     assert_eq!(cancelled.status, 200, "writes work again: {}", cancelled.text);
 
     stop.store(true, Ordering::Relaxed);

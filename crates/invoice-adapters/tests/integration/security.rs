@@ -45,14 +45,29 @@ fn random_and_foreign_ids_are_only_ever_404_and_scopes_hold_on_every_route() {
         let inv = s.open(&invoice_body());
         let id = inv["id"].as_str().unwrap().to_string();
         let (_, foreign) = s.other_tenant("globex");
-        for reference in [id.as_str(), "INV-000001", "0196a4c2-1234-7000-8000-00000000abcd", "INV-999999"] {
+        for reference in [
+            id.as_str(),
+            "INV-000001",
+            "0196a4c2-1234-7000-8000-00000000abcd",
+            "INV-999999",
+        ] {
             for (method, path, body) in invoice_routes(reference) {
                 if reference == id || reference == "INV-000001" {
                     let r = send(&s, &foreign, method, &path, &body);
-                    assert_eq!((r.status, r.code()), (404, "invoice_not_found"), "{method} {path}: {}", r.text);
+                    assert_eq!(
+                        (r.status, r.code()),
+                        (404, "invoice_not_found"),
+                        "{method} {path}: {}",
+                        r.text
+                    );
                 } else {
                     let r = send(&s, &s.key, method, &path, &body);
-                    assert_eq!((r.status, r.code()), (404, "invoice_not_found"), "{method} {path}: {}", r.text);
+                    assert_eq!(
+                        (r.status, r.code()),
+                        (404, "invoice_not_found"),
+                        "{method} {path}: {}",
+                        r.text
+                    );
                 }
             }
         }
@@ -66,7 +81,12 @@ fn random_and_foreign_ids_are_only_ever_404_and_scopes_hold_on_every_route() {
         let stranger = s.key_with("invoices:read,invoices:write,invoices:cancel", Some("nobody"));
         for (method, path, body) in invoice_routes(&id) {
             let r = send(&s, &stranger, method, &path, &body);
-            assert_eq!((r.status, r.code()), (403, "invoice_not_owned"), "{method} {path}: {}", r.text);
+            assert_eq!(
+                (r.status, r.code()),
+                (403, "invoice_not_owned"),
+                "{method} {path}: {}",
+                r.text
+            );
         }
         let after = s.req("GET", &format!("/v1/invoices/{id}")).send();
         assert_eq!(after.json["version"], inv["version"], "{}: nothing changed", s.backend);
@@ -78,9 +98,8 @@ fn api_keys_are_stored_only_as_hashes() {
     let s = TestServer::start(sqlite());
     use diesel::prelude::*;
     use invoice_adapters::outbound::db::schema::api_keys;
-    let rows: Vec<(String, String)> = s
-        .db
-        .read_conn(|c| {
+    let rows: Vec<(String, String)> =
+        s.db.read_conn(|c| {
             api_keys::table
                 .select((api_keys::id, api_keys::key_hash))
                 .load(c)
@@ -89,7 +108,10 @@ fn api_keys_are_stored_only_as_hashes() {
         .unwrap();
     assert!(!rows.is_empty());
     for (id, hash) in rows {
-        assert!(!hash.contains(&s.key) && !id.contains(&s.key), "the secret is not stored");
+        assert!(
+            !hash.contains(&s.key) && !id.contains(&s.key),
+            "the secret is not stored"
+        );
         assert_eq!(hash.len(), 64, "a SHA-256 hex digest");
     }
     assert_eq!(
@@ -118,7 +140,11 @@ fn hostile_and_unusual_text_is_stored_and_returned_byte_for_byte() {
         let s = TestServer::start(t);
         for (i, text) in samples.iter().enumerate() {
             // Identifiers refuse every control character; free text keeps line breaks and tabs.
-            let ident = if text.chars().any(char::is_control) { format!("id-{i}") } else { text.to_string() };
+            let ident = if text.chars().any(char::is_control) {
+                format!("id-{i}")
+            } else {
+                text.to_string()
+            };
             let body = json!({
                 "currency": "EUR",
                 "customer": {"id": format!("c-{ident}"), "name": text, "address": text, "tax_number": text.chars().take(60).collect::<String>()},
@@ -164,12 +190,20 @@ fn hostile_and_unusual_text_is_stored_and_returned_byte_for_byte() {
 #[test]
 fn a_per_key_rate_limit_answers_429_with_retry_after() {
     use invoice_adapters::inbound::http::rate_limit::RateLimit;
-    let s = TestServer::start_limited(sqlite(), RateLimit { per_second: 1, burst: 3 });
+    let s = TestServer::start_limited(
+        sqlite(),
+        RateLimit {
+            per_second: 1,
+            burst: 3,
+        },
+    );
     let statuses: Vec<u16> = (0..4).map(|_| s.req("GET", "/v1/invoices").send().status).collect();
     assert_eq!(statuses, [200, 200, 200, 429]);
     let limited = s.req("GET", "/v1/invoices").send();
     assert_eq!(limited.code(), "rate_limited");
-    assert!(limited.header("retry-after").is_some_and(|v| v.parse::<u64>().unwrap() >= 1));
+    assert!(limited
+        .header("retry-after")
+        .is_some_and(|v| v.parse::<u64>().unwrap() >= 1));
     // Another key has its own budget.
     let other = s.key_with("invoices:read", None);
     assert_eq!(s.req("GET", "/v1/invoices").bearer(&other).send().status, 200);
@@ -183,7 +217,11 @@ fn raw_exchange(base: &str, request: &[u8], wait: Duration) -> String {
     let _ = stream.write_all(request);
     let mut buf = Vec::new();
     let _ = stream.read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf).lines().next().unwrap_or_default().to_string()
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -198,18 +236,31 @@ fn oversize_headers_urls_and_slow_clients_are_cut_off() {
         status.contains(" 431 ") || status.is_empty(),
         "oversize header: {status:?}"
     );
-    let long_url = format!("GET /v1/invoices/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "a".repeat(10 * 1024));
+    let long_url = format!(
+        "GET /v1/invoices/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(10 * 1024)
+    );
     let status = raw_exchange(&s.base, long_url.as_bytes(), Duration::from_secs(10));
     assert!(status.contains(" 414 "), "oversize URL: {status:?}");
     // Far beyond any limit, the HTTP parser itself refuses the request head.
-    let huge_url = format!("GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "a".repeat(256 * 1024));
+    let huge_url = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(256 * 1024)
+    );
     let status = raw_exchange(&s.base, huge_url.as_bytes(), Duration::from_secs(10));
     let refused = [" 400 ", " 414 ", " 431 "].iter().any(|c| status.contains(c));
     assert!(refused || status.is_empty(), "huge URL: {status:?}");
     // A client that never finishes its request head is timed out.
     let started = Instant::now();
-    let status = raw_exchange(&s.base, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", Duration::from_secs(15));
-    assert!(started.elapsed() < Duration::from_secs(12), "the slow client was cut off");
+    let status = raw_exchange(
+        &s.base,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_secs(15),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "the slow client was cut off"
+    );
     assert!(status.contains(" 408 ") || status.is_empty(), "slow client: {status:?}");
     // The server still serves everyone else.
     assert_eq!(s.anon("GET", "/healthz").send().status, 200);

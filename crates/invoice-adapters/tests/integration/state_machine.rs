@@ -84,7 +84,11 @@ fn apply(db: &Database, tenant: TenantId, inv: &Invoice, op: &Op) -> Result<Tran
             None => Err(UseCaseError::Refused(Refusal::PaymentNotFound)),
         },
         Op::CancelLine(i) => {
-            let lines = inv.lines.get(*i).map(|l| vec![LineRef::LineId(l.id)]).unwrap_or_default();
+            let lines = inv
+                .lines
+                .get(*i)
+                .map(|l| vec![LineRef::LineId(l.id)])
+                .unwrap_or_default();
             if lines.is_empty() {
                 return Err(UseCaseError::Refused(Refusal::LineNotFound(String::new())));
             }
@@ -105,7 +109,10 @@ fn check(db: &Database, tenant: TenantId, original_total: Amount, inv: &Invoice)
         assert_eq!(t.amount_due, t.total - t.amount_paid);
     }
     let credited: Amount = inv.credit_notes.iter().map(|c| c.total()).sum();
-    assert!(credited <= original_total, "credit notes never exceed the invoiced total");
+    assert!(
+        credited <= original_total,
+        "credit notes never exceed the invoiced total"
+    );
     assert!(credited <= t.amount_cancelled);
     for cn in &inv.credit_notes {
         assert_eq!(cn.subtotal() + cn.tax(), cn.total());
@@ -115,12 +122,24 @@ fn check(db: &Database, tenant: TenantId, original_total: Amount, inv: &Invoice)
         .read(|s| {
             let events = s.events(tenant, inv.id)?;
             let rows = s.event_rows(tenant, None, None, 10_000)?;
-            let snapshot = rows.into_iter().rev().find(|r| r.invoice_id == inv.id.to_string()).map(|r| r.snapshot);
+            let snapshot = rows
+                .into_iter()
+                .rev()
+                .find(|r| r.invoice_id == inv.id.to_string())
+                .map(|r| r.snapshot);
             Ok::<_, RepositoryError>((events, snapshot))
         })
         .unwrap();
-    assert_eq!(replayed_status(&events), inv.status, "the events replay to the stored status");
-    assert_eq!(events.last().unwrap().invoice_version, inv.version, "the last event is the current version");
+    assert_eq!(
+        replayed_status(&events),
+        inv.status,
+        "the events replay to the stored status"
+    );
+    assert_eq!(
+        events.last().unwrap().invoice_version,
+        inv.version,
+        "the last event is the current version"
+    );
     let snapshot: Invoice = serde_json::from_str(&last_snapshot.unwrap()).unwrap();
     assert_eq!(&snapshot, inv, "the last event's snapshot is the stored invoice");
 }
@@ -154,11 +173,10 @@ fn random_operation_sequences_keep_every_invariant_in_the_real_store() {
                     let mut new = new_invoice(&refs);
                     new.approval_levels = levels;
                     let scope = Scope::tenant(tenant);
-                    let mut inv = t
-                        .db
-                        .write(|s| service().create_draft(s, &scope, &actor(), new))
-                        .unwrap()
-                        .invoice;
+                    let mut inv =
+                        t.db.write(|s| service().create_draft(s, &scope, &actor(), new))
+                            .unwrap()
+                            .invoice;
                     let original_total = inv.totals().total;
                     for op in &ops {
                         let was_terminal = inv.status.is_terminal();

@@ -17,7 +17,11 @@ pub struct TestDb {
 impl TestDb {
     /// Wraps a database the test opened itself.
     pub fn wrap(db: Database, backend: &'static str) -> Self {
-        TestDb { db, backend, _dir: None }
+        TestDb {
+            db,
+            backend,
+            _dir: None,
+        }
     }
 }
 

@@ -730,13 +730,34 @@ fn endpoints_are_managed_per_tenant_and_need_the_scope() {
         let s = server(t);
         let url = "http://127.0.0.1:9/hooks";
         // Validation.
-        for (events, field) in [(json!([]), "events"), (json!(["invoice.exploded"]), "events[0]")] {
+        for (events, field) in [
+            (json!([]), "events"),
+            (json!(["invoice.exploded"]), "events[0]"),
+            (json!([" invoice.paid"]), "events[0]"),
+        ] {
             let r = s
                 .req("POST", "/v1/webhook-endpoints")
                 .json(&json!({"url": url, "events": events}))
                 .send();
             assert_eq!(r.status, 422, "{}: {}", s.backend, r.text);
             assert_eq!(r.json["errors"][0]["field"], field, "{}", r.text);
+        }
+        // The URL follows the contract's grammar exactly: no padding, no
+        // fragment, no credentials, a port in range.
+        for bad in [
+            " http://127.0.0.1:9/hooks",
+            "http://127.0.0.1:9/hooks ",
+            "http://127.0.0.1:9/hooks#frag",
+            "http://127.0.0.1:99999/hooks",
+            "http://a_b.example/hooks",
+            "HTTP://127.0.0.1:9/hooks",
+        ] {
+            let r = s
+                .req("POST", "/v1/webhook-endpoints")
+                .json(&json!({"url": bad, "events": ["*"]}))
+                .send();
+            assert_eq!((r.status, r.code()), (422, "validation_failed"), "{bad:?}: {}", r.text);
+            assert_eq!(r.json["errors"][0]["field"], "url");
         }
         let r = s
             .req("POST", "/v1/webhook-endpoints")
@@ -791,6 +812,33 @@ fn endpoints_are_managed_per_tenant_and_need_the_scope() {
             .send();
         assert_eq!((r.status, r.code()), (404, "webhook_delivery_not_found"));
         assert_eq!(s.req("GET", "/v1/webhook-endpoints/not-a-uuid").send().status, 404);
+        let unhyphenated = ep.replace('-', "");
+        assert_eq!(
+            s.req("GET", &format!("/v1/webhook-endpoints/{unhyphenated}"))
+                .send()
+                .status,
+            404,
+            "only the hyphenated form the contract states names an endpoint"
+        );
+
+        // Another method answers 405 with the methods the route serves.
+        for (m, p, allow) in [
+            ("PUT", "/v1/webhook-endpoints".to_string(), "GET, POST"),
+            ("POST", format!("/v1/webhook-endpoints/{ep}"), "GET, DELETE"),
+            ("GET", format!("/v1/webhook-endpoints/{ep}/rotate-secret"), "POST"),
+            ("GET", format!("/v1/webhook-endpoints/{ep}/enable"), "POST"),
+            ("POST", format!("/v1/webhook-endpoints/{ep}/deliveries"), "GET"),
+            (
+                "GET",
+                format!("/v1/webhook-endpoints/{ep}/deliveries/{delivery}/retry"),
+                "POST",
+            ),
+            ("DELETE", "/v1/events".to_string(), "GET"),
+        ] {
+            let r = s.req(m, &p).send();
+            assert_eq!((r.status, r.code()), (405, "method_not_allowed"), "{m} {p}: {}", r.text);
+            assert_eq!(r.header("allow"), Some(allow), "{m} {p}");
+        }
 
         // The scope is required, and a party-restricted key is refused.
         let reader = s.key_with("invoices:read,invoices:write", None);
@@ -914,13 +962,25 @@ fn the_event_log_pages_with_starting_after_and_filters_by_type() {
             "/v1/events?type=invoice.exploded",
             "/v1/events?limit=0",
             "/v1/events?limit=101",
-            "/v1/events?starting_after=00000000-0000-7000-8000-000000000000",
+            "/v1/events?starting_after=not-an-event",
+            "/v1/events?starting_after=0000000000007000800000000000000",
             "/v1/events?colour=red",
         ] {
             let r = s.req("GET", q).send();
             assert_eq!(r.status, 400, "{}: {q}: {}", s.backend, r.text);
             assert_eq!(r.code(), "invalid_query_parameter", "{q}");
         }
+        // A well-formed id that names no event of this tenant.
+        let r = s
+            .req("GET", "/v1/events?starting_after=00000000-0000-7000-8000-000000000000")
+            .send();
+        assert_eq!(
+            (r.status, r.code()),
+            (404, "event_not_found"),
+            "{}: {}",
+            s.backend,
+            r.text
+        );
 
         // Scope, tenant and party.
         let hooks_only = s.key_with("webhooks:manage", None);

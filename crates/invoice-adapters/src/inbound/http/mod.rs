@@ -52,16 +52,25 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route"))
 }
 
-async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(openapi::document(&state.dialects))
+/// A resource serving only `GET` at `path`; another method answers 405
+/// with `Allow: GET`.
+fn get_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|| async { problem::method_not_allowed("GET") }))
 }
 
 /// Mounts every route of the service on `cfg`.
 pub fn routes(cfg: &mut web::ServiceConfig, dialects: &Dialects) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics))
-        .route("/openapi.json", web::get().to(openapi_json))
+    cfg.service(get_only("/healthz", health::healthz))
+        .service(get_only("/readyz", health::readyz))
+        .service(get_only("/metrics", health::metrics))
+        .service(get_only("/openapi.json", openapi::openapi_json))
         .configure(webhooks::configure)
         .configure(v1::configure);
     dialects::configure(cfg, dialects);

@@ -1,15 +1,16 @@
 //! The OpenAPI 3.1 document, generated from the handlers and schemas.
 
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::health;
 use super::problem::{FieldError, Problem};
-use super::state::Dialects;
+use super::state::{AppState, Dialects};
 use super::v1;
 use super::views::*;
 
@@ -19,8 +20,24 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `Authorization: Bearer sk_…`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("An API key as the HTTP Basic user name, with an empty password"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -120,16 +137,24 @@ impl Modify for Links {
         health::healthz,
         health::readyz,
         health::metrics,
+        openapi_json,
     ),
     components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView)),
     modifiers(&Security, &Links),
     tags(
         (name = "invoices", description = "The product's own API"),
         (name = "credit notes", description = "Documents cancelling issued invoices"),
-        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
 pub struct ApiDoc;
+
+/// This document, for the mounted dialects.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this server", content_type = "application/json", body = Object)))]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(document(&state.dialects))
+}
 
 /// The document for the mounted dialects.
 pub fn document(dialects: &Dialects) -> utoipa::openapi::OpenApi {
@@ -144,7 +169,8 @@ pub fn document(dialects: &Dialects) -> utoipa::openapi::OpenApi {
 
 /// An optional request body (`request_body = Option<T>`) may be left out,
 /// but when sent it must be a `T`: the parsers refuse a JSON `null`. utoipa
-/// renders the option as `oneOf: [null, T]`; this keeps only `T`.
+/// renders the option as `oneOf: [null, T]` (or, for an inline object, as
+/// `type: [object, null]`); this keeps only `T`.
 fn absent_not_null(doc: &mut utoipa::openapi::OpenApi) {
     let is_null =
         |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
@@ -167,10 +193,22 @@ fn absent_not_null(doc: &mut utoipa::openapi::OpenApi) {
                 continue;
             }
             for content in body.content.values_mut() {
-                if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
-                    if one_of.items.len() == 2 && one_of.items.iter().any(is_null) {
+                match &mut content.schema {
+                    Some(RefOr::T(Schema::OneOf(one_of)))
+                        if one_of.items.len() == 2 && one_of.items.iter().any(is_null) =>
+                    {
                         content.schema = one_of.items.iter().find(|s| !is_null(s)).cloned();
                     }
+                    Some(RefOr::T(Schema::Object(object))) => {
+                        if let SchemaType::Array(types) = &object.schema_type {
+                            let types: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+                            object.schema_type = match types.as_slice() {
+                                [only] => SchemaType::Type(only.clone()),
+                                _ => SchemaType::Array(types),
+                            };
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

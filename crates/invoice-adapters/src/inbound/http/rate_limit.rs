@@ -58,7 +58,9 @@ impl RateLimiter {
         if buckets.len() > 100_000 {
             buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket { tokens: burst, at: now });
+        let bucket = buckets
+            .entry(key.to_string())
+            .or_insert(Bucket { tokens: burst, at: now });
         bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {

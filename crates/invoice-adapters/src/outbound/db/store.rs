@@ -17,26 +17,26 @@ use super::errors::repository_error;
 use super::rows::*;
 use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
 
-/// Runs a multi-row insert, which MultiConnection cannot express, on the
-/// concrete connection inside. PostgreSQL sends one statement and keeps it
-/// prepared ([`Cached`]); SQLite's Diesel driver inserts row by row with
-/// statements it already caches.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {
+/// Runs a statement that MultiConnection cannot express (multi-row inserts)
+/// on the concrete connection inside.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            DbConnection::Pg(c) => Cached(diesel::insert_into($table).values($rows)).execute(c),
-            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConnection::Pg($c) => $body,
+            DbConnection::Sqlite($c) => $body,
         }
     };
 }
 
 /// Lets the driver keep a statement prepared, keyed by its exact SQL text.
 ///
-/// Diesel never caches `UPDATE`s, multi-row `INSERT`s or `sql_query`, so every
-/// execution was parsed and planned again (an unnamed statement on
+/// Diesel never caches `sql_query`, nor on SQLite an `eq_any` (`IN (?, …)`),
+/// so each execution was parsed and planned again (an unnamed statement on
 /// PostgreSQL, a fresh `sqlite3_prepare` on SQLite). Keyed by SQL text and
-/// bind types, reusing the prepared statement is always correct; a statement
-/// whose text varies (a batch of N rows) gets one entry per distinct text.
+/// bind types, reusing the prepared statement is always correct; a text that
+/// varies (a list of N ids) gets one entry per distinct text. It does not
+/// help `UPDATE`s and `INSERT`s: Diesel re-walks those through a reference,
+/// where the inner statement marks itself uncacheable again.
 #[derive(Debug, Clone, Copy)]
 struct Cached<Q>(Q);
 
@@ -154,7 +154,7 @@ impl<'c> DieselStore<'c> {
                 .select(LineRow::as_select()),
         )
         .load(self.conn)
-            .map_err(repository_error)?
+        .map_err(repository_error)?
         {
             lines.entry(l.invoice_id.clone()).or_default().push(l);
         }
@@ -177,7 +177,7 @@ impl<'c> DieselStore<'c> {
                     .select(PaymentRow::as_select()),
             )
             .load(self.conn)
-                .map_err(repository_error)?
+            .map_err(repository_error)?
             {
                 pays.entry(p.invoice_id.clone()).or_default().push(p);
             }
@@ -190,7 +190,7 @@ impl<'c> DieselStore<'c> {
                         .select(RefundRow::as_select()),
                 )
                 .load(self.conn)
-                    .map_err(repository_error)?
+                .map_err(repository_error)?
                 {
                     refs.entry(r.payment_id.clone()).or_default().push(r);
                 }
@@ -246,7 +246,7 @@ impl<'c> DieselStore<'c> {
                 .select(CreditNoteLineRow::as_select()),
         )
         .load(self.conn)
-            .map_err(repository_error)?
+        .map_err(repository_error)?
         {
             lines.entry(l.credit_note_id.clone()).or_default().push(l);
         }
@@ -259,11 +259,14 @@ impl<'c> DieselStore<'c> {
     }
 
     fn insert_credit_note(&mut self, cn: &CreditNote) -> Result<(), RepositoryError> {
-        Cached(diesel::insert_into(credit_notes::table).values(CreditNoteRow::from_domain(cn)))
+        diesel::insert_into(credit_notes::table)
+            .values(CreditNoteRow::from_domain(cn))
             .execute(self.conn)
             .map_err(repository_error)?;
         let lines = CreditNoteLineRow::all(cn);
-        insert_rows!(&mut *self.conn, credit_note_lines::table, &lines)
+        on_backend!(&mut *self.conn, |c| diesel::insert_into(credit_note_lines::table)
+            .values(&lines)
+            .execute(c))
         .map_err(repository_error)?;
         Ok(())
     }
@@ -328,13 +331,13 @@ impl NumberAllocator for DieselStore<'_> {
         // allocations, and a rollback gives the number back.
         let allocated: Allocated = Cached(
             diesel::sql_query(
-            "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES ($1, $2, $3, 2) \
+                "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES ($1, $2, $3, 2) \
              ON CONFLICT (tenant_id, kind, series) DO UPDATE SET next_value = number_series.next_value + 1 \
              RETURNING next_value - 1 AS value",
-        )
-        .bind::<BigInt, _>(tenant.get())
-        .bind::<Text, _>(kind.as_str())
-        .bind::<Text, _>(series.as_str()),
+            )
+            .bind::<BigInt, _>(tenant.get())
+            .bind::<Text, _>(kind.as_str())
+            .bind::<Text, _>(series.as_str()),
         )
         .get_result(self.conn)
         .map_err(repository_error)?;
@@ -357,7 +360,8 @@ impl InvoiceRepository for DieselStore<'_> {
         let id = inv.id.to_string();
         let row = InvoiceRow::from_domain(inv);
         if transition.changes.contains(&Change::Created) {
-            Cached(diesel::insert_into(invoices::table).values(&row))
+            diesel::insert_into(invoices::table)
+                .values(&row)
                 .execute(self.conn)
                 .map_err(repository_error)?;
             let lines: Vec<LineRow> = inv
@@ -368,20 +372,20 @@ impl InvoiceRepository for DieselStore<'_> {
                 .collect();
             if !lines.is_empty() {
                 for chunk in lines.chunks(500) {
-                    insert_rows!(&mut *self.conn, invoice_lines::table, chunk)
+                    on_backend!(&mut *self.conn, |c| diesel::insert_into(invoice_lines::table)
+                        .values(chunk)
+                        .execute(c))
                     .map_err(repository_error)?;
                 }
             }
         } else {
-            let updated = Cached(
-                diesel::update(
-                    invoices::table
-                        .filter(invoices::tenant_id.eq(tenant))
-                        .filter(invoices::id.eq(&id))
-                        .filter(invoices::version.eq(transition.expected_version as i64)),
-                )
-                .set(&row),
+            let updated = diesel::update(
+                invoices::table
+                    .filter(invoices::tenant_id.eq(tenant))
+                    .filter(invoices::id.eq(&id))
+                    .filter(invoices::version.eq(transition.expected_version as i64)),
             )
+            .set(&row)
             .execute(self.conn)
             .map_err(repository_error)?;
             if updated == 0 {
@@ -397,15 +401,13 @@ impl InvoiceRepository for DieselStore<'_> {
                 Change::Created => {}
                 Change::LinesCancelled(ids) => {
                     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    Cached(
-                        diesel::update(
-                            invoice_lines::table
-                                .filter(invoice_lines::tenant_id.eq(tenant))
-                                .filter(invoice_lines::invoice_id.eq(&id))
-                                .filter(invoice_lines::id.eq_any(&ids)),
-                        )
-                        .set(invoice_lines::status.eq("cancelled")),
+                    diesel::update(
+                        invoice_lines::table
+                            .filter(invoice_lines::tenant_id.eq(tenant))
+                            .filter(invoice_lines::invoice_id.eq(&id))
+                            .filter(invoice_lines::id.eq_any(&ids)),
                     )
+                    .set(invoice_lines::status.eq("cancelled"))
                     .execute(self.conn)
                     .map_err(repository_error)?;
                 }
@@ -416,7 +418,8 @@ impl InvoiceRepository for DieselStore<'_> {
                         .enumerate()
                         .find(|(_, p)| p.id == *pid)
                         .ok_or_else(|| RepositoryError::Other("recorded payment missing from invoice".into()))?;
-                    Cached(diesel::insert_into(payments::table).values(PaymentRow::from_domain(inv, i, p)))
+                    diesel::insert_into(payments::table)
+                        .values(PaymentRow::from_domain(inv, i, p))
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -431,7 +434,8 @@ impl InvoiceRepository for DieselStore<'_> {
                         .iter()
                         .find(|r| r.id == *refund)
                         .ok_or_else(|| RepositoryError::Other("refund missing from payment".into()))?;
-                    Cached(diesel::insert_into(refunds::table).values(RefundRow::from_domain(inv, p, r)))
+                    diesel::insert_into(refunds::table)
+                        .values(RefundRow::from_domain(inv, p, r))
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -452,7 +456,9 @@ impl InvoiceRepository for DieselStore<'_> {
                 .iter()
                 .map(|e| NewEventRow::from_domain(e, &snapshot))
                 .collect();
-            insert_rows!(&mut *self.conn, events::table, &rows)
+            on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
+                .values(&rows)
+                .execute(c))
             .map_err(repository_error)?;
         }
         Ok(())

@@ -150,12 +150,12 @@ fn chargeover_errors_are_in_its_envelope() {
         );
 
         // Routes.
-        assert_co_error(
-            &s.anon("GET", &void_path("1"))
-                .header("Authorization", &basic(&s.key))
-                .send(),
-            405,
-        );
+        let other_method = s
+            .anon("GET", &void_path("1"))
+            .header("Authorization", &basic(&s.key))
+            .send();
+        assert_co_error(&other_method, 405);
+        assert_eq!(other_method.header("allow"), Some("POST"));
         assert_co_error(&s.anon("GET", "/api/v3/customer").send(), 404);
     }
 }

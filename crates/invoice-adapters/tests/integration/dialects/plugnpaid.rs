@@ -397,7 +397,9 @@ fn plugnpaid_errors_use_its_envelope() {
 
         let r = s.req("POST", &path).header("Idempotency-Key", "").send();
         assert_pnp_error(&r, 400, "invalid_idempotency_key");
-        assert_pnp_error(&s.req("GET", &path).send(), 405, "method_not_allowed");
+        let other_method = s.req("GET", &path).send();
+        assert_pnp_error(&other_method, 405, "method_not_allowed");
+        assert_eq!(other_method.header("allow"), Some("POST"));
         assert_pnp_error(&s.req("GET", "/v2/nope").send(), 404, "route_not_found");
     }
 }

@@ -135,6 +135,20 @@ fn the_openapi_document_tags_every_dialect_route() {
             "typed request bodies"
         );
         assert!(bodies["FlextellCancelBody"]["properties"]["id"].is_object());
-        assert!(bodies["PlugnpaidItemRef"]["properties"]["invoice_item_id"].is_object());
+        let item_refs = bodies["PlugnpaidItemRef"]["oneOf"].as_array().unwrap();
+        assert_eq!(
+            item_refs.iter().map(|r| r["required"].clone()).collect::<Vec<_>>(),
+            [json!(["id"]), json!(["invoice_item_id"]), json!(["variation_id"])],
+            "an item names exactly one of its three keys"
+        );
+        let op = &doc["paths"]["/api/v1/invoices/{id}/cancel"]["post"];
+        assert_eq!(
+            op["security"],
+            json!([{"bearer": [], "tenant": []}]),
+            "Bearer and X-Tenant"
+        );
+        assert_eq!(doc["components"]["securitySchemes"]["tenant"]["name"], "X-Tenant");
+        let op = &doc["paths"]["/api/v3/invoice/{invoice_id}/_action/void"]["post"];
+        assert_eq!(op["security"], json!([{"basic": []}]), "HTTP Basic only");
     }
 }

@@ -431,7 +431,12 @@ fn tms_errors_have_their_own_status_and_code() {
         );
 
         // Routes: another method, an unknown path under /tms.
-        assert_tms_error(&s.req("GET", CANCEL).bearer(&key).send(), 405, "METHOD_NOT_ALLOWED");
+        let other_method = s.req("GET", CANCEL).bearer(&key).send();
+        assert_tms_error(&other_method, 405, "METHOD_NOT_ALLOWED");
+        assert_eq!(other_method.header("allow"), Some("POST"));
+        let other_method = s.req("DELETE", &get_path(&id(&part_paid))).bearer(&key).send();
+        assert_tms_error(&other_method, 405, "METHOD_NOT_ALLOWED");
+        assert_eq!(other_method.header("allow"), Some("GET"));
         assert_tms_error(&s.req("GET", "/tms/api/v1/nope").send(), 404, "ROUTE_NOT_FOUND");
     }
 }

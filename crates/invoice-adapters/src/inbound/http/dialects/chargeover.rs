@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/invoice/{invoice_id}/_action/void")
                     .route(web::post().to(void_invoice))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(common::method_not_allowed(render, "POST")),
             )
             .default_service(web::to(not_found)),
     );
@@ -97,20 +97,15 @@ async fn not_found() -> HttpResponse {
     render(&common::route_not_found()).into_response()
 }
 
-/// Another method on a dialect route.
-async fn method_not_allowed() -> HttpResponse {
-    render(&common::method_not_allowed()).into_response()
-}
-
 /// Void an invoice: the balance due becomes zero and dunning and payments halt.
 #[utoipa::path(post, path = "/api/v3/invoice/{invoice_id}/_action/void", operation_id = "chargeover_void_invoice", tag = "dialect: chargeover",
     request_body(content = Option<Object>, description = "`{}` or nothing; any fields are ignored"),
-    params(("invoice_id" = String, Path, description = "The invoice's sequence number in the series INV (52 for INV-000052) or its UUID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("invoice_id" = String, Path, description = "The invoice's sequence number in the series INV (52 for INV-000052), its UUID or its printed number", pattern = r"^(?:(?=[0-9]{1,19}$)0*[1-9][0-9]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "Action completed successfully", body = ChargeOverReply,
             example = json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": true})),
-        (status = 400, description = "Bad request", body = ChargeOverReply,
+        (status = 400, description = "Bad request: an unusable invoice id, a body that is not a JSON object, or a bad `Idempotency-Key`", body = ChargeOverReply,
             example = json!({"code": 400, "status": "Error", "message": "Missing or invalid parameter.", "details": {}, "response": false})),
         (status = 401, description = "Authentication error", body = ChargeOverReply,
             example = json!({"code": 401, "status": "Error", "message": "Invalid or incorrect authorization [Missing (basic) authorization header.]", "details": {}, "response": false})),

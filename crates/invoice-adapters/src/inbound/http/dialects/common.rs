@@ -2,6 +2,7 @@
 //! references and running a command through `exec`, all reporting failures
 //! as [`ApiError`]s that each dialect renders in its own envelope.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -97,13 +98,14 @@ pub fn invalid_invoice_id(detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_invoice_id", detail)
 }
 
-/// Parses a positive sequence number (`52`) into the default series `INV`.
+/// Parses a positive sequence number (`52`, at most 19 digits, as in a
+/// printed number) into the default series `INV`.
 pub fn parse_sequence(text: &str) -> Option<InvoiceRef> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let n = text.parse::<i64>().ok().filter(|n| *n >= 1)?;
-    DocumentNumber::new(SeriesPrefix::invoices(), n.unsigned_abs())
+    let n = text.parse::<u64>().ok().filter(|n| *n >= 1)?;
+    DocumentNumber::new(SeriesPrefix::invoices(), n)
         .ok()
         .map(InvoiceRef::Number)
 }
@@ -181,13 +183,20 @@ pub fn route_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
 }
 
-/// 405 in the dialect's envelope for a known path with another method.
-pub fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this method is not allowed on this route",
-    )
+/// The fallback of a dialect route: 405 in the dialect's envelope (`render`),
+/// with `Allow` naming the methods the route serves (e.g. `"POST"`).
+pub fn method_not_allowed(render: ErrorRenderer, allow: &'static str) -> actix_web::Route {
+    web::to(move || async move {
+        let error = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this route only serves {allow}"),
+        );
+        let mut resp = render(&error).into_response();
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        resp
+    })
 }
 
 /// Milliseconds since the Unix epoch.
@@ -241,6 +250,11 @@ mod tests {
         assert_eq!(parse_sequence("abc"), None);
         assert_eq!(parse_sequence(""), None);
         assert_eq!(parse_sequence("99999999999999999999"), None);
+        assert!(
+            parse_sequence("9999999999999999999").is_some(),
+            "19 digits, as in INV-9999999999999999999"
+        );
+        assert!(parse_sequence("0000000000000000001").is_some());
         assert!(parse_sequence_or_ref("INV-000052").is_some());
         assert!(parse_sequence_or_ref("0193b3a0-0000-7000-8000-000000000000").is_some());
     }

@@ -9,13 +9,15 @@ use invoice_domain::rules::CancelRequest;
 use invoice_domain::{Amount, Invoice, InvoiceStatus, PartyRole, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::auth;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::integer;
 
 /// The channel recorded on events made through this dialect.
 pub const CHANNEL: &str = "flextell";
@@ -27,15 +29,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/invoices/{id}/cancel")
                     .route(web::post().to(cancel_invoice))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(common::method_not_allowed(render, "POST")),
             )
             .default_service(web::to(not_found)),
     );
 }
 
+/// Adds the `tenant` security scheme: the `X-Tenant` header, required
+/// together with the bearer key.
+struct TenantHeader;
+
+impl Modify for TenantHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "tenant",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Tenant",
+                "The API key's tenant, by id or slug (Flextell sends it with every request)",
+            ))),
+        );
+    }
+}
+
 /// The OpenAPI document of the Flextell dialect.
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&TenantHeader),
     paths(cancel_invoice),
     components(schemas(FlextellCancelBody, FlextellReply, FlextellData, FlextellError)),
     tags((name = "dialect: flextell", description = "The Flextell e-invoicing API: cancel an invoice, scoped by the X-Tenant header."))
@@ -47,7 +67,8 @@ pub struct FlextellDoc;
 #[serde(deny_unknown_fields)]
 pub struct FlextellCancelBody {
     /// The invoice id again (at least 1); it must equal the path id.
-    #[schema(minimum = 1, example = 2)]
+    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64, example = 2)]
+    #[serde(deserialize_with = "integer")]
     pub id: i64,
 }
 
@@ -113,20 +134,14 @@ async fn not_found() -> HttpResponse {
     render(&common::route_not_found()).into_response()
 }
 
-/// Another method on a dialect route.
-async fn method_not_allowed() -> HttpResponse {
-    render(&common::method_not_allowed()).into_response()
-}
-
 /// Cancel an invoice.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "flextell_cancel_invoice", tag = "dialect: flextell",
     request_body = FlextellCancelBody,
-    params(("id" = i64, Path, description = "The invoice's sequence number in the series INV (2 for INV-000002)"),
-        ("X-Tenant" = String, Header, description = "The key's tenant, by id or slug"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("id" = i64, Path, description = "The invoice's sequence number in the series INV (2 for INV-000002)", minimum = 1, maximum = 9_223_372_036_854_775_807_i64),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "The cancelled invoice", body = FlextellReply),
-        (status = 400, description = "Missing X-Tenant, malformed JSON or a path id that is not a positive integer", body = FlextellError),
+        (status = 400, description = "No `X-Tenant` (`missing_tenant`), malformed JSON (`malformed_json`), a path id that is not a positive integer (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = FlextellError),
         (status = 401, description = "Missing or invalid API key", body = FlextellError),
         (status = 403, description = "Missing scope or X-Tenant naming another tenant", body = FlextellError),
         (status = 404, description = "No such invoice in this tenant", body = FlextellError),
@@ -136,7 +151,7 @@ async fn method_not_allowed() -> HttpResponse {
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = FlextellError),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = FlextellError),
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = [], "tenant" = [])))]
 pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
     common::respond(render, cancel(req, state, payload).await)
 }

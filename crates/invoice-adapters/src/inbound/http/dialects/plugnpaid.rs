@@ -13,12 +13,15 @@ use invoice_domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema, SchemaFormat};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::problem::{ApiError, FieldError};
 use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::TOKEN_PATTERN;
 
 /// The channel recorded on events made through this dialect.
 pub const CHANNEL: &str = "plugnpaid";
@@ -30,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/invoices/cancel/{id}")
                     .route(web::post().to(cancel_invoice))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(common::method_not_allowed(render, "POST")),
             )
             .default_service(web::to(not_found)),
     );
@@ -54,7 +57,7 @@ pub struct PlugnpaidCancelBody {
 }
 
 /// One item to cancel: exactly one of the three keys.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlugnpaidItemRef {
     /// The item's product id (must match exactly one active item).
@@ -64,6 +67,48 @@ pub struct PlugnpaidItemRef {
     /// The item's variation id (must match exactly one active item).
     pub variation_id: Option<String>,
 }
+
+/// Exactly one of the three keys is a string; the others are absent or null.
+impl PartialSchema for PlugnpaidItemRef {
+    fn schema() -> RefOr<Schema> {
+        let by = |chosen: &str, description: &str| {
+            let mut object = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .required(chosen)
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+            for field in ["id", "invoice_item_id", "variation_id"] {
+                let property = match (field == chosen, field) {
+                    (true, "invoice_item_id") => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                    (true, _) => ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(128))
+                        .pattern(Some(TOKEN_PATTERN)),
+                    (false, _) => ObjectBuilder::new().schema_type(Type::Null),
+                };
+                object = object.property(field, property);
+            }
+            object
+        };
+        OneOfBuilder::new()
+            .description(Some("One item to cancel: exactly one of the three keys."))
+            .item(by("id", "By product id (must match exactly one active item)."))
+            .item(by(
+                "invoice_item_id",
+                "By invoice item id (`products[].invoice_item_id` of the reply).",
+            ))
+            .item(by(
+                "variation_id",
+                "By variation id (must match exactly one active item).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PlugnpaidItemRef {}
 
 impl PlugnpaidItemRef {
     /// Turns the item into a domain line reference.
@@ -140,19 +185,14 @@ async fn not_found() -> HttpResponse {
     render(&common::route_not_found()).into_response()
 }
 
-/// Another method on a dialect route.
-async fn method_not_allowed() -> HttpResponse {
-    render(&common::method_not_allowed()).into_response()
-}
-
 /// Cancel an invoice, or only the listed items, and stop collecting payment.
 #[utoipa::path(post, path = "/v2/invoices/cancel/{id}", operation_id = "plugnpaid_cancel_invoice", tag = "dialect: plugnpaid",
     request_body(content = Option<PlugnpaidCancelBody>, description = "Optional: the items to cancel; empty or absent cancels the whole invoice"),
-    params(("id" = String, Path, description = "The invoice's UUID"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("id" = uuid::Uuid, Path, description = "The invoice's UUID"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "The invoice after the cancellation", body = PlugnpaidReply),
-        (status = 400, description = "Malformed JSON or an id that is not a UUID", body = PlugnpaidError),
+        (status = 400, description = "Malformed JSON (`malformed_json`), an id that is not a UUID (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = PlugnpaidError),
         (status = 401, description = "Missing or invalid API key", body = PlugnpaidError),
         (status = 403, description = "Missing scope or another party's invoice", body = PlugnpaidError),
         (status = 404, description = "No such invoice in this tenant", body = PlugnpaidError),

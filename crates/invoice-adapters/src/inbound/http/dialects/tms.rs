@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/api/v1/billing/transporter/cancel-invoice")
                     .route(web::post().to(cancel_invoice))
-                    .default_service(web::to(method_not_allowed)),
+                    .default_service(common::method_not_allowed(render, "POST")),
             )
             .service(
                 web::resource([
@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/api/v1/billing/transporter/invoice/{invoice_id}",
                 ])
                 .route(web::get().to(get_transporter_invoice))
-                .default_service(web::to(method_not_allowed)),
+                .default_service(common::method_not_allowed(render, "GET")),
             )
             .default_service(web::to(not_found)),
     );
@@ -57,10 +57,18 @@ pub struct TmsDoc;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TmsCancelBody {
     /// The invoice's `uniqueCode` (its number, e.g. `INV-000052`) or its UUID.
-    #[schema(example = "INV-000052")]
+    #[schema(
+        example = "INV-000052",
+        pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"
+    )]
     pub invoice_id: String,
-    /// Free text, at most 500 characters.
-    #[schema(example = "Customer requested cancellation")]
+    /// Free text, at most 500 characters, without control characters other
+    /// than tab, CR and LF; blank or null means no reason text.
+    #[schema(
+        example = "Customer requested cancellation",
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub cancellation_reason: Option<String>,
 }
 
@@ -190,11 +198,6 @@ async fn not_found() -> HttpResponse {
     render(&common::route_not_found()).into_response()
 }
 
-/// Another method on a dialect route.
-async fn method_not_allowed() -> HttpResponse {
-    render(&common::method_not_allowed()).into_response()
-}
-
 /// The first label of the host name, unless the host is an IP literal.
 fn host_label(req: &HttpRequest) -> Option<String> {
     let info = req.connection_info();
@@ -245,7 +248,7 @@ async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: &str) 
 
 /// Parses an `invoiceId`: a number like `INV-000052` or a UUID.
 fn parse_invoice_id(text: &str) -> Result<InvoiceRef, ApiError> {
-    InvoiceRef::parse(text.trim()).ok_or_else(|| {
+    InvoiceRef::parse(text).ok_or_else(|| {
         common::invalid_invoice_id("invoiceId must be the invoice's uniqueCode (e.g. INV-000052) or its UUID")
     })
 }
@@ -253,10 +256,10 @@ fn parse_invoice_id(text: &str) -> Result<InvoiceRef, ApiError> {
 /// Cancel one of the transporter's invoices.
 #[utoipa::path(post, path = "/tms/api/v1/billing/transporter/cancel-invoice", operation_id = "tms_cancel_invoice", tag = "dialect: tms",
     request_body = TmsCancelBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "Invoice cancelled successfully", body = TmsCancelled),
-        (status = 400, description = "Malformed JSON (`INVALID_REQUEST`) or a missing or unusable invoiceId (`INVALID_INVOICE_ID`)", body = TmsError),
+        (status = 400, description = "Malformed JSON (`INVALID_REQUEST`), a missing or unusable invoiceId (`INVALID_INVOICE_ID`) or a bad `Idempotency-Key` (`INVALID_IDEMPOTENCY_KEY`)", body = TmsError),
         (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
         (status = 403, description = "Missing scope (`FORBIDDEN`), another transporter's invoice (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
         (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
@@ -322,7 +325,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
 
 /// Get one of the transporter's invoices.
 #[utoipa::path(get, path = "/tms/api/v1/billing/transporter/invoice/{invoice_id}/", operation_id = "tms_get_transporter_invoice", tag = "dialect: tms",
-    params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (number) or UUID")),
+    params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (number) or UUID", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$")),
     responses(
         (status = 200, description = "Transporter invoice details retrieved successfully", body = TmsInvoiceReply),
         (status = 400, description = "An id that cannot name an invoice (`INVALID_INVOICE_ID`)", body = TmsError),

@@ -38,7 +38,7 @@ pub const TOKEN_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1
 
 /// Reads a JSON integer into `T`. JSON Schema counts `3.0` as an integer
 /// (`type: integer` in the contract), so an integral float is one too.
-fn integer<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub fn integer<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: TryFrom<i64>,
@@ -66,6 +66,23 @@ where
     }
     let n = deserializer.deserialize_i64(Integer)?;
     T::try_from(n).map_err(|_| D::Error::invalid_value(Unexpected::Signed(n), &"an integer in range"))
+}
+
+/// [`integer`] for an optional field: `null` is `None`. Use it with
+/// `#[serde(default)]` so that an absent field is `None` too.
+pub fn optional_integer<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    /// An integer read with [`integer`].
+    struct Wrapped<T>(T);
+    impl<'de, T: TryFrom<i64>> Deserialize<'de> for Wrapped<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            integer(deserializer).map(Wrapped)
+        }
+    }
+    Ok(Option::<Wrapped<T>>::deserialize(deserializer)?.map(|w| w.0))
 }
 
 fn string_type(nullable: bool) -> SchemaType {

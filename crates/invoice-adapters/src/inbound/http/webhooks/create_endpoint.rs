@@ -18,7 +18,7 @@ use crate::outbound::webhooks::{signing, store};
 pub fn check_event_types(events: &[String]) -> Result<Vec<String>, ApiError> {
     let mut out: Vec<String> = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        let e = e.trim();
+        let e = e.as_str();
         if e != "*" && !EventKind::TYPE_NAMES.contains(&e) {
             return Err(ApiError::invalid_field(
                 format!("events[{i}]"),
@@ -62,14 +62,16 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
 /// Registers a webhook endpoint.
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks",
     request_body = CreateEndpointBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 201, description = "The endpoint, with its signing secret (shown only here)", body = EndpointView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Too many endpoints", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid URL or event type (`webhook_url_not_allowed` for private targets)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, a URL whose host is or resolves to a non-public address (`webhook_url_not_allowed`), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create_endpoint(
@@ -82,7 +84,7 @@ pub async fn create_endpoint(
     let body = read_body(&req, payload).await?;
     let input: CreateEndpointBody = parse_json(&req, &body)?;
     let events = check_event_types(&input.events)?;
-    let url = check_endpoint_url(input.url.trim().to_string(), state.webhooks.allow_private).await?;
+    let url = check_endpoint_url(input.url, state.webhooks.allow_private).await?;
     let description = input
         .description
         .map(|d| d.trim().to_string())

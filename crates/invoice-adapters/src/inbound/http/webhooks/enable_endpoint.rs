@@ -14,13 +14,16 @@ use crate::outbound::webhooks::store;
 /// deliveries resume, and events from now on are delivered to it (events
 /// that happened while it was disabled are not; read them from `/v1/events`).
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/enable", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "The endpoint, enabled", body = EndpointView),
+        (status = 400, description = "A bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn enable_endpoint(

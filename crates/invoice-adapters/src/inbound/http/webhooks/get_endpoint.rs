@@ -10,7 +10,7 @@ use crate::outbound::webhooks::store;
 
 /// Shows one webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint id")),
+    params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = EndpointView),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),

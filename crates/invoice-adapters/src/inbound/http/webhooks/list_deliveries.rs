@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{endpoint_not_found, path_id, read, require_manage, DeliveryList, DeliveryView};
+use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, DeliveryList, DeliveryView};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
@@ -14,19 +14,22 @@ use crate::outbound::webhooks::store;
 /// Query parameters of the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// Page size, 1–100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The last id of the previous page.
+    #[param(nullable = false, value_type = Option<uuid::Uuid>)]
     pub starting_after: Option<String>,
 }
 
 /// Lists an endpoint's deliveries, newest first, each with its attempts.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint id"), DeliveryParams),
+    params(("id" = uuid::Uuid, Path, description = "Endpoint id"), DeliveryParams),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryList),
-        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
@@ -48,11 +51,7 @@ pub async fn list_deliveries(
     }
     let after = p
         .starting_after
-        .map(|s| {
-            s.parse::<uuid::Uuid>()
-                .map(|u| u.to_string())
-                .map_err(|_| bad("starting_after is not a delivery id"))
-        })
+        .map(|s| hyphenated_uuid(&s).ok_or_else(|| bad("starting_after is not a delivery id")))
         .transpose()?;
     let tenant = principal.tenant.get();
     let (mut rows, attempts) = read(&state, move |c| {

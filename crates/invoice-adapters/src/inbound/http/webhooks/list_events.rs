@@ -6,7 +6,7 @@ use invoice_domain::EventKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::EventPage;
+use super::{hyphenated_uuid, EventPage};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
@@ -15,15 +15,37 @@ use crate::outbound::webhooks::{store, EventObject};
 /// Query parameters of the event log.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventParams {
     /// Only events of this type, e.g. `invoice.cancelled`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = event_type_schema)]
     pub event_type: Option<String>,
-    /// The last event id of the previous page (or the last event you processed).
+    /// The last event id of the previous page (or the last event you
+    /// processed); an id that names no event of this tenant is 404.
+    #[param(nullable = false, value_type = Option<uuid::Uuid>)]
     pub starting_after: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
+}
+
+/// `type`: one of the event types.
+fn event_type_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("Only events of this type, e.g. `invoice.cancelled`."))
+        .enum_values(Some(EventKind::TYPE_NAMES.iter().copied()))
+        .build()
+}
+
+/// 404 for a `starting_after` that names no event of the caller's tenant.
+fn event_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "event_not_found",
+        "starting_after names no event of this tenant",
+    )
 }
 
 /// Lists the tenant's events, oldest first, each with the invoice as it was
@@ -31,9 +53,10 @@ pub struct EventParams {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventParams),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
-        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing invoices:read scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`starting_after` names no event of this tenant (`event_not_found`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_events(
@@ -56,17 +79,18 @@ pub async fn list_events(
             )));
         }
     }
+    let starting_after = p
+        .starting_after
+        .as_deref()
+        .map(|s| hyphenated_uuid(s).ok_or_else(|| bad("starting_after is not an event id".into())))
+        .transpose()?;
     let tenant = principal.tenant;
     let party = principal.party.as_ref().map(|p| p.as_str().to_string());
     let st = state.clone();
     let mut events = web::block(move || {
         st.db.read(|store| {
-            let after = match &p.starting_after {
-                Some(id) => Some(
-                    store
-                        .event_seq(tenant, id)?
-                        .ok_or_else(|| bad("starting_after is not an event of this tenant".into()))?,
-                ),
+            let after = match &starting_after {
+                Some(id) => Some(store.event_seq(tenant, id)?.ok_or_else(event_not_found)?),
                 None => None,
             };
             let fetch = i64::from(limit) + 1;

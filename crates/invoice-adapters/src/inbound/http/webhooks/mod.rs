@@ -25,42 +25,116 @@ pub use rotate_secret::*;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use chrono::{DateTime, Utc};
+use invoice_domain::EventKind;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi, ToSchema};
 use validator::Validate;
 
 use super::auth::Principal;
-use super::problem::{ApiError, FieldError, Problem};
+use super::problem::{method_not_allowed, ApiError, FieldError, Problem};
 use super::state::AppState;
+use super::views::optional_integer;
 use crate::outbound::db::rows::utc;
 use crate::outbound::db::DbConnection;
 use crate::outbound::webhooks::rows::{AttemptRow, DeliveryRow, EndpointRow};
 use crate::outbound::webhooks::{EventData, EventObject};
 
 /// Mounts the routes. Register before the `/v1` scope, which would
-/// otherwise answer these paths with 404.
+/// otherwise answer these paths with 404. A method a route does not serve
+/// answers 405 with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let one = "/v1/webhook-endpoints/{id}";
-    cfg.route("/v1/webhook-endpoints", web::post().to(create_endpoint))
-        .route("/v1/webhook-endpoints", web::get().to(list_endpoints))
-        .route(one, web::get().to(get_endpoint))
-        .route(one, web::delete().to(delete_endpoint))
-        .route(
-            "/v1/webhook-endpoints/{id}/rotate-secret",
-            web::post().to(rotate_secret),
-        )
-        .route("/v1/webhook-endpoints/{id}/enable", web::post().to(enable_endpoint))
-        .route("/v1/webhook-endpoints/{id}/deliveries", web::get().to(list_deliveries))
-        .route(
-            "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry",
-            web::post().to(retry_delivery),
-        )
-        .route("/v1/events", web::get().to(list_events));
+    let allow = |methods: &'static str| web::to(move || async move { method_not_allowed(methods) });
+    cfg.service(
+        web::resource("/v1/webhook-endpoints")
+            .route(web::post().to(create_endpoint))
+            .route(web::get().to(list_endpoints))
+            .default_service(allow("GET, POST")),
+    )
+    .service(
+        web::resource("/v1/webhook-endpoints/{id}")
+            .route(web::get().to(get_endpoint))
+            .route(web::delete().to(delete_endpoint))
+            .default_service(allow("GET, DELETE")),
+    )
+    .service(
+        web::resource("/v1/webhook-endpoints/{id}/rotate-secret")
+            .route(web::post().to(rotate_secret))
+            .default_service(allow("POST")),
+    )
+    .service(
+        web::resource("/v1/webhook-endpoints/{id}/enable")
+            .route(web::post().to(enable_endpoint))
+            .default_service(allow("POST")),
+    )
+    .service(
+        web::resource("/v1/webhook-endpoints/{id}/deliveries")
+            .route(web::get().to(list_deliveries))
+            .default_service(allow("GET")),
+    )
+    .service(
+        web::resource("/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry")
+            .route(web::post().to(retry_delivery))
+            .default_service(allow("POST")),
+    )
+    .service(
+        web::resource("/v1/events")
+            .route(web::get().to(list_events))
+            .default_service(allow("GET")),
+    );
+}
+
+/// Links every reply carrying an endpoint to the operations on that
+/// endpoint, so clients (and stateful test tools) can follow it.
+struct EndpointLinks;
+
+/// Operations answering with one endpoint, by operation id.
+const ENDPOINT_REPLIES: [&str; 4] = ["create_endpoint", "get_endpoint", "enable_endpoint", "rotate_secret"];
+
+impl Modify for EndpointLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut links = serde_json::Map::new();
+        for (name, target) in [
+            ("GetEndpoint", "get_endpoint"),
+            ("ListDeliveries", "list_deliveries"),
+            ("RotateSecret", "rotate_secret"),
+            ("Enable", "enable_endpoint"),
+            ("Delete", "delete_endpoint"),
+        ] {
+            links.insert(
+                name.into(),
+                serde_json::json!({"operationId": target, "parameters": {"id": "$response.body#/id"}}),
+            );
+        }
+        // As in the `/v1` document: utoipa 5's `Link` serializes in snake
+        // case, so the links go in as JSON through the extensions.
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                if !op
+                    .operation_id
+                    .as_deref()
+                    .is_some_and(|id| ENDPOINT_REPLIES.contains(&id))
+                {
+                    continue;
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                        response
+                            .extensions
+                            .get_or_insert_with(Default::default)
+                            .insert("links".into(), serde_json::Value::Object(links.clone()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The OpenAPI paths and schemas of webhooks and the event log.
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&EndpointLinks),
     paths(
         create_endpoint,
         list_endpoints,
@@ -100,15 +174,23 @@ pub const MAX_ENDPOINTS: usize = 50;
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpointBody {
-    /// Where to POST events: an `https://` (or `http://`) URL.
+    /// Where to POST events: an `https://` (or `http://`) URL with a host
+    /// name, IPv4 or `[IPv6]` address, optional port, path and query; no
+    /// credentials, no fragment.
     #[validate(length(min = 1, max = 2048))]
-    #[schema(example = "https://billing.example.com/storno/webhooks")]
+    #[schema(
+        example = "https://billing.example.com/storno/webhooks",
+        max_length = 2048,
+        pattern = r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|::(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?::[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?::[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?::)\])(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
+    )]
     pub url: String,
     /// Event types to receive (`invoice.cancelled`, `credit_note.issued`…), or `["*"]` for all.
     #[validate(length(min = 1, max = 20))]
+    #[schema(schema_with = event_types_schema)]
     pub events: Vec<String>,
-    /// A note for yourself.
+    /// A note for yourself (blank means none).
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }
 
@@ -119,7 +201,27 @@ pub struct RotateSecretBody {
     /// Keep signing with the old secret too (a second `v1,` signature) for
     /// this many seconds, up to 7 days; 0 (the default) drops it at once.
     #[validate(range(max = 604800))]
+    #[schema(minimum = 0, maximum = 604800)]
+    #[serde(default, deserialize_with = "optional_integer")]
     pub previous_secret_expires_in: Option<u32>,
+}
+
+/// `events`: 1 to 20 known event types, or `*`.
+fn event_types_schema() -> Array {
+    let mut names = vec!["*"];
+    names.extend(EventKind::TYPE_NAMES.iter().copied());
+    ArrayBuilder::new()
+        .description(Some(
+            "Event types to receive (`invoice.cancelled`, `credit_note.issued`…), or `[\"*\"]` for all; duplicates are dropped.",
+        ))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(20))
+        .build()
 }
 
 /// A webhook endpoint.
@@ -331,11 +433,19 @@ pub fn endpoint_not_found() -> ApiError {
     )
 }
 
+/// A UUID in the hyphenated form that the contract's `format: uuid` allows
+/// (`0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c55`, either case), in canonical form;
+/// other spellings (braces, `urn:uuid:`, no hyphens) are `None`.
+pub fn hyphenated_uuid(text: &str) -> Option<String> {
+    if text.len() != 36 {
+        return None;
+    }
+    text.parse::<uuid::Uuid>().ok().map(|u| u.to_string())
+}
+
 /// A path id in canonical form; anything but a UUID names nothing.
 pub fn path_id(text: &str, not_found: fn() -> ApiError) -> Result<String, ApiError> {
-    text.parse::<uuid::Uuid>()
-        .map(|u| u.to_string())
-        .map_err(|_| not_found())
+    hyphenated_uuid(text).ok_or_else(not_found)
 }
 
 /// Runs `work` on a connection inside one read transaction, off the executor.
@@ -348,4 +458,46 @@ where
     web::block(move || st.db.read(|store| work(store.connection())))
         .await
         .map_err(|e| ApiError::internal(&e))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::webhooks::guard::URL_PATTERN;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_url_schema_states_the_guard_grammar() {
+        let schema = serde_json::to_value(CreateEndpointBody::schema()).unwrap();
+        assert_eq!(schema["properties"]["url"]["pattern"], URL_PATTERN);
+    }
+
+    #[test]
+    fn only_hyphenated_uuids_name_something() {
+        let id = "0193A5C4-7D1E-7C2A-9F43-8E2D1B6A0C55";
+        assert_eq!(
+            hyphenated_uuid(id).as_deref(),
+            Some("0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c55")
+        );
+        for other in [
+            "0193a5c47d1e7c2a9f438e2d1b6a0c55",
+            "{0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c55}",
+            "urn:uuid:0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c55",
+            "0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c5",
+        ] {
+            assert_eq!(hyphenated_uuid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn previous_secret_expires_in_may_be_an_integral_float() {
+        let body: RotateSecretBody = serde_json::from_str(r#"{"previous_secret_expires_in": 41324.0}"#).unwrap();
+        assert_eq!(body.previous_secret_expires_in, Some(41324));
+        let null: RotateSecretBody = serde_json::from_str(r#"{"previous_secret_expires_in": null}"#).unwrap();
+        assert_eq!(null.previous_secret_expires_in, None);
+        let absent: RotateSecretBody = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent.previous_secret_expires_in, None);
+        assert!(serde_json::from_str::<RotateSecretBody>(r#"{"previous_secret_expires_in": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<RotateSecretBody>(r#"{"previous_secret_expires_in": -1}"#).is_err());
+    }
 }

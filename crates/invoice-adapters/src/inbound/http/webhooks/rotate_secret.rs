@@ -15,15 +15,19 @@ use crate::outbound::webhooks::{signing, store};
 
 /// Replaces an endpoint's signing secret.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
-    request_body(content = RotateSecretBody, description = "Optional"),
-    params(("id" = String, Path, description = "Endpoint id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    request_body(content = Option<RotateSecretBody>, description = "Optional"),
+    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "The endpoint with its new secret (shown only here)", body = EndpointView),
+        (status = 400, description = "Malformed JSON (`malformed_json`), JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn rotate_secret(
