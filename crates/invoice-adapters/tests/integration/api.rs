@@ -733,6 +733,14 @@ fn operations_endpoints_request_ids_and_the_openapi_document() {
         let generated = s.req("GET", "/healthz").send();
         assert!(generated.header("x-request-id").is_some_and(|v| v.len() >= 16));
 
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/invoices"] {
+            let wrong = s.req("DELETE", path).send();
+            assert_problem(&wrong, 405, "method_not_allowed");
+            assert!(
+                wrong.header("allow").is_some_and(|a| a.contains("GET")),
+                "{path}: Allow header"
+            );
+        }
         let doc = s.anon("GET", "/openapi.json").send();
         assert_eq!(doc.status, 200);
         assert!(doc.json["openapi"].as_str().unwrap().starts_with("3.1"));

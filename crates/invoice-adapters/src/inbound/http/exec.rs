@@ -91,20 +91,33 @@ pub struct IdempotencyKey {
     request_hash: String,
 }
 
-/// Reads `Idempotency-Key` (at most 255 visible characters) and fingerprints
-/// the request (method, path and body).
+/// True for a well-formed `Idempotency-Key`: 1 to 255 printable ASCII
+/// characters (spaces inside only), the contract's
+/// `^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$`. Tabs and other bytes that
+/// HTTP allows in a header value are refused.
+fn is_idempotency_key(key: &[u8]) -> bool {
+    (1..=255).contains(&key.len())
+        && key.iter().all(|b| (0x20..=0x7E).contains(b))
+        && key.first() != Some(&b' ')
+        && key.last() != Some(&b' ')
+}
+
+/// Reads `Idempotency-Key` (1 to 255 printable ASCII characters) and
+/// fingerprints the request (method, path and body).
 pub fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value.to_str().unwrap_or_default().trim();
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        ));
-    }
+    let key = match value.to_str() {
+        Ok(key) if is_idempotency_key(key.as_bytes()) => key,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 printable ASCII characters, without tabs or surrounding spaces",
+            ))
+        }
+    };
     let mut h = Sha256::new();
     h.update(req.method().as_str().as_bytes());
     h.update(b" ");
@@ -283,4 +296,19 @@ where
     web::block(move || st.db.read(|store| work(&st, store)))
         .await
         .map_err(|e| UseCaseError::Repository(RepositoryError::Other(e.to_string())))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_printable_ascii_as_the_contract_says() {
+        for ok in ["a", "order-4711", "a b", "~!", &"k".repeat(255)] {
+            assert!(is_idempotency_key(ok.as_bytes()), "{ok:?}");
+        }
+        for bad in ["", " a", "a ", "a\tb", "\t", "caf\u{e9}", "a\u{7f}", &"k".repeat(256)] {
+            assert!(!is_idempotency_key(bad.as_bytes()), "{bad:?}");
+        }
+    }
 }
