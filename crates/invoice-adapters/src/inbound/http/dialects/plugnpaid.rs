@@ -13,15 +13,14 @@ use invoice_domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
-use utoipa::openapi::{KnownFormat, RefOr, Schema, SchemaFormat};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::problem::{ApiError, FieldError};
 use crate::inbound::http::state::AppState;
-use crate::inbound::http::views::TOKEN_PATTERN;
+use crate::inbound::http::views::one_of_three_keys;
 
 /// The channel recorded on events made through this dialect.
 pub const CHANNEL: &str = "plugnpaid";
@@ -71,40 +70,18 @@ pub struct PlugnpaidItemRef {
 /// Exactly one of the three keys is a string; the others are absent or null.
 impl PartialSchema for PlugnpaidItemRef {
     fn schema() -> RefOr<Schema> {
-        let by = |chosen: &str, description: &str| {
-            let mut object = ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(description))
-                .required(chosen)
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
-            for field in ["id", "invoice_item_id", "variation_id"] {
-                let property = match (field == chosen, field) {
-                    (true, "invoice_item_id") => ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
-                    (true, _) => ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(128))
-                        .pattern(Some(TOKEN_PATTERN)),
-                    (false, _) => ObjectBuilder::new().schema_type(Type::Null),
-                };
-                object = object.property(field, property);
-            }
-            object
-        };
-        OneOfBuilder::new()
-            .description(Some("One item to cancel: exactly one of the three keys."))
-            .item(by("id", "By product id (must match exactly one active item)."))
-            .item(by(
-                "invoice_item_id",
-                "By invoice item id (`products[].invoice_item_id` of the reply).",
-            ))
-            .item(by(
-                "variation_id",
-                "By variation id (must match exactly one active item).",
-            ))
-            .into()
+        one_of_three_keys(
+            "One item to cancel: exactly one of the three keys.",
+            "invoice_item_id",
+            [
+                ("id", "By product id (must match exactly one active item)."),
+                (
+                    "invoice_item_id",
+                    "By invoice item id (`products[].invoice_item_id` of the reply).",
+                ),
+                ("variation_id", "By variation id (must match exactly one active item)."),
+            ],
+        )
     }
 }
 

@@ -424,43 +424,56 @@ pub struct LineRefBody {
     pub variation_id: Option<String>,
 }
 
+/// Schema of a reference naming one line by exactly one of three keys: the
+/// chosen key is a string (`uuid_key` a UUID, the others identifiers), the
+/// others are absent or null. Shared by `/v1` and the dialects.
+pub fn one_of_three_keys(description: &str, uuid_key: &str, keys: [(&str, &str); 3]) -> RefOr<Schema> {
+    let by = |chosen: &str, description: &str| {
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(description))
+            .required(chosen)
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+        for (field, _) in keys {
+            let property = if field != chosen {
+                ObjectBuilder::new().schema_type(Type::Null)
+            } else if field == uuid_key {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            } else {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(128))
+                    .pattern(Some(TOKEN_PATTERN))
+            };
+            object = object.property(field, property);
+        }
+        object
+    };
+    let mut one_of = OneOfBuilder::new().description(Some(description));
+    for (key, key_description) in keys {
+        one_of = one_of.item(by(key, key_description));
+    }
+    one_of.into()
+}
+
 /// Exactly one of the three fields is a string; the others are absent or null.
 impl PartialSchema for LineRefBody {
     fn schema() -> RefOr<Schema> {
-        let by = |chosen: &str, description: &str| {
-            let mut object = ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(description))
-                .required(chosen)
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
-            for field in ["line_id", "product_id", "variation_id"] {
-                let property = match (field == chosen, field) {
-                    (true, "line_id") => ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
-                    (true, _) => ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(128))
-                        .pattern(Some(TOKEN_PATTERN)),
-                    (false, _) => ObjectBuilder::new().schema_type(Type::Null),
-                };
-                object = object.property(field, property);
-            }
-            object
-        };
-        OneOfBuilder::new()
-            .description(Some("Names one line to cancel: exactly one of the three fields."))
-            .item(by("line_id", "By line id."))
-            .item(by(
-                "product_id",
-                "By your product id (must match exactly one active line).",
-            ))
-            .item(by(
-                "variation_id",
-                "By your variation id (must match exactly one active line).",
-            ))
-            .into()
+        one_of_three_keys(
+            "Names one line to cancel: exactly one of the three fields.",
+            "line_id",
+            [
+                ("line_id", "By line id."),
+                ("product_id", "By your product id (must match exactly one active line)."),
+                (
+                    "variation_id",
+                    "By your variation id (must match exactly one active line).",
+                ),
+            ],
+        )
     }
 }
 
