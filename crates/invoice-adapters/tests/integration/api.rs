@@ -588,7 +588,11 @@ fn idempotency_keys_replay_refuse_reuse_and_in_flight_duplicates() {
             hex::encode(h.finalize())
         };
         s.db.write_conn(|c| {
-            invoice_adapters::outbound::db::idempotency::claim(c, s.tenant.get(), "busy", &hash, chrono::Utc::now())
+            let owner = invoice_adapters::outbound::db::idempotency::Owner {
+                tenant: s.tenant.get(),
+                api_key_id: s.key_id.clone(),
+            };
+            invoice_adapters::outbound::db::idempotency::claim(c, &owner, "busy", &hash, chrono::Utc::now())
         })
         .unwrap();
         let busy = s

@@ -343,10 +343,13 @@ fn tenants_and_api_keys_are_stored_and_found_by_hash() {
 #[test]
 fn idempotency_keys_claim_replay_and_detect_misuse() {
     for t in backends() {
-        let tenant = tenant(&t.db, "acme").get();
+        let owner = idempotency::Owner {
+            tenant: tenant(&t.db, "acme").get(),
+            api_key_id: "key_a".into(),
+        };
         let now = chrono::Utc::now();
         let claim = |key: &str, hash: &str, at| {
-            t.db.write_conn(|c| idempotency::claim(c, tenant, key, hash, at))
+            t.db.write_conn(|c| idempotency::claim(c, &owner, key, hash, at))
                 .unwrap()
         };
         assert_eq!(claim("k1", "h1", now), idempotency::Claim::Claimed);
@@ -355,7 +358,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
         // An abandoned claim (a crashed request) can be taken over after the lock expires.
         let later = now + chrono::Duration::seconds(idempotency::LOCK_SECONDS + 1);
         assert_eq!(claim("k1", "h1", later), idempotency::Claim::Claimed);
-        t.db.write_conn(|c| idempotency::complete(c, tenant, "k1", 201, "{\"ok\":true}", "application/json"))
+        t.db.write_conn(|c| idempotency::complete(c, &owner, "k1", 201, "{\"ok\":true}", "application/json"))
             .unwrap();
         assert_eq!(
             claim("k1", "h1", later),
@@ -365,11 +368,26 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
                 content_type: "application/json".into(),
             }
         );
-        // Keys are scoped per tenant.
-        let other = crate::support::tenant(&t.db, "other").get();
+        // Keys are scoped per tenant, and per API key within a tenant.
+        let other = idempotency::Owner {
+            tenant: crate::support::tenant(&t.db, "other").get(),
+            api_key_id: "key_a".into(),
+        };
         let fresh =
-            t.db.write_conn(|c| idempotency::claim(c, other, "k1", "h1", now))
+            t.db.write_conn(|c| idempotency::claim(c, &other, "k1", "h1", now))
                 .unwrap();
         assert_eq!(fresh, idempotency::Claim::Claimed);
+        let sibling = idempotency::Owner {
+            api_key_id: "key_b".into(),
+            ..owner.clone()
+        };
+        let fresh =
+            t.db.write_conn(|c| idempotency::claim(c, &sibling, "k1", "h1", later))
+                .unwrap();
+        assert_eq!(fresh, idempotency::Claim::Claimed, "{}", t.backend);
+        // An expired record is taken over as new, whatever it held.
+        let expired = later + chrono::Duration::hours(idempotency::RETENTION_HOURS + 1);
+        assert_eq!(claim("k1", "another request", expired), idempotency::Claim::Claimed);
+        assert_eq!(claim("k1", "another request", expired), idempotency::Claim::InUse);
     }
 }

@@ -20,6 +20,8 @@ pub struct TestServer {
     pub base: String,
     /// An all-scope key of tenant `acme`.
     pub key: String,
+    /// The id (`key_…`) of `key`.
+    pub key_id: String,
     /// The tenant `acme`.
     pub tenant: TenantId,
     /// The database behind the server.
@@ -39,10 +41,15 @@ impl Drop for TestServer {
 
 /// Creates a key in `tenant` and returns its secret.
 pub fn create_key(db: &Database, tenant: TenantId, scopes: &str, party: Option<&str>) -> String {
+    create_key_with_id(db, tenant, scopes, party).0
+}
+
+/// Creates a key in `tenant` and returns its secret and its id.
+pub fn create_key_with_id(db: &Database, tenant: TenantId, scopes: &str, party: Option<&str>) -> (String, String) {
     let key = auth::mint_key();
     db.write_conn(|c| admin::insert_api_key(c, tenant.get(), &key.id, &key.hash, scopes, party))
         .expect("insert key");
-    key.secret
+    (key.secret, key.id)
 }
 
 impl TestServer {
@@ -65,7 +72,7 @@ impl TestServer {
     pub fn start_state(t: TestDb, dialects: Dialects, customize: impl FnOnce(AppState) -> AppState) -> TestServer {
         let db = t.db.clone();
         let tenant = crate::support::tenant(&db, "acme");
-        let key = create_key(&db, tenant, &auth::ALL_SCOPES.join(","), None);
+        let (key, key_id) = create_key_with_id(&db, tenant, &auth::ALL_SCOPES.join(","), None);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let state = web::Data::new(customize(AppState::new(db.clone(), dialects)));
@@ -85,6 +92,7 @@ impl TestServer {
         TestServer {
             base: format!("http://127.0.0.1:{port}"),
             key,
+            key_id,
             tenant,
             backend: t.backend,
             db,

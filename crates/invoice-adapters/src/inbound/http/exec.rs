@@ -5,13 +5,14 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use invoice_domain::{InvoiceRef, RepositoryError, TenantId, UseCaseError};
+use invoice_domain::{InvoiceRef, RepositoryError, UseCaseError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::auth::Principal;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::outbound::db::idempotency::{self, Claim};
+use crate::outbound::db::idempotency::{self, Claim, Owner};
 use crate::outbound::db::DieselStore;
 
 /// A rendered response, storable under an idempotency key.
@@ -84,9 +85,11 @@ pub fn problem_reply(e: &ApiError) -> Reply {
     }
 }
 
-/// A validated `Idempotency-Key` and the fingerprint of its request.
+/// A validated `Idempotency-Key`, the caller who sent it and the
+/// fingerprint of its request.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
+    owner: Owner,
     key: String,
     request_hash: String,
 }
@@ -103,8 +106,10 @@ fn is_idempotency_key(key: &[u8]) -> bool {
 }
 
 /// Reads `Idempotency-Key` (1 to 255 printable ASCII characters) and
-/// fingerprints the request (method, path and body).
-pub fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
+/// fingerprints the request (method, path and body). The key is scoped to
+/// `caller`'s API key: a replay only ever goes back to the key that made
+/// the request.
+pub fn idempotency_key(req: &HttpRequest, caller: &Principal, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
@@ -125,6 +130,10 @@ pub fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Idempote
     h.update(b"\n");
     h.update(body);
     Ok(Some(IdempotencyKey {
+        owner: Owner {
+            tenant: caller.tenant.get(),
+            api_key_id: caller.key_id.clone(),
+        },
         key: key.to_string(),
         request_hash: hex::encode(h.finalize()),
     }))
@@ -177,16 +186,16 @@ impl From<RepositoryError> for Abort {
 
 /// Runs `work` in one write transaction inside one `web::block`.
 ///
-/// With an idempotency key: a new key is claimed first; a finished one
-/// replays its stored reply; another request's key gets 422
-/// `idempotency_key_reused`; a key in flight gets 409
+/// With an idempotency key (scoped to the calling API key): a new key is
+/// claimed first; a finished one replays its stored reply; another request's
+/// key gets 422 `idempotency_key_reused`; a key in flight gets 409
 /// `idempotency_key_in_use`. A successful reply is stored in the same
 /// transaction as the write, so a crash can never record one without the
-/// other. Client errors are stored too; server errors release the key so a
-/// retry runs again.
+/// other. Of the failures, only the use case's own decisions are stored
+/// (see [`is_stored_outcome`]); every other failure releases the key, so it
+/// never blocks the next attempt.
 pub async fn write<F>(
     state: &web::Data<AppState>,
-    tenant: TenantId,
     idem: Option<IdempotencyKey>,
     render_error: ErrorRenderer,
     work: F,
@@ -195,21 +204,21 @@ where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError> + Send + 'static,
 {
     let st = state.clone();
-    let reply = web::block(move || run_write(&st, tenant.get(), idem, render_error, work)).await;
+    let reply = web::block(move || run_write(&st, idem, render_error, work)).await;
     match reply {
         Ok(r) => r.into_response(),
         Err(e) => render_error(&ApiError::internal(&e)).into_response(),
     }
 }
 
-fn run_write<F>(state: &AppState, tenant: i64, idem: Option<IdempotencyKey>, render: ErrorRenderer, work: F) -> Reply
+fn run_write<F>(state: &AppState, idem: Option<IdempotencyKey>, render: ErrorRenderer, work: F) -> Reply
 where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError>,
 {
     if let Some(k) = &idem {
         let claim = state
             .db
-            .write_conn(|c| idempotency::claim(c, tenant, &k.key, &k.request_hash, Utc::now()));
+            .write_conn(|c| idempotency::claim(c, &k.owner, &k.key, &k.request_hash, Utc::now()));
         match claim {
             Ok(Claim::Claimed) => {}
             Ok(Claim::Replay {
@@ -247,7 +256,7 @@ where
         if let Some(k) = &idem {
             idempotency::complete(
                 store.connection(),
-                tenant,
+                &k.owner,
                 &k.key,
                 reply.status.as_u16(),
                 &reply.body,
@@ -265,24 +274,40 @@ where
             };
             let reply = render(&error);
             if let Some(k) = &idem {
-                let retryable = error.status.is_server_error() || error.code == "version_mismatch";
                 let _ = state.db.write_conn(|c| {
-                    if retryable {
-                        idempotency::release(c, tenant, &k.key)
-                    } else {
+                    if is_stored_outcome(&error) {
                         idempotency::complete(
                             c,
-                            tenant,
+                            &k.owner,
                             &k.key,
                             reply.status.as_u16(),
                             &reply.body,
                             &reply.content_type,
                         )
+                    } else {
+                        idempotency::release(c, &k.owner, &k.key)
                     }
                 });
             }
             reply
         }
+    }
+}
+
+/// True for the failures an idempotency record keeps, so that a retry gets
+/// the same answer: the use case's own decisions on the request, that is a
+/// rule's refusal (409 with the rule's code) and invalid input (422).
+///
+/// Everything else releases the key: answers decided before the use case
+/// ran (401, 403, 404 on the target, 412, 429), a lost race (409
+/// `version_mismatch`) and the infrastructure's failures (5xx). Storing
+/// those would let one failed attempt, or another caller's probe, decide
+/// the outcome of the next attempt.
+pub fn is_stored_outcome(error: &ApiError) -> bool {
+    match error.status {
+        StatusCode::CONFLICT => !matches!(error.code, "version_mismatch" | "idempotency_key_in_use"),
+        StatusCode::UNPROCESSABLE_ENTITY => error.code != "idempotency_key_reused",
+        _ => false,
     }
 }
 

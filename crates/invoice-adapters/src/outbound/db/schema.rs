@@ -177,8 +177,9 @@ diesel::table! {
 
 diesel::table! {
     /// Stored responses of idempotent requests.
-    idempotency_keys (tenant_id, key) {
+    idempotency_keys (tenant_id, api_key_id, key) {
         tenant_id -> BigInt,
+        api_key_id -> Text,
         key -> Text,
         request_hash -> Text,
         state -> Text,

@@ -144,24 +144,22 @@ impl Command<'_> {
         F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>) -> Result<Transition, UseCaseError> + Send + 'static,
         R: FnOnce(&Invoice) -> Reply + Send + 'static,
     {
-        let idem = exec::idempotency_key(self.req, self.body)?;
+        let idem = exec::idempotency_key(self.req, &self.principal, self.body)?;
         let principal = self.principal;
         let (role, channel, reference) = (self.role, self.channel, self.reference);
-        Ok(
-            exec::write(self.state, principal.tenant, idem, self.render, move |st, store| {
-                let scope = principal.scope_as(role);
-                let actor = principal.actor(channel);
-                let target = Target {
-                    scope: &scope,
-                    reference: &reference,
-                    actor: &actor,
-                    expected_version: None,
-                };
-                let transition = run(&st.service, store, &target).map_err(|e| from_use_case(e, "invoice"))?;
-                Ok(reply(&transition.invoice))
-            })
-            .await,
-        )
+        Ok(exec::write(self.state, idem, self.render, move |st, store| {
+            let scope = principal.scope_as(role);
+            let actor = principal.actor(channel);
+            let target = Target {
+                scope: &scope,
+                reference: &reference,
+                actor: &actor,
+                expected_version: None,
+            };
+            let transition = run(&st.service, store, &target).map_err(|e| from_use_case(e, "invoice"))?;
+            Ok(reply(&transition.invoice))
+        })
+        .await)
     }
 }
 

@@ -37,14 +37,12 @@ pub async fn create_invoice(
     principal.require("invoices:write")?;
     let body = read_body(&req, payload).await?;
     let new = parse_json::<CreateInvoiceBody>(&req, &body)?.into_domain()?;
-    let idem = idempotency_key(&req, &body)?;
-    Ok(
-        exec::write(&state, principal.tenant, idem, problem_reply, move |st, store| {
-            let t = st
-                .service
-                .create_draft(store, &principal.scope(), &principal.actor(CHANNEL), new)?;
-            Ok(invoice_reply(StatusCode::CREATED, &t))
-        })
-        .await,
-    )
+    let idem = idempotency_key(&req, &principal, &body)?;
+    Ok(exec::write(&state, idem, problem_reply, move |st, store| {
+        let t = st
+            .service
+            .create_draft(store, &principal.scope(), &principal.actor(CHANNEL), new)?;
+        Ok(invoice_reply(StatusCode::CREATED, &t))
+    })
+    .await)
 }

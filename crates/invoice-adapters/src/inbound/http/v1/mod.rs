@@ -115,9 +115,8 @@ where
     let input = parse(&req, &body)?;
     let reference = parse_ref(reference)?;
     let expected_version = if_match(&req)?;
-    let idem = idempotency_key(&req, &body)?;
-    let tenant = principal.tenant;
-    Ok(exec::write(&state, tenant, idem, problem_reply, move |st, store| {
+    let idem = idempotency_key(&req, &principal, &body)?;
+    Ok(exec::write(&state, idem, problem_reply, move |st, store| {
         let scope = principal.scope_as(PartyRole::Any);
         let actor = principal.actor(CHANNEL);
         let target = Target {

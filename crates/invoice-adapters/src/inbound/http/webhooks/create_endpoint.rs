@@ -89,9 +89,9 @@ pub async fn create_endpoint(
         .description
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty());
-    let idem = idempotency_key(&req, &body)?;
+    let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
         let conn = db.connection();
         if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
             return Err(ApiError::new(

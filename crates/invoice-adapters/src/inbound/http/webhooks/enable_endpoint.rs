@@ -34,9 +34,9 @@ pub async fn enable_endpoint(
 ) -> Result<HttpResponse, ApiError> {
     require_manage(&principal)?;
     let id = path_id(&path, endpoint_not_found)?;
-    let idem = idempotency_key(&req, b"")?;
+    let idem = idempotency_key(&req, &principal, b"")?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
         let row =
             store::enable_endpoint(db.connection(), tenant.get(), &id, store::now())?.ok_or_else(endpoint_not_found)?;
         Ok(Reply::json(StatusCode::OK, &EndpointView::from_row(&row)))

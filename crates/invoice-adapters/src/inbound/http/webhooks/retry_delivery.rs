@@ -45,9 +45,9 @@ pub async fn retry_delivery(
     let (endpoint, delivery) = path.into_inner();
     let endpoint = path_id(&endpoint, endpoint_not_found)?;
     let delivery = path_id(&delivery, delivery_not_found)?;
-    let idem = idempotency_key(&req, b"")?;
+    let idem = idempotency_key(&req, &principal, b"")?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
         let conn = db.connection();
         let ep = store::find_endpoint(conn, tenant.get(), &endpoint)?.ok_or_else(endpoint_not_found)?;
         if ep.status == DISABLED {

@@ -42,9 +42,9 @@ pub async fn rotate_secret(
     let body = read_body(&req, payload).await?;
     let input: RotateSecretBody = parse_optional_json(&req, &body)?;
     let keep = input.previous_secret_expires_in.unwrap_or(0);
-    let idem = idempotency_key(&req, &body)?;
+    let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, tenant, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
         let now = store::now();
         let previous_until = (keep > 0).then(|| now + Duration::seconds(i64::from(keep)));
         let secret = signing::generate_secret();
