@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion};
-use invoice_domain::rules::{CancelRequest, Context, NewInvoice};
+use invoice_domain::rules::Context;
 use invoice_domain::*;
 
 struct SeqIds(Cell<u128>);
@@ -18,23 +18,29 @@ impl IdGenerator for SeqIds {
     }
 }
 
+fn number(series: &str, sequence: u64) -> Result<DocumentNumber, ()> {
+    Ok(DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), sequence).unwrap())
+}
+
 fn open_invoice(lines: usize, ctx: Context<'_>) -> Invoice {
-    let new = NewInvoice {
-        currency: Currency::parse("EUR").unwrap(),
-        customer: Party::parse("c", "Customer", None, None, None).unwrap(),
-        issuer: None,
-        lines: (0..lines)
-            .map(|i| NewLine::parse(Some(&format!("p{i}")), None, "item", 3, 1_999, "19", i % 2 == 0).unwrap())
-            .collect(),
-        due_date: None,
-        series: None,
-        external_reference: None,
-        approval_levels: 0,
-        collection_method: CollectionMethod::Automatic,
-        metadata: Default::default(),
-    };
-    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).unwrap().invoice;
-    draft.finalize(ctx, || Ok::<_, ()>(1)).unwrap().invoice
+    let new = NewInvoice::builder(
+        Currency::parse("EUR").unwrap(),
+        Party::parse("c", "Customer", None, None, None).unwrap(),
+    )
+    .lines((0..lines).map(|i| {
+        NewLine::builder("item")
+            .product_id(&format!("p{i}"))
+            .quantity(3)
+            .unit_amount(1_999)
+            .tax_rate("19")
+            .tax_inclusive(i % 2 == 0)
+            .build()
+            .unwrap()
+    }))
+    .build()
+    .unwrap();
+    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+    draft.finalize(ctx, || number("INV", 1)).unwrap().invoice
 }
 
 fn bench(c: &mut Criterion) {
@@ -46,17 +52,14 @@ fn bench(c: &mut Criterion) {
         ids: &ids,
     };
     let invoice = open_invoice(1_000, ctx);
-    let one_line = CancelRequest {
-        lines: vec![LineRef::LineId(invoice.lines[500].id)],
-        reason: None,
-    };
+    let one_line = CancelRequest::lines(vec![LineRef::LineId(invoice.lines[500].id)], None).unwrap();
     c.bench_function("cancel 1 line of a 1000-line invoice", |b| {
-        b.iter(|| black_box(&invoice).cancel(&one_line, ctx, || Ok::<_, ()>(2)).unwrap())
+        b.iter(|| black_box(&invoice).cancel(&one_line, ctx, || number("CN", 2)).unwrap())
     });
     c.bench_function("fully cancel a 1000-line invoice", |b| {
         b.iter(|| {
             black_box(&invoice)
-                .cancel(&CancelRequest::default(), ctx, || Ok::<_, ()>(2))
+                .cancel(&CancelRequest::whole(None), ctx, || number("CN", 2))
                 .unwrap()
         })
     });

@@ -104,6 +104,12 @@ pub enum Refusal {
     /// Payment on an invoice the payer rejected.
     #[error("the invoice was rejected by the payer")]
     InvoiceRejected,
+    /// The invoice is already marked uncollectible.
+    #[error("the invoice is already marked uncollectible")]
+    InvoiceAlreadyUncollectible,
+    /// The invoice holds as many payments as one invoice may.
+    #[error("the invoice has reached the maximum number of payments")]
+    TooManyPayments,
 }
 
 impl Refusal {
@@ -130,6 +136,8 @@ impl Refusal {
             Refusal::ApprovalNotPending => "approval_not_pending",
             Refusal::InvoiceAwaitingApproval => "invoice_awaiting_approval",
             Refusal::InvoiceRejected => "invoice_rejected",
+            Refusal::InvoiceAlreadyUncollectible => "invoice_already_uncollectible",
+            Refusal::TooManyPayments => "too_many_payments",
         }
     }
 }

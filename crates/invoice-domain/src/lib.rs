@@ -7,6 +7,7 @@
 //!
 //! * [`model`]: values that are valid by construction (amounts, tax rates,
 //!   currencies, numbers, parties, lines, the [`Invoice`] aggregate).
+//! * [`commands`]: every request a caller can make, valid by construction.
 //! * [`rules`]: every transition, returning a [`Transition`] or a [`Refusal`]
 //!   with a stable code.
 //! * [`ports`]: the traits adapters implement.
@@ -14,7 +15,7 @@
 //!
 //! ```
 //! use invoice_domain::*;
-//! use invoice_domain::rules::{CancelRequest, Context, NewInvoice};
+//! use invoice_domain::rules::Context;
 //!
 //! // Ports: a fixed clock and sequential ids keep the example deterministic.
 //! struct Ids(std::cell::Cell<u128>);
@@ -24,36 +25,28 @@
 //! let ids = Ids(Default::default());
 //! let actor = Actor::new("key_1", "example");
 //! let ctx = Context { now: chrono::Utc::now(), actor: &actor, ids: &ids };
+//! let number = |series: &str, sequence| DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), sequence);
 //!
-//! let new = NewInvoice {
-//!     currency: Currency::parse("EUR")?,
-//!     customer: Party::parse("cust-1", "ACME GmbH", None, None, None)?,
-//!     issuer: None,
-//!     lines: vec![
-//!         NewLine::parse(Some("p-1"), None, "Freight", 1, 10_000, "19", false)?,
-//!         NewLine::parse(Some("p-2"), None, "Toll", 2, 1_250, "7", false)?,
-//!     ],
-//!     due_date: None,
-//!     series: None,
-//!     external_reference: None,
-//!     approval_levels: 0,
-//!     collection_method: CollectionMethod::Automatic,
-//!     metadata: Default::default(),
-//! };
-//! let draft = Invoice::create_draft(TenantId::new(1), new, ctx)?.invoice;
-//! let open = draft.finalize(ctx, || Ok::<_, std::convert::Infallible>(52)).unwrap().invoice;
+//! let new = NewInvoice::builder(Currency::parse("EUR")?, Party::parse("cust-1", "ACME GmbH", None, None, None)?)
+//!     .line(NewLine::builder("Freight").product_id("p-1").unit_amount(10_000).tax_rate("19").build()?)
+//!     .line(NewLine::builder("Toll").product_id("p-2").quantity(2).unit_amount(1_250).tax_rate("7").build()?)
+//!     .build()?;
+//! let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+//! let open = draft.finalize(ctx, || number("INV", 52)).unwrap().invoice;
 //! assert_eq!(open.number_text().as_deref(), Some("INV-000052"));
 //! assert_eq!(open.totals().total.minor(), 11_900 + 2_675);
 //!
-//! // Cancel the toll line: totals are recomputed and a credit note is issued.
-//! let request = CancelRequest {
-//!     lines: vec![LineRef::ProductId(ProductId::parse("p-2")?)],
-//!     reason: Some(Reason::new(ReasonCode::OrderChange, Some("toll waived"))?),
-//! };
-//! let t = open.cancel(&request, ctx, || Ok::<_, std::convert::Infallible>(7)).unwrap();
-//! assert_eq!(t.invoice.totals().total.minor(), 11_900);
+//! // Cancel the toll line: the document stays as issued, a credit note is issued beside it.
+//! let request = CancelRequest::lines(
+//!     vec![LineRef::ProductId(ProductId::parse("p-2")?)],
+//!     Some(Reason::new(ReasonCode::OrderChange, Some("toll waived"))?),
+//! )?;
+//! let t = open.cancel(&request, ctx, || number("CN", 7)).unwrap();
+//! let totals = t.invoice.totals();
+//! assert_eq!((totals.total.minor(), totals.amount_credited.minor()), (14_575, 2_675));
+//! assert_eq!(totals.amount_due.minor(), 11_900);
 //! assert_eq!(t.invoice.credit_notes[0].number.to_string(), "CN-000007");
-//! assert_eq!(t.invoice.credit_notes[0].total().minor(), 2_675);
+//! assert_eq!(t.invoice.credit_notes[0].total().display(t.invoice.currency).to_string(), "26.75 EUR");
 //!
 //! // A void of the rest halts collection and leaves nothing due.
 //! let void = t.invoice.void(None, ctx)?.invoice;
@@ -62,12 +55,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod commands;
 pub mod error;
 pub mod model;
 pub mod ports;
 pub mod rules;
 pub mod usecases;
 
+pub use chrono;
+pub use uuid;
+
+pub use commands::{CancelRequest, NewInvoice, NewInvoiceBuilder, NewPayment, RefundRequest, Rejection};
 pub use error::{Refusal, ValidationError};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
 pub use model::event::{Actor, Event, EventKind};
@@ -75,18 +73,21 @@ pub use model::ids::{
     CreditNoteId, EventId, InvoiceId, LineId, PartyId, PaymentId, ProductId, RefundId, TenantId, VariationId,
 };
 pub use model::invoice::{
-    Approval, CancellationRecord, Collection, CollectionMethod, Invoice, InvoiceStatus, Totals, VoidRecord,
+    ActionRecord, Approval, CancellationRecord, Collection, CollectionMethod, Invoice, InvoiceStatus, Totals,
+    UncollectibleRecord, VoidRecord,
 };
-pub use model::line::{Line, LineRef, LineStatus, NewLine};
-pub use model::money::{Amount, Currency, LineAmounts, TaxRate};
+pub use model::line::{Line, LineCredit, LineRef, LineStatus, NewLine, NewLineBuilder};
+pub use model::money::{Amount, Currency, LineAmounts, Money, PositiveAmount, TaxRate, MAX_AMOUNT};
 pub use model::number::{DocumentNumber, SeriesPrefix};
 pub use model::party::Party;
 pub use model::payment::{Payment, Refund};
 pub use model::reason::{Reason, ReasonCode};
+pub use model::tax::{ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
+pub use model::tenant::TenantSettings;
 pub use model::text::Metadata;
 pub use ports::{
     Clock, DocumentKind, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery, NumberAllocator, RepositoryError,
-    SystemClock, UuidV7,
+    SettingsRepository, SystemClock, UuidV7,
 };
 pub use rules::{Change, Transition};
 pub use usecases::{InvoiceService, PartyRole, Scope, Target, UseCaseError};

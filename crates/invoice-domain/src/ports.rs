@@ -15,6 +15,7 @@ use crate::model::event::Event;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::number::{DocumentNumber, SeriesPrefix};
+use crate::model::tenant::TenantSettings;
 use crate::rules::Transition;
 
 /// What a storage adapter may report. Adapters map their own errors here, once.
@@ -140,6 +141,16 @@ pub trait NumberAllocator {
         kind: DocumentKind,
         series: &SeriesPrefix,
     ) -> Result<u64, RepositoryError>;
+}
+
+/// Reads the settings a tenant chose for its documents.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait SettingsRepository {
+    /// The settings of `tenant`, or [`TenantSettings::default`] for a tenant
+    /// that set nothing. Inside a write transaction it must read the state
+    /// of that transaction.
+    /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
+    fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
 }
 
 /// Tells the time; a port so tests can fix it.

@@ -1,15 +1,19 @@
-//! Credit notes: the numbered documents that cancel (part of) an issued invoice.
+//! Credit notes: the numbered, immutable documents that correct an issued
+//! invoice, which itself never changes.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ValidationError;
 use crate::model::ids::{CreditNoteId, InvoiceId, LineId, TenantId};
-use crate::model::money::{Amount, Currency, LineAmounts, TaxRate};
+use crate::model::money::{bounded_sum, Amount, Currency, LineAmounts, TaxRate};
 use crate::model::number::DocumentNumber;
 use crate::model::reason::Reason;
+use crate::model::tax::{self, ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
 
-/// A cancellation document with its own gapless number series that
-/// references the original invoice's number and issue date.
+/// A correction document with its own gapless number series. It references
+/// the credited invoice's number and issue date (EN 16931 BT-25, BT-26) and
+/// carries its own lines, VAT breakdown and totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditNote {
     /// Stable id.
@@ -20,15 +24,15 @@ pub struct CreditNote {
     pub number: DocumentNumber,
     /// The invoice it credits.
     pub invoice_id: InvoiceId,
-    /// The credited invoice's number.
+    /// The credited invoice's number (BT-25).
     pub invoice_number: DocumentNumber,
-    /// The credited invoice's issue date.
+    /// The credited invoice's issue date (BT-26).
     pub invoice_issued_at: DateTime<Utc>,
     /// Currency of the credited invoice.
     pub currency: Currency,
     /// Every credited line with its amounts.
     pub lines: Vec<CreditNoteLine>,
-    /// Why the invoice or lines were cancelled.
+    /// Why the invoice or lines were credited.
     pub reason: Option<Reason>,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
@@ -37,33 +41,92 @@ pub struct CreditNote {
 impl CreditNote {
     /// Sum of credited nets.
     pub fn subtotal(&self) -> Amount {
-        self.lines.iter().map(|l| l.amounts.net).sum()
+        bounded_sum(self.lines.iter().map(|l| l.amounts.net))
     }
+
     /// Sum of credited taxes.
     pub fn tax(&self) -> Amount {
-        self.lines.iter().map(|l| l.amounts.tax).sum()
+        bounded_sum(self.lines.iter().map(|l| l.amounts.tax))
     }
+
     /// Sum of credited gross amounts: `subtotal + tax`.
     pub fn total(&self) -> Amount {
-        self.lines.iter().map(|l| l.amounts.gross).sum()
+        bounded_sum(self.lines.iter().map(|l| l.amounts.gross))
+    }
+
+    /// The VAT breakdown of the credited lines (BG-23): its sums equal
+    /// [`CreditNote::subtotal`] and [`CreditNote::tax`].
+    pub fn tax_breakdown(&self) -> Vec<TaxSubtotal> {
+        tax::breakdown(self.lines.iter().map(|l| (&l.tax, &l.amounts)))
     }
 }
 
-/// One credited line: a copy of the cancelled invoice line.
+/// One credited line: what of an invoice line it credits, with the line's
+/// description, price and tax treatment copied, since the credit note is a
+/// document of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredCreditNoteLine", into = "StoredCreditNoteLine")]
 pub struct CreditNoteLine {
     /// The invoice line it credits.
     pub line_id: LineId,
     /// Copied description.
     pub description: String,
-    /// Copied quantity.
+    /// Units credited.
     pub quantity: u32,
     /// Copied unit amount.
     pub unit_amount: Amount,
-    /// Copied tax rate.
-    pub tax_rate: TaxRate,
+    /// Copied rate, category and exemption reason.
+    pub tax: LineTax,
     /// Copied inclusive flag.
     pub tax_inclusive: bool,
     /// Credited net, tax and gross.
     pub amounts: LineAmounts,
+}
+
+/// The serialized shape of a [`CreditNoteLine`], reading lines written
+/// before tax categories existed.
+#[derive(Serialize, Deserialize)]
+struct StoredCreditNoteLine {
+    line_id: LineId,
+    description: String,
+    quantity: u32,
+    unit_amount: Amount,
+    tax_rate: TaxRate,
+    #[serde(default)]
+    tax_category: Option<TaxCategory>,
+    #[serde(default)]
+    exemption_reason: Option<ExemptionReason>,
+    tax_inclusive: bool,
+    amounts: LineAmounts,
+}
+
+impl TryFrom<StoredCreditNoteLine> for CreditNoteLine {
+    type Error = ValidationError;
+    fn try_from(s: StoredCreditNoteLine) -> Result<Self, Self::Error> {
+        Ok(CreditNoteLine {
+            line_id: s.line_id,
+            description: s.description,
+            quantity: s.quantity,
+            unit_amount: s.unit_amount,
+            tax: LineTax::new(s.tax_rate, s.tax_category, s.exemption_reason)?,
+            tax_inclusive: s.tax_inclusive,
+            amounts: s.amounts,
+        })
+    }
+}
+
+impl From<CreditNoteLine> for StoredCreditNoteLine {
+    fn from(l: CreditNoteLine) -> Self {
+        StoredCreditNoteLine {
+            line_id: l.line_id,
+            description: l.description,
+            quantity: l.quantity,
+            unit_amount: l.unit_amount,
+            tax_rate: l.tax.rate(),
+            tax_category: Some(l.tax.category()),
+            exemption_reason: l.tax.exemption().cloned(),
+            tax_inclusive: l.tax_inclusive,
+            amounts: l.amounts,
+        }
+    }
 }

@@ -55,12 +55,26 @@ pub enum EventKind {
     },
     /// The amount due reached zero through payments.
     Paid,
-    /// Some lines were cancelled; totals were recomputed.
+    /// Some lines of an issued invoice were credited in full by a credit
+    /// note; the document's totals stay as issued.
     LinesCancelled {
         /// The lines cancelled.
         line_ids: Vec<LineId>,
-        /// Their gross total.
+        /// Their gross total, as credited.
         amount: Amount,
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// Some lines were taken off a draft, which is not a document yet: no
+    /// money was credited.
+    LinesRemoved {
+        /// The lines removed.
+        line_ids: Vec<LineId>,
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// The invoice was written off as uncollectible: collection halts.
+    MarkedUncollectible {
         /// Why.
         reason: Option<Reason>,
     },
@@ -109,6 +123,8 @@ impl EventKind {
             EventKind::PaymentRefunded { .. } => "invoice.payment_refunded",
             EventKind::Paid => "invoice.paid",
             EventKind::LinesCancelled { .. } => "invoice.lines_cancelled",
+            EventKind::LinesRemoved { .. } => "invoice.lines_removed",
+            EventKind::MarkedUncollectible { .. } => "invoice.marked_uncollectible",
             EventKind::Cancelled { .. } => "invoice.cancelled",
             EventKind::Voided { .. } => "invoice.voided",
             EventKind::Approved { .. } => "invoice.approved",
@@ -118,13 +134,15 @@ impl EventKind {
     }
 
     /// Every event type name, for validating webhook subscriptions.
-    pub const TYPE_NAMES: [&'static str; 11] = [
+    pub const TYPE_NAMES: [&'static str; 13] = [
         "invoice.created",
         "invoice.finalized",
         "invoice.payment_recorded",
         "invoice.payment_refunded",
         "invoice.paid",
         "invoice.lines_cancelled",
+        "invoice.lines_removed",
+        "invoice.marked_uncollectible",
         "invoice.cancelled",
         "invoice.voided",
         "invoice.approved",

@@ -7,33 +7,47 @@ use crate::model::credit_note::CreditNote;
 use crate::model::event::Actor;
 use crate::model::ids::{InvoiceId, PartyId, TenantId};
 use crate::model::line::Line;
-use crate::model::money::{Amount, Currency};
+use crate::model::money::{bounded_sum, Amount, Currency};
 use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::party::Party;
 use crate::model::payment::Payment;
 use crate::model::reason::Reason;
+use crate::model::tax::{self, TaxSubtotal};
 use crate::model::text::Metadata;
 
 /// Where an invoice is in its lifecycle.
 ///
-/// `draft → open → paid`, plus `cancelled` and `void`. `paid`, `cancelled`
-/// and `void` are terminal.
+/// `draft → open → paid`, with `uncollectible` beside `open`, plus
+/// `cancelled` and `void`. `paid`, `cancelled` and `void` are terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
-    /// Editable, unnumbered, not yet owed.
+    /// Editable, unnumbered, not a document yet, not owed.
     Draft,
-    /// Issued and numbered; money is owed.
+    /// Issued and numbered; money is owed and collected.
     Open,
-    /// Fully paid. Terminal.
+    /// Issued, but written off as unlikely to be paid: collection halts. It
+    /// can still be paid, voided or cancelled.
+    Uncollectible,
+    /// Nothing is due any more. Terminal.
     Paid,
-    /// Cancelled (a discarded draft, or an issued invoice with a credit note). Terminal.
+    /// Cancelled: a discarded draft, or an issued invoice credited in full. Terminal.
     Cancelled,
     /// Voided: balance zero, collection halted. Terminal.
     Void,
 }
 
 impl InvoiceStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [InvoiceStatus; 6] = [
+        InvoiceStatus::Draft,
+        InvoiceStatus::Open,
+        InvoiceStatus::Uncollectible,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Cancelled,
+        InvoiceStatus::Void,
+    ];
+
     /// True for states that accept no further transition.
     pub fn is_terminal(self) -> bool {
         matches!(
@@ -42,11 +56,18 @@ impl InvoiceStatus {
         )
     }
 
+    /// True for issued invoices that may still owe money and take payments,
+    /// refunds and credit notes: open or uncollectible.
+    pub fn is_open_for_money(self) -> bool {
+        matches!(self, InvoiceStatus::Open | InvoiceStatus::Uncollectible)
+    }
+
     /// The snake_case wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             InvoiceStatus::Draft => "draft",
             InvoiceStatus::Open => "open",
+            InvoiceStatus::Uncollectible => "uncollectible",
             InvoiceStatus::Paid => "paid",
             InvoiceStatus::Cancelled => "cancelled",
             InvoiceStatus::Void => "void",
@@ -55,15 +76,7 @@ impl InvoiceStatus {
 
     /// Parses the wire name.
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            InvoiceStatus::Draft,
-            InvoiceStatus::Open,
-            InvoiceStatus::Paid,
-            InvoiceStatus::Cancelled,
-            InvoiceStatus::Void,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == value)
+        InvoiceStatus::ALL.into_iter().find(|s| s.as_str() == value)
     }
 }
 
@@ -132,44 +145,46 @@ impl Approval {
     }
 }
 
+/// Who changed an invoice's status, when and why: kept for a full
+/// cancellation, a void and a write-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, and through which API.
+    pub actor: Actor,
+    /// Why.
+    pub reason: Option<Reason>,
+}
+
 /// The record of a full cancellation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CancellationRecord {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: Actor,
-    /// Why.
-    pub reason: Option<Reason>,
-}
-
+pub type CancellationRecord = ActionRecord;
 /// The record of a void.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoidRecord {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who.
-    pub actor: Actor,
-    /// Why.
-    pub reason: Option<Reason>,
-}
+pub type VoidRecord = ActionRecord;
+/// The record of marking an invoice uncollectible.
+pub type UncollectibleRecord = ActionRecord;
 
-/// Sums of an invoice, all derived from its lines and payments.
+/// An invoice's money: the document's totals as issued, and the balance
+/// that credit notes, payments and refunds leave.
+///
+/// `amount_due = total − amount_credited − amount_paid`, never below zero,
+/// and zero once the invoice is void or cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
-    /// Sum of active lines' net amounts.
+    /// Sum of the document's lines' net amounts (BT-109).
     pub subtotal: Amount,
-    /// Sum of active lines' tax amounts.
+    /// Sum of the document's lines' taxes (BT-110).
     pub tax: Amount,
-    /// Sum of active lines' gross amounts; always `subtotal + tax`.
+    /// `subtotal + tax`, as issued (BT-112); credit notes never change it.
     pub total: Amount,
+    /// Sum of the credit notes' totals.
+    pub amount_credited: Amount,
     /// Payments minus refunds.
     pub amount_paid: Amount,
-    /// What is still owed: `total − amount_paid` while open, else zero
-    /// (a draft owes nothing yet but shows its total).
+    /// Sum of all refunds.
+    pub amount_refunded: Amount,
+    /// What is still owed.
     pub amount_due: Amount,
-    /// Sum of cancelled lines' gross amounts.
-    pub amount_cancelled: Amount,
 }
 
 /// An invoice: the aggregate every rule works on.
@@ -195,7 +210,8 @@ pub struct Invoice {
     pub issuer: Option<Party>,
     /// Who owes it.
     pub customer: Party,
-    /// Lines, in order; cancelled lines stay for the record.
+    /// Lines, in order. Once issued they are the document's lines and never
+    /// change; credited lines stay, marked.
     pub lines: Vec<Line>,
     /// Payments, oldest first.
     pub payments: Vec<Payment>,
@@ -207,6 +223,9 @@ pub struct Invoice {
     pub cancellation: Option<CancellationRecord>,
     /// Set once voided.
     pub void: Option<VoidRecord>,
+    /// Set while (and after) the invoice was marked uncollectible.
+    #[serde(default)]
+    pub uncollectible: Option<UncollectibleRecord>,
     /// Credit notes issued against this invoice, oldest first.
     pub credit_notes: Vec<CreditNote>,
     /// When payment is due.
@@ -232,46 +251,58 @@ pub struct Invoice {
 }
 
 impl Invoice {
-    /// Computes the totals from the lines and payments.
+    /// The document's totals and the balance left by credit notes, payments
+    /// and refunds.
     pub fn totals(&self) -> Totals {
-        let mut t = Totals {
-            subtotal: Amount::ZERO,
-            tax: Amount::ZERO,
-            total: Amount::ZERO,
-            amount_paid: self.amount_paid(),
-            amount_due: Amount::ZERO,
-            amount_cancelled: Amount::ZERO,
+        let subtotal = bounded_sum(self.lines.iter().map(|l| l.amounts.net));
+        let tax = bounded_sum(self.lines.iter().map(|l| l.amounts.tax));
+        let total = bounded_sum(self.lines.iter().map(|l| l.amounts.gross));
+        let amount_credited = self.amount_credited();
+        let amount_paid = self.amount_paid();
+        let amount_due = match self.status {
+            InvoiceStatus::Cancelled | InvoiceStatus::Void => Amount::ZERO,
+            _ => total.saturating_sub(amount_credited).saturating_sub(amount_paid),
         };
-        for line in &self.lines {
-            if line.is_active() {
-                t.subtotal = t.subtotal + line.amounts.net;
-                t.tax = t.tax + line.amounts.tax;
-                t.total = t.total + line.amounts.gross;
-            } else {
-                t.amount_cancelled = t.amount_cancelled + line.amounts.gross;
-            }
+        Totals {
+            subtotal,
+            tax,
+            total,
+            amount_credited,
+            amount_paid,
+            amount_refunded: self.amount_refunded(),
+            amount_due,
         }
-        t.amount_due = match self.status {
-            InvoiceStatus::Draft => t.total,
-            InvoiceStatus::Open => t.total - t.amount_paid,
-            InvoiceStatus::Paid | InvoiceStatus::Cancelled | InvoiceStatus::Void => Amount::ZERO,
-        };
-        t
+    }
+
+    /// The VAT breakdown of the document (BG-23): one entry per category
+    /// and rate, summing to the subtotal and the tax.
+    pub fn tax_breakdown(&self) -> Vec<TaxSubtotal> {
+        tax::breakdown(self.lines.iter().map(|l| (&l.tax, &l.amounts)))
     }
 
     /// Payments minus refunds.
     pub fn amount_paid(&self) -> Amount {
-        self.payments.iter().map(Payment::net).sum()
+        bounded_sum(self.payments.iter().map(Payment::net))
     }
 
     /// Sum of all refunds.
     pub fn amount_refunded(&self) -> Amount {
-        self.payments.iter().map(Payment::refunded).sum()
+        bounded_sum(self.payments.iter().map(Payment::refunded))
+    }
+
+    /// Sum of the credit notes' totals.
+    pub fn amount_credited(&self) -> Amount {
+        bounded_sum(self.credit_notes.iter().map(CreditNote::total))
+    }
+
+    /// True once the invoice was issued as a numbered document.
+    pub fn is_issued(&self) -> bool {
+        self.number.is_some() && self.issued_at.is_some()
     }
 
     /// True when `party` is this invoice's issuer or customer.
     pub fn involves(&self, party: &PartyId) -> bool {
-        &self.customer.id == party || self.issuer.as_ref().is_some_and(|i| &i.id == party)
+        &self.customer.id == party || self.issued_by(party)
     }
 
     /// True when `party` issued this invoice.

@@ -4,19 +4,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
 use crate::model::ids::{LineId, ProductId, VariationId};
-use crate::model::money::{Amount, LineAmounts, TaxRate, MAX_LINE_AMOUNT};
+use crate::model::money::{Amount, LineAmounts, TaxRate};
+use crate::model::tax::{ExemptionReason, LineTax, TaxCategory};
 use crate::model::text::required_text;
 
 /// Largest quantity accepted on one line.
 pub const MAX_QUANTITY: u32 = 1_000_000;
 
-/// Whether a line still counts towards the invoice totals.
+/// Whether a line of an issued invoice still stands or has been credited in full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
-    /// Counts towards the totals.
+    /// Not (or only partly) credited.
     Active,
-    /// Cancelled: kept for the record, excluded from the totals.
+    /// Credited in full by credit notes (or, on a discarded draft, discarded
+    /// with it). The line stays on the document, which never changes.
     Cancelled,
 }
 
@@ -28,69 +30,220 @@ impl LineStatus {
             LineStatus::Cancelled => "cancelled",
         }
     }
-}
 
-/// A validated line as requested by a caller, before it gets an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewLine {
-    /// The caller's product id, used to reference the line later.
-    pub product_id: Option<ProductId>,
-    /// The caller's variation id, used to reference the line later.
-    pub variation_id: Option<VariationId>,
-    /// What was sold.
-    pub description: String,
-    /// How many units, at least 1.
-    pub quantity: u32,
-    /// Price of one unit in minor units (gross if `tax_inclusive`).
-    pub unit_amount: Amount,
-    /// Tax rate in percent.
-    pub tax_rate: TaxRate,
-    /// True when `unit_amount` already includes tax.
-    pub tax_inclusive: bool,
-}
-
-impl NewLine {
-    /// Parses a line, refusing a zero or huge quantity and amounts that could overflow.
-    pub fn parse(
-        product_id: Option<&str>,
-        variation_id: Option<&str>,
-        description: &str,
-        quantity: i64,
-        unit_amount: i64,
-        tax_rate: &str,
-        tax_inclusive: bool,
-    ) -> Result<Self, ValidationError> {
-        if quantity < 1 || quantity > i64::from(MAX_QUANTITY) {
-            return Err(ValidationError::new(
-                "quantity",
-                format!("must be between 1 and {MAX_QUANTITY}"),
-            ));
-        }
-        let quantity = quantity as u32;
-        let unit_amount = Amount::non_negative(unit_amount, "unit_amount")?;
-        let tax_rate = TaxRate::parse(tax_rate)?;
-        let line = NewLine {
-            product_id: product_id.map(ProductId::parse).transpose()?,
-            variation_id: variation_id.map(VariationId::parse).transpose()?,
-            description: required_text(description, "description", 500)?,
-            quantity,
-            unit_amount,
-            tax_rate,
-            tax_inclusive,
-        };
-        let gross = i128::from(quantity) * i128::from(unit_amount.minor()) * 11;
-        if gross > i128::from(MAX_LINE_AMOUNT) {
-            return Err(ValidationError::new(
-                "unit_amount",
-                "quantity × unit_amount is too large",
-            ));
-        }
-        Ok(line)
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [LineStatus::Active, LineStatus::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == value)
     }
 }
 
-/// One line of an invoice with its rounded amounts.
+/// A validated line as requested by a caller, before it gets an id.
+///
+/// Built only through [`NewLine::builder`], so every value in it has been
+/// checked: quantity, amount, the tax treatment and their product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    product_id: Option<ProductId>,
+    variation_id: Option<VariationId>,
+    description: String,
+    quantity: u32,
+    unit_amount: Amount,
+    tax: LineTax,
+    tax_inclusive: bool,
+    amounts: LineAmounts,
+}
+
+impl NewLine {
+    /// Starts a line with its description; every other value is named by a
+    /// builder method, so two arguments can never be swapped silently.
+    ///
+    /// ```
+    /// use invoice_domain::NewLine;
+    /// let line = NewLine::builder("Freight Berlin-Hamburg")
+    ///     .product_id("freight")
+    ///     .quantity(2)
+    ///     .unit_amount(60_000)
+    ///     .tax_rate("19")
+    ///     .build()?;
+    /// assert_eq!(line.amounts().gross.minor(), 142_800);
+    /// # Ok::<(), invoice_domain::ValidationError>(())
+    /// ```
+    pub fn builder(description: &str) -> NewLineBuilder {
+        NewLineBuilder {
+            description: description.to_string(),
+            product_id: None,
+            variation_id: None,
+            quantity: 1,
+            unit_amount: 0,
+            tax_rate: "0".to_string(),
+            tax_category: None,
+            exemption_code: None,
+            exemption_text: None,
+            tax_inclusive: false,
+        }
+    }
+
+    /// The caller's product id, used to reference the line later.
+    pub fn product_id(&self) -> Option<&ProductId> {
+        self.product_id.as_ref()
+    }
+
+    /// The caller's variation id, used to reference the line later.
+    pub fn variation_id(&self) -> Option<&VariationId> {
+        self.variation_id.as_ref()
+    }
+
+    /// What was sold.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// How many units, 1 to [`MAX_QUANTITY`].
+    pub fn quantity(&self) -> u32 {
+        self.quantity
+    }
+
+    /// Price of one unit in minor units (gross if tax-inclusive).
+    pub fn unit_amount(&self) -> Amount {
+        self.unit_amount
+    }
+
+    /// The VAT treatment.
+    pub fn tax(&self) -> &LineTax {
+        &self.tax
+    }
+
+    /// True when `unit_amount` already includes tax.
+    pub fn tax_inclusive(&self) -> bool {
+        self.tax_inclusive
+    }
+
+    /// Net, tax and gross as the line will carry them.
+    pub fn amounts(&self) -> LineAmounts {
+        self.amounts
+    }
+}
+
+/// Collects a line's values by name; [`NewLineBuilder::build`] checks them all.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct NewLineBuilder {
+    description: String,
+    product_id: Option<String>,
+    variation_id: Option<String>,
+    quantity: i64,
+    unit_amount: i64,
+    tax_rate: String,
+    tax_category: Option<String>,
+    exemption_code: Option<String>,
+    exemption_text: Option<String>,
+    tax_inclusive: bool,
+}
+
+impl NewLineBuilder {
+    /// The caller's product id (at most 128 characters).
+    pub fn product_id(mut self, id: &str) -> Self {
+        self.product_id = Some(id.to_string());
+        self
+    }
+
+    /// The caller's variation id (at most 128 characters).
+    pub fn variation_id(mut self, id: &str) -> Self {
+        self.variation_id = Some(id.to_string());
+        self
+    }
+
+    /// How many units, 1 to [`MAX_QUANTITY`] (default 1).
+    pub fn quantity(mut self, quantity: i64) -> Self {
+        self.quantity = quantity;
+        self
+    }
+
+    /// Price of one unit in minor units, at least 0 (default 0).
+    pub fn unit_amount(mut self, minor: i64) -> Self {
+        self.unit_amount = minor;
+        self
+    }
+
+    /// Tax rate in percent as a decimal string, `"19"` or `"7.5"` (default `"0"`).
+    pub fn tax_rate(mut self, rate: &str) -> Self {
+        self.tax_rate = rate.to_string();
+        self
+    }
+
+    /// The VAT category code (`S`, `Z`, `E`, `AE`, `K`, `G`, `O`); by
+    /// default `S` above a zero rate and `Z` at zero.
+    pub fn tax_category(mut self, code: &str) -> Self {
+        self.tax_category = Some(code.to_string());
+        self
+    }
+
+    /// Why no VAT is charged: a VATEX code, a text, or both (required for
+    /// `E`, `AE`, `K`, `G` and `O`).
+    pub fn exemption_reason(mut self, code: Option<&str>, text: Option<&str>) -> Self {
+        self.exemption_code = code.map(str::to_string);
+        self.exemption_text = text.map(str::to_string);
+        self
+    }
+
+    /// Whether the unit amount already includes tax (default false).
+    pub fn tax_inclusive(mut self, inclusive: bool) -> Self {
+        self.tax_inclusive = inclusive;
+        self
+    }
+
+    /// Checks every value and their combination.
+    pub fn build(self) -> Result<NewLine, ValidationError> {
+        let quantity = u32::try_from(self.quantity)
+            .ok()
+            .filter(|q| (1..=MAX_QUANTITY).contains(q))
+            .ok_or_else(|| ValidationError::new("quantity", format!("must be between 1 and {MAX_QUANTITY}")))?;
+        let unit_amount = Amount::non_negative(self.unit_amount, "unit_amount")?;
+        let rate = TaxRate::parse(&self.tax_rate)?;
+        let category = self
+            .tax_category
+            .as_deref()
+            .map(str::parse::<TaxCategory>)
+            .transpose()?;
+        let exemption = if self.exemption_code.is_some() || self.exemption_text.is_some() {
+            Some(ExemptionReason::parse(
+                self.exemption_code.as_deref(),
+                self.exemption_text.as_deref(),
+            )?)
+        } else {
+            None
+        };
+        let tax = LineTax::new(rate, category, exemption)?;
+        let amounts = LineAmounts::compute(quantity, unit_amount, rate, self.tax_inclusive)?;
+        Ok(NewLine {
+            product_id: self.product_id.as_deref().map(ProductId::parse).transpose()?,
+            variation_id: self.variation_id.as_deref().map(VariationId::parse).transpose()?,
+            description: required_text(&self.description, "description", 500)?,
+            quantity,
+            unit_amount,
+            tax,
+            tax_inclusive: self.tax_inclusive,
+            amounts,
+        })
+    }
+}
+
+/// How much of a line credit notes have credited so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LineCredit {
+    /// Units credited.
+    pub quantity: u32,
+    /// Net, tax and gross credited.
+    pub amounts: LineAmounts,
+}
+
+/// One line of an invoice with its rounded amounts. On an issued invoice the
+/// line is part of the document and never changes; only `status` and
+/// `credited` follow its credit notes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredLine", into = "StoredLine")]
 pub struct Line {
     /// Stable id of the line.
     pub id: LineId,
@@ -104,20 +257,21 @@ pub struct Line {
     pub quantity: u32,
     /// Price of one unit in minor units.
     pub unit_amount: Amount,
-    /// Tax rate in percent.
-    pub tax_rate: TaxRate,
+    /// Rate, category and exemption reason.
+    pub tax: LineTax,
     /// True when `unit_amount` includes tax.
     pub tax_inclusive: bool,
-    /// Active or cancelled.
+    /// Active, or credited in full.
     pub status: LineStatus,
-    /// Net, tax and gross, rounded per line.
+    /// Net, tax and gross, rounded per line, as issued.
     pub amounts: LineAmounts,
+    /// What credit notes have credited of it so far.
+    pub credited: LineCredit,
 }
 
 impl Line {
     /// Turns a requested line into an invoice line with the given id.
     pub fn from_new(id: LineId, new: NewLine) -> Self {
-        let amounts = LineAmounts::compute(new.quantity, new.unit_amount, new.tax_rate, new.tax_inclusive);
         Line {
             id,
             product_id: new.product_id,
@@ -125,20 +279,101 @@ impl Line {
             description: new.description,
             quantity: new.quantity,
             unit_amount: new.unit_amount,
-            tax_rate: new.tax_rate,
+            tax: new.tax,
             tax_inclusive: new.tax_inclusive,
             status: LineStatus::Active,
-            amounts,
+            amounts: new.amounts,
+            credited: LineCredit::default(),
         }
     }
 
-    /// True while the line counts towards the totals.
+    /// True while the line has not been credited in full.
     pub fn is_active(&self) -> bool {
         self.status == LineStatus::Active
     }
+
+    /// What is left to credit of the line: its amounts less what was credited.
+    pub fn uncredited(&self) -> LineAmounts {
+        self.amounts.checked_sub(self.credited.amounts).unwrap_or_default()
+    }
+
+    /// Units not yet credited.
+    pub fn uncredited_quantity(&self) -> u32 {
+        self.quantity.saturating_sub(self.credited.quantity)
+    }
 }
 
-/// How a caller points at a line to cancel.
+/// The serialized shape of a [`Line`]: its tax treatment flattened into
+/// three fields, with defaults that read lines written before tax categories
+/// and credited amounts existed.
+#[derive(Serialize, Deserialize)]
+struct StoredLine {
+    id: LineId,
+    product_id: Option<ProductId>,
+    variation_id: Option<VariationId>,
+    description: String,
+    quantity: u32,
+    unit_amount: Amount,
+    tax_rate: TaxRate,
+    #[serde(default)]
+    tax_category: Option<TaxCategory>,
+    #[serde(default)]
+    exemption_reason: Option<ExemptionReason>,
+    tax_inclusive: bool,
+    status: LineStatus,
+    amounts: LineAmounts,
+    #[serde(default)]
+    credited: Option<LineCredit>,
+}
+
+impl TryFrom<StoredLine> for Line {
+    type Error = ValidationError;
+    fn try_from(s: StoredLine) -> Result<Self, Self::Error> {
+        let credited = s.credited.unwrap_or(match s.status {
+            // Before credited amounts were kept, a cancelled line was credited whole.
+            LineStatus::Cancelled => LineCredit {
+                quantity: s.quantity,
+                amounts: s.amounts,
+            },
+            LineStatus::Active => LineCredit::default(),
+        });
+        Ok(Line {
+            id: s.id,
+            product_id: s.product_id,
+            variation_id: s.variation_id,
+            description: s.description,
+            quantity: s.quantity,
+            unit_amount: s.unit_amount,
+            tax: LineTax::new(s.tax_rate, s.tax_category, s.exemption_reason)?,
+            tax_inclusive: s.tax_inclusive,
+            status: s.status,
+            amounts: s.amounts,
+            credited,
+        })
+    }
+}
+
+impl From<Line> for StoredLine {
+    fn from(l: Line) -> Self {
+        StoredLine {
+            id: l.id,
+            product_id: l.product_id,
+            variation_id: l.variation_id,
+            description: l.description,
+            quantity: l.quantity,
+            unit_amount: l.unit_amount,
+            tax_rate: l.tax.rate(),
+            tax_category: Some(l.tax.category()),
+            exemption_reason: l.tax.exemption().cloned(),
+            tax_inclusive: l.tax_inclusive,
+            status: l.status,
+            amounts: l.amounts,
+            credited: Some(l.credited),
+        }
+    }
+}
+
+/// How a caller points at a line to cancel or credit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineRef {

@@ -10,4 +10,6 @@ pub mod number;
 pub mod party;
 pub mod payment;
 pub mod reason;
+pub mod tax;
+pub mod tenant;
 pub mod text;

@@ -4,15 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ids::{PaymentId, RefundId};
-use crate::model::money::Amount;
+use crate::model::money::{bounded_sum, Amount, PositiveAmount};
 
 /// Money received against an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// Stable id of the payment.
     pub id: PaymentId,
-    /// Amount received, in minor units, positive.
-    pub amount: Amount,
+    /// Amount received, in minor units.
+    pub amount: PositiveAmount,
     /// How it was paid (`card`, `bank_transfer`…), free text.
     pub method: Option<String>,
     /// The payer's or processor's reference.
@@ -26,12 +26,13 @@ pub struct Payment {
 impl Payment {
     /// Sum of this payment's refunds.
     pub fn refunded(&self) -> Amount {
-        self.refunds.iter().map(|r| r.amount).sum()
+        bounded_sum(self.refunds.iter().map(|r| r.amount.amount()))
     }
 
-    /// What is still held of this payment: amount minus refunds.
+    /// What is still held of this payment: amount minus refunds (the rules
+    /// never let refunds exceed the payment).
     pub fn net(&self) -> Amount {
-        self.amount - self.refunded()
+        self.amount.amount().saturating_sub(self.refunded())
     }
 }
 
@@ -40,8 +41,8 @@ impl Payment {
 pub struct Refund {
     /// Stable id of the refund.
     pub id: RefundId,
-    /// Amount given back, positive.
-    pub amount: Amount,
+    /// Amount given back.
+    pub amount: PositiveAmount,
     /// Why, free text.
     pub reason: Option<String>,
     /// When it was recorded.

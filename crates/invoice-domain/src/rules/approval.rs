@@ -1,41 +1,15 @@
 //! Payer approval, level by level, or rejection.
 
+use crate::commands::Rejection;
 use crate::error::Refusal;
-use crate::error::ValidationError;
 use crate::model::event::EventKind;
-use crate::model::invoice::{Approval, Invoice, InvoiceStatus};
-use crate::model::text::required_text;
+use crate::model::invoice::{Approval, Invoice};
 use crate::rules::{Builder, Context, Transition};
-
-/// A payer's rejection: reasons and an optional remark.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Rejection {
-    /// Reasons, each at most 500 characters.
-    pub reasons: Vec<String>,
-    /// Free remark, at most 500 characters.
-    pub remark: Option<String>,
-}
-
-impl Rejection {
-    /// Parses a rejection: at most 20 reasons.
-    pub fn parse(reasons: Vec<String>, remark: Option<String>) -> Result<Self, ValidationError> {
-        if reasons.len() > 20 {
-            return Err(ValidationError::new("reasons", "must have at most 20 entries"));
-        }
-        for r in &reasons {
-            required_text(r, "reasons", 500)?;
-        }
-        if let Some(r) = &remark {
-            required_text(r, "remark", 500)?;
-        }
-        Ok(Rejection { reasons, remark })
-    }
-}
 
 impl Invoice {
     fn ensure_pending_approval(&self) -> Result<(u8, u8), Refusal> {
         self.ensure_not_terminal()?;
-        if self.status != InvoiceStatus::Open {
+        if !self.status.is_open_for_money() {
             return Err(Refusal::InvoiceNotOpen);
         }
         match self.approval {

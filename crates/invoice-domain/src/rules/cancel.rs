@@ -1,77 +1,61 @@
-//! Full and partial cancellation, with credit notes for issued invoices.
+//! Full and partial cancellation: credit notes for issued invoices, removal
+//! for drafts.
 
 use std::collections::BTreeSet;
 
+use crate::commands::CancelRequest;
 use crate::error::Refusal;
 use crate::model::credit_note::{CreditNote, CreditNoteLine};
 use crate::model::event::EventKind;
 use crate::model::ids::CreditNoteId;
-use crate::model::invoice::{Approval, CancellationRecord, Invoice, InvoiceStatus};
-use crate::model::line::{Line, LineRef, LineStatus};
-use crate::model::money::Amount;
-use crate::model::number::{DocumentNumber, SeriesPrefix};
-use crate::model::reason::Reason;
+use crate::model::invoice::{ActionRecord, Approval, Invoice};
+use crate::model::line::{Line, LineCredit, LineRef, LineStatus};
+use crate::model::money::bounded_sum;
+use crate::model::number::DocumentNumber;
 use crate::rules::{Builder, Change, Context, NumberedError, Transition};
-
-/// A request to cancel an invoice, or only some of its lines.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CancelRequest {
-    /// Lines to cancel; empty means the whole invoice.
-    pub lines: Vec<LineRef>,
-    /// Why.
-    pub reason: Option<Reason>,
-}
 
 /// What an accepted cancellation will do, decided before any number is drawn.
 struct CancelPlan {
-    /// Indexes of the lines to cancel.
+    /// Indexes of the lines to cancel, in document order.
     lines: Vec<usize>,
-    /// True when the request named lines (rather than the whole invoice).
-    partial: bool,
     /// True when no active line remains afterwards.
     cancels_invoice: bool,
 }
 
 impl Invoice {
-    /// Checks a cancellation request and reports whether it needs a credit
-    /// note number (true for an issued, open invoice).
-    pub fn check_cancel(&self, request: &CancelRequest) -> Result<bool, Refusal> {
-        self.plan_cancel(request)?;
-        Ok(self.status == InvoiceStatus::Open)
-    }
-
     fn plan_cancel(&self, request: &CancelRequest) -> Result<CancelPlan, Refusal> {
         self.ensure_not_terminal()?;
         if matches!(self.approval, Approval::Approved { .. }) {
             return Err(Refusal::InvoiceApproved);
         }
         let active: Vec<usize> = (0..self.lines.len()).filter(|&i| self.lines[i].is_active()).collect();
-        if request.lines.is_empty() {
+        if request.is_whole() {
             if !self.amount_paid().is_zero() {
                 return Err(Refusal::InvoiceHasPayments);
             }
             return Ok(CancelPlan {
                 lines: active,
-                partial: false,
                 cancels_invoice: true,
             });
         }
         let mut chosen = BTreeSet::new();
-        for reference in &request.lines {
+        for reference in request.line_refs() {
             chosen.insert(self.resolve_line(reference)?);
         }
-        let remaining: Amount = active
-            .iter()
-            .filter(|i| !chosen.contains(i))
-            .map(|&i| self.lines[i].amounts.gross)
-            .sum();
-        if remaining < self.amount_paid() {
+        // What stays owed after crediting these lines must still cover what
+        // was paid: a credit never turns into money owed back here.
+        let crediting = bounded_sum(chosen.iter().map(|&i| self.lines[i].uncredited().gross));
+        let totals = self.totals();
+        let left = totals
+            .total
+            .saturating_sub(totals.amount_credited)
+            .saturating_sub(crediting);
+        if left < totals.amount_paid {
             return Err(Refusal::CancellationBelowPaidAmount);
         }
         Ok(CancelPlan {
             cancels_invoice: chosen.len() == active.len(),
             lines: chosen.into_iter().collect(),
-            partial: true,
         })
     }
 
@@ -99,114 +83,128 @@ impl Invoice {
         }
     }
 
-    /// Cancels the whole invoice (no lines in the request) or the named
-    /// lines, recomputing totals exactly.
+    /// Cancels the whole invoice (a request without lines) or the named lines.
     ///
-    /// * A draft is discarded: its lines are cancelled, it gets no number and
-    ///   no credit note.
-    /// * An open invoice gets a credit note for exactly the cancelled lines,
-    ///   numbered from the tenant's credit-note series by `next_credit_note_number`,
-    ///   which is called only once every check passed.
-    /// * Cancelling the last active line cancels the invoice; a partial
-    ///   cancel that leaves nothing due on a partly paid invoice makes it paid.
+    /// * An issued invoice never changes as a document: the lines are marked
+    ///   cancelled (credited in full) and a credit note for exactly what was
+    ///   left of them is issued, numbered by `next_credit_note_number`, which
+    ///   is called only once every check passed. Its totals stay as issued;
+    ///   `amount_credited` grows and `amount_due` shrinks. Crediting the last
+    ///   active line cancels the invoice; a partial cancel that leaves nothing
+    ///   due while lines remain makes it paid.
+    /// * A draft is not a document: named lines are simply removed from it,
+    ///   with no money recorded, and cancelling all of it discards it.
     pub fn cancel<E>(
         &self,
         request: &CancelRequest,
         ctx: Context<'_>,
-        next_credit_note_number: impl FnOnce() -> Result<u64, E>,
+        next_credit_note_number: impl FnOnce() -> Result<DocumentNumber, E>,
     ) -> Result<Transition, NumberedError<E>> {
         let plan = self.plan_cancel(request)?;
-        let issued = self.status == InvoiceStatus::Open;
-        let credit_note_number = if issued {
-            Some(next_credit_note_number().map_err(NumberedError::Number)?)
-        } else {
-            None
+        let (Some(invoice_number), Some(invoice_issued_at)) = (self.number.clone(), self.issued_at) else {
+            return Ok(self.cancel_draft(request, &plan, ctx));
         };
+        let number = next_credit_note_number().map_err(NumberedError::Number)?;
 
         let mut b = Builder::new(self, ctx);
         let inv = b.invoice();
-        let mut cancelled_ids = Vec::with_capacity(plan.lines.len());
+        let mut ids = Vec::with_capacity(plan.lines.len());
         let mut credited = Vec::with_capacity(plan.lines.len());
         for &i in &plan.lines {
             let line = &mut inv.lines[i];
-            line.status = LineStatus::Cancelled;
-            cancelled_ids.push(line.id);
             credited.push(CreditNoteLine {
                 line_id: line.id,
                 description: line.description.clone(),
-                quantity: line.quantity,
+                quantity: line.uncredited_quantity(),
                 unit_amount: line.unit_amount,
-                tax_rate: line.tax_rate,
+                tax: line.tax.clone(),
                 tax_inclusive: line.tax_inclusive,
-                amounts: line.amounts,
+                amounts: line.uncredited(),
             });
+            line.credited = LineCredit {
+                quantity: line.quantity,
+                amounts: line.amounts,
+            };
+            line.status = LineStatus::Cancelled;
+            ids.push(line.id);
         }
-        let cancelled_amount: Amount = credited.iter().map(|l| l.amounts.gross).sum();
-        let credit_note = credit_note_number.map(|sequence| CreditNote {
+        let credit_note = CreditNote {
             id: CreditNoteId::from_uuid(ctx.ids.new_id()),
             tenant: inv.tenant,
-            number: DocumentNumber {
-                series: SeriesPrefix::credit_notes(),
-                sequence,
-            },
+            number,
             invoice_id: inv.id,
-            invoice_number: inv.number.clone().expect("an open invoice has a number"),
-            invoice_issued_at: inv.issued_at.expect("an open invoice has an issue date"),
+            invoice_number,
+            invoice_issued_at,
             currency: inv.currency,
             lines: credited,
-            reason: request.reason.clone(),
+            reason: request.reason().cloned(),
             issued_at: ctx.now,
-        });
-        if plan.cancels_invoice {
-            inv.status = InvoiceStatus::Cancelled;
-            inv.cancelled_at = Some(ctx.now);
-            inv.cancellation = Some(CancellationRecord {
-                at: ctx.now,
-                actor: ctx.actor.clone(),
-                reason: request.reason.clone(),
-            });
-            inv.collection.halted = true;
-            inv.collection.next_payment_attempt = None;
-        }
-        let becomes_paid = issued && !plan.cancels_invoice && {
-            let t = inv.totals();
-            t.amount_due.is_zero() && !t.amount_paid.is_zero()
         };
-        if becomes_paid {
-            inv.status = InvoiceStatus::Paid;
-            inv.paid_at = Some(ctx.now);
-            inv.collection.next_payment_attempt = None;
-        }
-        if let Some(cn) = &credit_note {
-            inv.credit_notes.push(cn.clone());
+        inv.credit_notes.push(credit_note.clone());
+        if plan.cancels_invoice {
+            close_as_cancelled(inv, request, ctx);
         }
 
-        if !cancelled_ids.is_empty() {
-            b.change(Change::LinesCancelled(cancelled_ids.clone()));
-        }
-        if plan.partial {
+        b.change(Change::LinesUpdated(ids.clone()));
+        b.change(Change::CreditNoteIssued(credit_note.id));
+        if !request.is_whole() {
             b.event(EventKind::LinesCancelled {
-                line_ids: cancelled_ids,
-                amount: cancelled_amount,
-                reason: request.reason.clone(),
+                line_ids: ids,
+                amount: credit_note.total(),
+                reason: request.reason().cloned(),
             });
         }
         if plan.cancels_invoice {
             b.event(EventKind::Cancelled {
-                reason: request.reason.clone(),
+                reason: request.reason().cloned(),
             });
         }
-        if becomes_paid {
-            b.event(EventKind::Paid);
-        }
-        if let Some(cn) = credit_note {
-            b.change(Change::CreditNoteIssued(cn.id));
-            b.event(EventKind::CreditNoteIssued {
-                credit_note_id: cn.id,
-                number: cn.number.to_string(),
-                total: cn.total(),
-            });
+        b.event(EventKind::CreditNoteIssued {
+            credit_note_id: credit_note.id,
+            number: credit_note.number.to_string(),
+            total: credit_note.total(),
+        });
+        if !plan.cancels_invoice && b.invoice().totals().amount_due.is_zero() {
+            b.mark_paid();
         }
         Ok(b.finish())
     }
+
+    /// Removes lines from a draft, or discards it whole.
+    fn cancel_draft(&self, request: &CancelRequest, plan: &CancelPlan, ctx: Context<'_>) -> Transition {
+        let mut b = Builder::new(self, ctx);
+        let ids: Vec<_> = plan.lines.iter().map(|&i| self.lines[i].id).collect();
+        if plan.cancels_invoice {
+            let inv = b.invoice();
+            for &i in &plan.lines {
+                inv.lines[i].status = LineStatus::Cancelled;
+            }
+            close_as_cancelled(inv, request, ctx);
+            b.change(Change::LinesUpdated(ids));
+            b.event(EventKind::Cancelled {
+                reason: request.reason().cloned(),
+            });
+        } else {
+            b.invoice().lines.retain(|l| !ids.contains(&l.id));
+            b.change(Change::LinesRemoved(ids.clone()));
+            b.event(EventKind::LinesRemoved {
+                line_ids: ids,
+                reason: request.reason().cloned(),
+            });
+        }
+        b.finish()
+    }
+}
+
+/// Sets the cancelled status, its record, and halts collection.
+fn close_as_cancelled(inv: &mut Invoice, request: &CancelRequest, ctx: Context<'_>) {
+    inv.status = crate::model::invoice::InvoiceStatus::Cancelled;
+    inv.cancelled_at = Some(ctx.now);
+    inv.cancellation = Some(ActionRecord {
+        at: ctx.now,
+        actor: ctx.actor.clone(),
+        reason: request.reason().cloned(),
+    });
+    inv.collection.halted = true;
+    inv.collection.next_payment_attempt = None;
 }

@@ -18,7 +18,7 @@ impl Invoice {
             self.ensure_not_terminal()?;
             return Err(Refusal::InvoiceNotDraft);
         }
-        if !self.lines.iter().any(|l| l.is_active()) {
+        if self.lines.is_empty() {
             return Err(Refusal::InvoiceHasNoLines);
         }
         Ok(())
@@ -26,18 +26,15 @@ impl Invoice {
 
     /// Finalizes a draft: assigns the next number of its series (drawn from
     /// `next_number` only once every check passed), sets the issue date and
-    /// starts collection.
+    /// starts collection. From here on the invoice is a document that never
+    /// changes. One whose total is zero owes nothing and is paid at once.
     pub fn finalize<E>(
         &self,
         ctx: Context<'_>,
-        next_number: impl FnOnce() -> Result<u64, E>,
+        next_number: impl FnOnce() -> Result<DocumentNumber, E>,
     ) -> Result<Transition, NumberedError<E>> {
         self.check_finalize()?;
-        let sequence = next_number().map_err(NumberedError::Number)?;
-        let number = DocumentNumber {
-            series: self.series.clone(),
-            sequence,
-        };
+        let number = next_number().map_err(NumberedError::Number)?;
         let mut b = Builder::new(self, ctx);
         let inv = b.invoice();
         inv.status = InvoiceStatus::Open;
@@ -49,6 +46,9 @@ impl Invoice {
         b.event(EventKind::Finalized {
             number: number.to_string(),
         });
+        if b.invoice().totals().amount_due.is_zero() {
+            b.mark_paid();
+        }
         Ok(b.finish())
     }
 }

@@ -8,20 +8,23 @@
 //! Transitions that need a document number (finalize, cancelling an issued
 //! invoice) take a closure that draws it. The closure is called only after
 //! every check has passed, so a refusal never consumes a number.
+//!
+//! Once finalized, an invoice is a document: its lines, amounts, totals,
+//! VAT breakdown, parties, number and issue date never change again. Every
+//! correction is a credit note beside it.
 
 mod approval;
 mod cancel;
 mod create;
 mod finalize;
 mod payment;
+mod uncollectible;
 mod void;
 
 use chrono::{DateTime, Utc};
 
-pub use approval::Rejection;
-pub use cancel::CancelRequest;
-pub use create::{NewInvoice, MAX_APPROVAL_LEVELS, MAX_LINES};
-pub use payment::NewPayment;
+pub use crate::commands::{MAX_APPROVAL_LEVELS, MAX_LINES};
+pub use payment::MAX_PAYMENTS;
 
 use crate::error::Refusal;
 use crate::model::event::{Actor, Event, EventKind};
@@ -45,8 +48,12 @@ pub struct Context<'a> {
 pub enum Change {
     /// A new invoice (insert every line).
     Created,
-    /// These lines became cancelled.
-    LinesCancelled(Vec<LineId>),
+    /// These lines' status and credited amounts changed (nothing else of a
+    /// line ever does): credit notes credited them, or a discarded draft
+    /// took them with it.
+    LinesUpdated(Vec<LineId>),
+    /// These lines were taken off a draft (delete them).
+    LinesRemoved(Vec<LineId>),
     /// A payment was added.
     PaymentRecorded(PaymentId),
     /// A refund was added to a payment.
@@ -128,6 +135,16 @@ impl<'a> Builder<'a> {
         self.transition.changes.push(change);
     }
 
+    /// Makes the invoice paid (nothing left due), with its event.
+    fn mark_paid(&mut self) {
+        let now = self.ctx.now;
+        let inv = self.invoice();
+        inv.status = InvoiceStatus::Paid;
+        inv.paid_at = Some(now);
+        inv.collection.next_payment_attempt = None;
+        self.event(EventKind::Paid);
+    }
+
     fn finish(self) -> Transition {
         self.transition
     }
@@ -140,7 +157,7 @@ impl Invoice {
             InvoiceStatus::Paid => Err(Refusal::InvoicePaid),
             InvoiceStatus::Cancelled => Err(Refusal::InvoiceAlreadyCancelled),
             InvoiceStatus::Void => Err(Refusal::InvoiceAlreadyVoid),
-            InvoiceStatus::Draft | InvoiceStatus::Open => Ok(()),
+            InvoiceStatus::Draft | InvoiceStatus::Open | InvoiceStatus::Uncollectible => Ok(()),
         }
     }
 }

@@ -5,14 +5,16 @@ use std::cell::Cell;
 use chrono::{DateTime, TimeZone, Utc};
 use uuid::Uuid;
 
+use crate::commands::NewInvoice;
 use crate::model::event::Actor;
 use crate::model::ids::TenantId;
-use crate::model::invoice::{CollectionMethod, Invoice};
+use crate::model::invoice::Invoice;
 use crate::model::line::NewLine;
 use crate::model::money::Currency;
+use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::party::Party;
 use crate::ports::IdGenerator;
-use crate::rules::{Context, NewInvoice};
+use crate::rules::Context;
 
 /// Sequential ids, so tests are deterministic.
 #[derive(Default)]
@@ -37,31 +39,37 @@ pub fn ctx<'a>(actor: &'a Actor, ids: &'a SeqIds) -> Context<'a> {
     Context { now: t0(), actor, ids }
 }
 
-/// A line: (product id, quantity, unit amount, rate, inclusive).
+/// A line: (product id, quantity, unit amount, rate).
 pub fn line(product: &str, qty: i64, unit: i64, rate: &str) -> NewLine {
-    NewLine::parse(Some(product), None, &format!("item {product}"), qty, unit, rate, false).unwrap()
+    NewLine::builder(&format!("item {product}"))
+        .product_id(product)
+        .quantity(qty)
+        .unit_amount(unit)
+        .tax_rate(rate)
+        .build()
+        .unwrap()
+}
+
+/// A number of `series` for a numbering closure.
+pub fn number(series: &str, sequence: u64) -> DocumentNumber {
+    DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), sequence).unwrap()
 }
 
 pub fn new_invoice(lines: Vec<NewLine>, approval_levels: u8) -> NewInvoice {
-    NewInvoice {
-        currency: Currency::parse("EUR").unwrap(),
-        customer: Party::parse("cust-1", "Customer", Some("ap@customer.example"), None, None).unwrap(),
-        issuer: Some(Party::parse("trp-1", "Transporter", None, Some("DE123"), None).unwrap()),
-        lines,
-        due_date: None,
-        series: None,
-        external_reference: None,
-        approval_levels,
-        collection_method: CollectionMethod::Automatic,
-        metadata: Default::default(),
-    }
+    NewInvoice::builder(
+        Currency::parse("EUR").unwrap(),
+        Party::parse("cust-1", "Customer", Some("ap@customer.example"), None, None).unwrap(),
+    )
+    .issuer(Party::parse("trp-1", "Transporter", None, Some("DE123"), None).unwrap())
+    .lines(lines)
+    .approval_levels(approval_levels)
+    .build()
+    .unwrap()
 }
 
 pub fn draft(lines: Vec<NewLine>) -> Invoice {
     let (a, ids) = (actor(), SeqIds::default());
-    Invoice::create_draft(TenantId::new(1), new_invoice(lines, 0), ctx(&a, &ids))
-        .unwrap()
-        .invoice
+    Invoice::create_draft(TenantId::new(1), new_invoice(lines, 0), ctx(&a, &ids)).invoice
 }
 
 pub fn open(lines: Vec<NewLine>) -> Invoice {
@@ -70,5 +78,7 @@ pub fn open(lines: Vec<NewLine>) -> Invoice {
 
 pub fn finalize(d: Invoice) -> Invoice {
     let (a, ids) = (actor(), SeqIds::default());
-    d.finalize(ctx(&a, &ids), || Ok::<_, ()>(1)).unwrap().invoice
+    d.finalize(ctx(&a, &ids), || Ok::<_, ()>(number("INV", 1)))
+        .unwrap()
+        .invoice
 }

@@ -1,37 +1,42 @@
 //! Unit tests: every rule and every refusal.
 
+use crate::commands::{CancelRequest, NewPayment, RefundRequest, Rejection};
 use crate::error::Refusal;
 use crate::model::event::EventKind;
 use crate::model::ids::{LineId, PaymentId, ProductId, TenantId, VariationId};
 use crate::model::invoice::{Approval, Invoice, InvoiceStatus};
 use crate::model::line::{LineRef, LineStatus, NewLine};
-use crate::model::money::Amount;
+use crate::model::money::{Amount, PositiveAmount};
 use crate::model::reason::{Reason, ReasonCode};
+use crate::model::tax::TaxCategory;
 use crate::rules::test_support::*;
-use crate::rules::{CancelRequest, Change, NewPayment, NumberedError, Rejection, Transition};
+use crate::rules::{Change, NumberedError, Transition};
+
+fn reason() -> Option<Reason> {
+    Some(Reason::new(ReasonCode::CustomerRequest, Some("asked")).unwrap())
+}
 
 fn cancel(inv: &Invoice, lines: Vec<LineRef>) -> Result<Transition, Refusal> {
     let (a, ids) = (actor(), SeqIds::default());
-    let req = CancelRequest {
-        lines,
-        reason: Some(Reason::new(ReasonCode::CustomerRequest, Some("asked")).unwrap()),
+    let req = if lines.is_empty() {
+        CancelRequest::whole(reason())
+    } else {
+        CancelRequest::lines(lines, reason()).unwrap()
     };
-    inv.cancel(&req, ctx(&a, &ids), || Ok::<_, ()>(7)).map_err(|e| match e {
-        NumberedError::Refused(r) => r,
-        NumberedError::Number(()) => unreachable!(),
-    })
+    inv.cancel(&req, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 7)))
+        .map_err(|e| match e {
+            NumberedError::Refused(r) => r,
+            NumberedError::Number(()) => unreachable!(),
+        })
 }
 
-fn pay(inv: &Invoice, amount: i64) -> Result<Transition, Refusal> {
+fn amount(n: u64) -> PositiveAmount {
+    PositiveAmount::new(n).unwrap()
+}
+
+fn pay(inv: &Invoice, n: u64) -> Result<Transition, Refusal> {
     let (a, ids) = (actor(), SeqIds::default());
-    inv.record_payment(
-        NewPayment {
-            amount: Amount::positive(amount, "amount").unwrap(),
-            method: Some("card".into()),
-            reference: None,
-        },
-        ctx(&a, &ids),
-    )
+    inv.record_payment(NewPayment::new(amount(n), Some("card"), None).unwrap(), ctx(&a, &ids))
 }
 
 fn void(inv: &Invoice) -> Result<Transition, Refusal> {
@@ -39,9 +44,14 @@ fn void(inv: &Invoice) -> Result<Transition, Refusal> {
     inv.void(None, ctx(&a, &ids))
 }
 
-fn refund(inv: &Invoice, payment: PaymentId, amount: i64) -> Result<Transition, Refusal> {
+fn write_off(inv: &Invoice) -> Result<Transition, Refusal> {
     let (a, ids) = (actor(), SeqIds::default());
-    inv.refund_payment(payment, Amount::from_minor(amount), None, ctx(&a, &ids))
+    inv.mark_uncollectible(reason(), ctx(&a, &ids))
+}
+
+fn refund(inv: &Invoice, payment: PaymentId, n: u64) -> Result<Transition, Refusal> {
+    let (a, ids) = (actor(), SeqIds::default());
+    inv.refund_payment(RefundRequest::new(payment, amount(n), None).unwrap(), ctx(&a, &ids))
 }
 
 fn kinds(t: &Transition) -> Vec<&'static str> {
@@ -54,6 +64,12 @@ fn product(p: &str) -> LineRef {
 
 fn two_lines() -> Vec<NewLine> {
     vec![line("a", 1, 10_000, "19"), line("b", 2, 1_250, "7")]
+}
+
+/// (subtotal, tax, total) of the document.
+fn document(inv: &Invoice) -> (u64, u64, u64) {
+    let t = inv.totals();
+    (t.subtotal.minor(), t.tax.minor(), t.total.minor())
 }
 
 #[test]
@@ -73,7 +89,9 @@ fn a_draft_has_no_number_and_owes_its_total() {
 #[test]
 fn finalize_numbers_the_invoice_and_starts_collection() {
     let (a, ids) = (actor(), SeqIds::default());
-    let t = draft(two_lines()).finalize(ctx(&a, &ids), || Ok::<_, ()>(52)).unwrap();
+    let t = draft(two_lines())
+        .finalize(ctx(&a, &ids), || Ok::<_, ()>(number("INV", 52)))
+        .unwrap();
     let inv = &t.invoice;
     assert_eq!(inv.status, InvoiceStatus::Open);
     assert_eq!(inv.number_text().as_deref(), Some("INV-000052"));
@@ -91,7 +109,7 @@ fn finalize_refusals_draw_no_number() {
     let empty = draft(vec![]);
     let r = empty.finalize(ctx(&a, &ids), || {
         drawn = true;
-        Ok::<_, ()>(1)
+        Ok::<_, ()>(number("INV", 1))
     });
     assert_eq!(r, Err(NumberedError::Refused(Refusal::InvoiceHasNoLines)));
     assert!(!drawn, "a refused finalize must not consume a number");
@@ -102,15 +120,20 @@ fn finalize_refusals_draw_no_number() {
 }
 
 #[test]
-fn cancelling_a_draft_discards_it_without_number_or_credit_note() {
+fn cancelling_a_draft_discards_it_without_number_credit_note_or_money() {
     let t = cancel(&draft(two_lines()), vec![]).unwrap();
     let inv = &t.invoice;
     assert_eq!(inv.status, InvoiceStatus::Cancelled);
     assert_eq!(inv.number, None);
     assert!(inv.credit_notes.is_empty());
     assert!(inv.lines.iter().all(|l| l.status == LineStatus::Cancelled));
-    assert_eq!(inv.totals().total, Amount::ZERO);
-    assert_eq!(inv.totals().amount_cancelled.minor(), 14_575);
+    assert!(inv.lines.iter().all(|l| l.credited.amounts.is_zero()));
+    let totals = inv.totals();
+    assert_eq!(document(inv), (12_500, 2_075, 14_575), "the draft reads as drafted");
+    assert_eq!(
+        (totals.amount_credited, totals.amount_due),
+        (Amount::ZERO, Amount::ZERO)
+    );
     assert_eq!(kinds(&t), ["invoice.cancelled"]);
     assert!(inv.cancellation.as_ref().unwrap().reason.is_some());
 }
@@ -131,6 +154,11 @@ fn cancelling_an_open_invoice_issues_a_credit_note_for_every_line() {
         (cn.subtotal().minor(), cn.tax().minor(), cn.total().minor()),
         (12_500, 2_075, 14_575)
     );
+    // The document stays as issued; the credit note carries the correction.
+    assert_eq!(document(inv), document(&open));
+    let totals = inv.totals();
+    assert_eq!(totals.amount_credited, totals.total);
+    assert_eq!(totals.amount_due, Amount::ZERO);
     assert!(inv.collection.halted);
     assert_eq!(inv.collection.next_payment_attempt, None);
     assert_eq!(inv.cancelled_at, Some(t0()));
@@ -169,9 +197,7 @@ fn a_fully_refunded_invoice_can_be_cancelled_and_voided() {
 #[test]
 fn approved_invoices_cannot_be_cancelled_or_voided() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 1), ctx(&a, &ids))
-        .unwrap()
-        .invoice;
+    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 1), ctx(&a, &ids)).invoice;
     let approved = finalize(d).approve(ctx(&a, &ids)).unwrap().invoice;
     assert!(matches!(approved.approval, Approval::Approved { .. }));
     assert_eq!(cancel(&approved, vec![]).unwrap_err(), Refusal::InvoiceApproved);
@@ -183,7 +209,7 @@ fn approved_invoices_cannot_be_cancelled_or_voided() {
 }
 
 #[test]
-fn partial_cancel_recomputes_totals_and_credits_only_those_lines() {
+fn partial_cancel_keeps_the_document_and_credits_only_those_lines() {
     let open = open(vec![
         line("a", 1, 10_000, "19"),
         line("b", 3, 333, "19"),
@@ -192,12 +218,16 @@ fn partial_cancel_recomputes_totals_and_credits_only_those_lines() {
     let t = cancel(&open, vec![product("b")]).unwrap();
     let inv = &t.invoice;
     assert_eq!(inv.status, InvoiceStatus::Open);
+    assert_eq!(document(inv), document(&open), "the issued totals never change");
+    assert_eq!(document(inv), (11_499, 2_090, 13_589));
     let totals = inv.totals();
-    assert_eq!(
-        (totals.subtotal.minor(), totals.tax.minor(), totals.total.minor()),
-        (10_500, 1_900, 12_400)
-    );
-    assert_eq!(totals.amount_cancelled.minor(), 999 + 190);
+    assert_eq!(totals.amount_credited.minor(), 999 + 190);
+    assert_eq!(totals.amount_due.minor(), 13_589 - 1_189);
+    assert_eq!(inv.lines[1].status, LineStatus::Cancelled);
+    assert_eq!(inv.lines[1].credited.amounts, inv.lines[1].amounts);
+    assert_eq!(inv.lines[1].credited.quantity, 3);
+    assert_eq!(inv.tax_breakdown(), open.tax_breakdown(), "the breakdown is frozen too");
+    assert!(t.changes.contains(&Change::LinesUpdated(vec![inv.lines[1].id])));
     let cn = &inv.credit_notes[0];
     assert_eq!(cn.lines.len(), 1);
     assert_eq!(
@@ -210,11 +240,16 @@ fn partial_cancel_recomputes_totals_and_credits_only_those_lines() {
 
 #[test]
 fn lines_can_be_referenced_by_line_product_or_variation_id() {
-    let lines = vec![
-        NewLine::parse(Some("p"), Some("v1"), "one", 1, 100, "19", false).unwrap(),
-        NewLine::parse(Some("p"), Some("v2"), "two", 1, 200, "19", false).unwrap(),
-        line("q", 1, 300, "19"),
-    ];
+    let variant = |v: &str, unit| {
+        NewLine::builder(v)
+            .product_id("p")
+            .variation_id(v)
+            .unit_amount(unit)
+            .tax_rate("19")
+            .build()
+            .unwrap()
+    };
+    let lines = vec![variant("v1", 100), variant("v2", 200), line("q", 1, 300, "19")];
     let open = open(lines);
     let by_variation = cancel(&open, vec![LineRef::VariationId(VariationId::parse("v2").unwrap())]).unwrap();
     assert_eq!(by_variation.invoice.lines[1].status, LineStatus::Cancelled);
@@ -269,8 +304,10 @@ fn cancelling_the_last_active_line_cancels_the_invoice() {
         kinds(&t),
         ["invoice.lines_cancelled", "invoice.cancelled", "credit_note.issued"]
     );
-    let sum: i64 = t.invoice.credit_notes.iter().map(|c| c.total().minor()).sum();
+    let sum: u64 = t.invoice.credit_notes.iter().map(|c| c.total().minor()).sum();
     assert_eq!(sum, open.totals().total.minor());
+    assert_eq!(document(&t.invoice), document(&open));
+    assert_eq!(t.invoice.totals().amount_due, Amount::ZERO);
 }
 
 #[test]
@@ -281,16 +318,66 @@ fn partial_cancel_leaving_nothing_due_makes_the_invoice_paid() {
     assert_eq!(t.invoice.status, InvoiceStatus::Paid);
     assert_eq!(
         kinds(&t),
-        ["invoice.lines_cancelled", "invoice.paid", "credit_note.issued"]
+        ["invoice.lines_cancelled", "credit_note.issued", "invoice.paid"]
+    );
+    let totals = t.invoice.totals();
+    assert_eq!(
+        (
+            totals.total.minor(),
+            totals.amount_credited.minor(),
+            totals.amount_paid.minor()
+        ),
+        (14_575, 2_675, 11_900)
     );
 }
 
 #[test]
-fn partial_cancel_of_a_draft_has_no_credit_note() {
-    let t = cancel(&draft(two_lines()), vec![product("a")]).unwrap();
+fn a_partial_cancel_down_to_zero_due_makes_the_invoice_paid_even_without_payments() {
+    // Line b is free: crediting line a leaves it active and nothing due.
+    let open = open(vec![line("a", 1, 10_000, "19"), line("b", 1, 0, "19")]);
+    let t = cancel(&open, vec![product("a")]).unwrap();
+    assert_eq!(t.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(t.invoice.totals().amount_due, Amount::ZERO);
+    assert!(t.invoice.lines[1].is_active());
+    assert!(kinds(&t).contains(&"invoice.paid"));
+}
+
+#[test]
+fn a_draft_is_not_a_document_so_its_cancelled_lines_are_removed_without_money() {
+    let d = draft(two_lines());
+    let t = cancel(&d, vec![product("a")]).unwrap();
     assert_eq!(t.invoice.status, InvoiceStatus::Draft);
     assert!(t.invoice.credit_notes.is_empty());
-    assert_eq!(t.invoice.totals().total.minor(), 2_675);
+    assert_eq!(t.invoice.lines.len(), 1, "the line is gone from the draft");
+    assert_eq!(document(&t.invoice), (2_500, 175, 2_675));
+    assert_eq!(t.invoice.totals().amount_credited, Amount::ZERO);
+    assert_eq!(kinds(&t), ["invoice.lines_removed"]);
+    assert_eq!(t.changes, vec![Change::LinesRemoved(vec![d.lines[0].id])]);
+    // Finalizing it issues only what is left: nothing counts as credited.
+    let issued = finalize(t.invoice);
+    assert_eq!(document(&issued), (2_500, 175, 2_675));
+    let totals = issued.totals();
+    assert_eq!(
+        (totals.amount_credited, totals.amount_due.minor()),
+        (Amount::ZERO, 2_675)
+    );
+    assert!(issued.credit_notes.is_empty());
+    // Naming every line of a draft discards it, like a whole cancel.
+    let all = cancel(&d, vec![product("a"), product("b")]).unwrap();
+    assert_eq!(all.invoice.status, InvoiceStatus::Cancelled);
+    assert_eq!(kinds(&all), ["invoice.cancelled"]);
+}
+
+#[test]
+fn a_zero_total_invoice_is_paid_at_finalize() {
+    let (a, ids) = (actor(), SeqIds::default());
+    let t = draft(vec![line("free", 1, 0, "19")])
+        .finalize(ctx(&a, &ids), || Ok::<_, ()>(number("INV", 3)))
+        .unwrap();
+    assert_eq!(t.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(t.invoice.paid_at, Some(t0()));
+    assert_eq!(t.invoice.collection.next_payment_attempt, None);
+    assert_eq!(kinds(&t), ["invoice.finalized", "invoice.paid"]);
 }
 
 #[test]
@@ -300,7 +387,7 @@ fn void_zeroes_the_balance_and_halts_collection() {
     let inv = &t.invoice;
     assert_eq!(inv.status, InvoiceStatus::Void);
     assert_eq!(inv.totals().amount_due, Amount::ZERO);
-    assert_eq!(inv.totals().total, open.totals().total, "the lines stay for the record");
+    assert_eq!(document(inv), document(&open), "the document stays as issued");
     assert!(inv.collection.halted);
     assert_eq!(inv.collection.next_payment_attempt, None);
     assert_eq!(inv.voided_at, Some(t0()));
@@ -373,9 +460,7 @@ fn refund_rules() {
 #[test]
 fn approval_goes_level_by_level_and_gates_payment() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 2), ctx(&a, &ids))
-        .unwrap()
-        .invoice;
+    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 2), ctx(&a, &ids)).invoice;
     assert_eq!(d.approve(ctx(&a, &ids)).unwrap_err(), Refusal::InvoiceNotOpen);
     let open = finalize(d);
     assert_eq!(open.approval, Approval::Pending { level: 1, required: 2 });
@@ -428,6 +513,7 @@ fn terminal_states_accept_no_transition() {
     let (a, ids) = (actor(), SeqIds::default());
     for inv in terminal {
         assert!(inv.status.is_terminal());
+        assert!(write_off(&inv).is_err());
         assert!(cancel(&inv, vec![]).is_err());
         assert!(cancel(&inv, vec![product("a")]).is_err());
         assert!(void(&inv).is_err());
@@ -472,6 +558,8 @@ fn refusal_codes_are_snake_case_and_distinct() {
         Refusal::ApprovalNotPending,
         Refusal::InvoiceAwaitingApproval,
         Refusal::InvoiceRejected,
+        Refusal::InvoiceAlreadyUncollectible,
+        Refusal::TooManyPayments,
     ];
     let codes: std::collections::BTreeSet<_> = all.iter().map(Refusal::code).collect();
     assert_eq!(codes.len(), all.len());
@@ -486,8 +574,130 @@ fn reasons_are_bounded_and_inputs_parse_strictly() {
     assert!(Reason::new(ReasonCode::Other, Some(&"x".repeat(501))).is_err());
     assert!("fraudulent".parse::<ReasonCode>().is_ok());
     assert!("bogus".parse::<ReasonCode>().is_err());
-    assert!(NewLine::parse(None, None, "x", 0, 1, "19", false).is_err());
-    assert!(NewLine::parse(None, None, "x", 1, -1, "19", false).is_err());
-    assert!(NewLine::parse(None, None, " ", 1, 1, "19", false).is_err());
-    assert!(NewLine::parse(None, None, "x", 1_000_000, 1_000_000_000_000, "19", false).is_err());
+    let base = || NewLine::builder("x").unit_amount(1).tax_rate("19");
+    assert!(base().build().is_ok());
+    assert_eq!(base().quantity(0).build().unwrap_err().field, "quantity");
+    assert_eq!(base().quantity(-3).build().unwrap_err().field, "quantity");
+    assert_eq!(
+        base().quantity(i64::from(u32::MAX)).build().unwrap_err().field,
+        "quantity"
+    );
+    assert_eq!(base().unit_amount(-1).build().unwrap_err().field, "unit_amount");
+    assert_eq!(NewLine::builder(" ").build().unwrap_err().field, "description");
+    assert_eq!(
+        base()
+            .quantity(1_000_000)
+            .unit_amount(1_000_000_000_000)
+            .build()
+            .unwrap_err()
+            .field,
+        "unit_amount"
+    );
+    assert_eq!(base().tax_rate("19.00001").build().unwrap_err().field, "tax_rate");
+    assert_eq!(base().tax_category("X").build().unwrap_err().field, "tax_category");
+}
+
+#[test]
+fn lines_carry_a_tax_category_checked_against_the_rate() {
+    let standard = NewLine::builder("x").unit_amount(100).tax_rate("19").build().unwrap();
+    assert_eq!(standard.tax().category(), TaxCategory::Standard);
+    let zero = NewLine::builder("x").unit_amount(100).build().unwrap();
+    assert_eq!(zero.tax().category(), TaxCategory::ZeroRated);
+    let reverse = NewLine::builder("x")
+        .unit_amount(100)
+        .tax_category("AE")
+        .exemption_reason(Some("VATEX-EU-AE"), Some("Reverse charge"))
+        .build()
+        .unwrap();
+    assert_eq!(reverse.tax().category(), TaxCategory::ReverseCharge);
+    assert_eq!(reverse.amounts().tax, Amount::ZERO);
+    let no_reason = NewLine::builder("x").unit_amount(100).tax_category("E").build();
+    assert_eq!(no_reason.unwrap_err().field, "exemption_reason");
+    let taxed_reverse = NewLine::builder("x")
+        .unit_amount(100)
+        .tax_rate("19")
+        .tax_category("AE")
+        .exemption_reason(None, Some("Reverse charge"))
+        .build();
+    assert_eq!(taxed_reverse.unwrap_err().field, "tax_rate");
+}
+
+#[test]
+fn the_vat_breakdown_sums_to_the_document_and_credit_notes_carry_their_own() {
+    let exempt = NewLine::builder("course")
+        .product_id("e")
+        .unit_amount(5_000)
+        .tax_category("E")
+        .exemption_reason(None, Some("Education, Art. 132 VAT Directive"))
+        .build()
+        .unwrap();
+    let open = open(vec![
+        line("a", 1, 10_000, "19"),
+        line("b", 3, 333, "19"),
+        line("c", 2, 1_250, "7"),
+        exempt,
+    ]);
+    let breakdown = open.tax_breakdown();
+    assert_eq!(breakdown.len(), 3);
+    let (subtotal, tax, _) = document(&open);
+    assert_eq!(
+        breakdown.iter().map(|b| b.taxable_amount.minor()).sum::<u64>(),
+        subtotal
+    );
+    assert_eq!(breakdown.iter().map(|b| b.tax_amount.minor()).sum::<u64>(), tax);
+    let e = breakdown.iter().find(|b| b.category == TaxCategory::Exempt).unwrap();
+    assert_eq!((e.taxable_amount.minor(), e.tax_amount.minor()), (5_000, 0));
+    assert!(e.exemption.is_some());
+    let t = cancel(&open, vec![product("b"), product("e")]).unwrap();
+    let cn = &t.invoice.credit_notes[0];
+    let cn_breakdown = cn.tax_breakdown();
+    assert_eq!(cn_breakdown.len(), 2);
+    assert_eq!(
+        cn_breakdown.iter().map(|b| b.taxable_amount.minor()).sum::<u64>(),
+        cn.subtotal().minor()
+    );
+    assert_eq!(
+        cn_breakdown.iter().map(|b| b.tax_amount.minor()).sum::<u64>(),
+        cn.tax().minor()
+    );
+    assert_eq!(cn.lines[1].tax.category(), TaxCategory::Exempt);
+}
+
+#[test]
+fn uncollectible_halts_collection_but_can_still_be_paid_voided_or_cancelled() {
+    let open = open(two_lines());
+    let t = write_off(&open).unwrap();
+    let inv = &t.invoice;
+    assert_eq!(inv.status, InvoiceStatus::Uncollectible);
+    assert!(!inv.status.is_terminal());
+    assert!(inv.collection.halted);
+    assert_eq!(inv.collection.next_payment_attempt, None);
+    assert!(inv.uncollectible.is_some());
+    assert_eq!(kinds(&t), ["invoice.marked_uncollectible"]);
+    assert_eq!(inv.totals().amount_due.minor(), 14_575, "nothing is forgiven");
+    assert_eq!(write_off(inv).unwrap_err(), Refusal::InvoiceAlreadyUncollectible);
+    assert_eq!(write_off(&draft(two_lines())).unwrap_err(), Refusal::InvoiceNotOpen);
+    // Paid in part it stays uncollectible; paid in full it is paid.
+    let part = pay(inv, 575).unwrap().invoice;
+    assert_eq!(part.status, InvoiceStatus::Uncollectible);
+    let refunded = refund(&part, part.payments[0].id, 575).unwrap().invoice;
+    assert_eq!(refunded.status, InvoiceStatus::Uncollectible);
+    let paid = pay(&part, 14_000).unwrap();
+    assert_eq!(paid.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(kinds(&paid), ["invoice.payment_recorded", "invoice.paid"]);
+    assert_eq!(void(inv).unwrap().invoice.status, InvoiceStatus::Void);
+    let cancelled = cancel(inv, vec![]).unwrap();
+    assert_eq!(cancelled.invoice.status, InvoiceStatus::Cancelled);
+    assert_eq!(cancelled.invoice.credit_notes.len(), 1);
+    let partly = cancel(inv, vec![product("b")]).unwrap().invoice;
+    assert_eq!(partly.status, InvoiceStatus::Uncollectible);
+}
+
+#[test]
+fn payments_are_bounded_in_number() {
+    let mut inv = open(vec![line("a", 1, 1_000_000, "0")]);
+    for _ in 0..super::MAX_PAYMENTS {
+        inv = pay(&inv, 1).unwrap().invoice;
+    }
+    assert_eq!(pay(&inv, 1).unwrap_err(), Refusal::TooManyPayments);
 }

@@ -2,13 +2,14 @@
 
 use crate::error::Refusal;
 use crate::model::event::EventKind;
-use crate::model::invoice::{Approval, Invoice, InvoiceStatus, VoidRecord};
+use crate::model::invoice::{ActionRecord, Approval, Invoice, InvoiceStatus};
 use crate::model::reason::Reason;
 use crate::rules::{Builder, Context, Transition};
 
 impl Invoice {
-    /// Voids an open invoice: the amount due becomes zero, collection is
-    /// halted and the next payment attempt cleared. Lines and number stay.
+    /// Voids an open or uncollectible invoice: the amount due becomes zero,
+    /// collection is halted and the next payment attempt cleared. The
+    /// document (lines, totals, number) stays as issued.
     ///
     /// Refused for a draft (cancel it instead), a terminal invoice, an
     /// approved one, and while net payments are held (refund them first).
@@ -27,7 +28,7 @@ impl Invoice {
         let inv = b.invoice();
         inv.status = InvoiceStatus::Void;
         inv.voided_at = Some(ctx.now);
-        inv.void = Some(VoidRecord {
+        inv.void = Some(ActionRecord {
             at: ctx.now,
             actor: ctx.actor.clone(),
             reason: reason.clone(),

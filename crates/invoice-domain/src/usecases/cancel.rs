@@ -1,15 +1,17 @@
-//! Use cases: cancel (fully or by lines) and void.
+//! Use cases: cancel (fully or by lines), void, and write off.
 
-use crate::model::number::SeriesPrefix;
+use crate::commands::CancelRequest;
+use crate::model::number::DocumentNumber;
 use crate::model::reason::Reason;
-use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
-use crate::rules::{CancelRequest, Transition};
+use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository};
+use crate::rules::Transition;
 use crate::usecases::{InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Cancels the whole invoice or the requested lines; an issued invoice
-    /// gets a credit note numbered in the same transaction.
-    pub fn cancel<S: InvoiceRepository + NumberAllocator>(
+    /// gets a credit note numbered from the tenant's credit-note series in
+    /// the same transaction.
+    pub fn cancel<S: InvoiceRepository + NumberAllocator + SettingsRepository>(
         &self,
         store: &mut S,
         target: &Target<'_>,
@@ -17,12 +19,14 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, |invoice, ctx, store| {
             Ok(invoice.cancel(request, ctx, || {
-                store.next_number(invoice.tenant, DocumentKind::CreditNote, &SeriesPrefix::credit_notes())
+                let series = store.settings(invoice.tenant)?.credit_note_series;
+                let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &series)?;
+                Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
             })?)
         })
     }
 
-    /// Voids an open invoice.
+    /// Voids an open or uncollectible invoice.
     pub fn void<S: InvoiceRepository>(
         &self,
         store: &mut S,
@@ -30,5 +34,17 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         reason: Option<Reason>,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, |invoice, ctx, _| Ok(invoice.void(reason, ctx)?))
+    }
+
+    /// Marks an open invoice uncollectible: collection halts.
+    pub fn mark_uncollectible<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        reason: Option<Reason>,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, |invoice, ctx, _| {
+            Ok(invoice.mark_uncollectible(reason, ctx)?)
+        })
     }
 }

@@ -1,9 +1,10 @@
 //! Use case: create a draft invoice.
 
+use crate::commands::NewInvoice;
 use crate::model::event::Actor;
 use crate::model::invoice::Invoice;
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
-use crate::rules::{NewInvoice, Transition};
+use crate::rules::Transition;
 use crate::usecases::{InvoiceService, Scope, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
@@ -16,7 +17,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         actor: &Actor,
         new: NewInvoice,
     ) -> Result<Transition, UseCaseError> {
-        let transition = Invoice::create_draft(scope.tenant, new, self.context(actor))?;
+        let transition = Invoice::create_draft(scope.tenant, new, self.context(actor));
         scope.check(&transition.invoice)?;
         store.save(&transition)?;
         Ok(transition)

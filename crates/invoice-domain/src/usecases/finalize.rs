@@ -1,5 +1,6 @@
 //! Use case: finalize a draft, drawing its number in the same transaction.
 
+use crate::model::number::DocumentNumber;
 use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
 use crate::rules::Transition;
 use crate::usecases::{InvoiceService, Target, UseCaseError};
@@ -12,9 +13,10 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, |invoice, ctx, store| {
-            let series = invoice.series.clone();
             Ok(invoice.finalize(ctx, || {
-                store.next_number(invoice.tenant, DocumentKind::Invoice, &series)
+                let series = invoice.series.clone();
+                let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;
+                Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
             })?)
         })
     }

@@ -18,7 +18,6 @@ use crate::model::invoice::Invoice;
 use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, RepositoryError};
 use crate::rules::{Context, NumberedError, Transition};
 
-pub use payments::RefundRequest;
 pub use query::{Page, MAX_PAGE};
 
 /// Everything a use case can fail with.
@@ -32,7 +31,7 @@ pub enum UseCaseError {
     NotOwned,
     /// The caller's expected version is not the current one, or a
     /// concurrent writer won the race.
-    #[error("version mismatch (expected {expected:?}, current {current:?})")]
+    #[error("{}", version_mismatch_text(*expected, *current))]
     VersionMismatch {
         /// The version the caller expected.
         expected: Option<u64>,
@@ -48,6 +47,15 @@ pub enum UseCaseError {
     /// Storage failed.
     #[error(transparent)]
     Repository(RepositoryError),
+}
+
+/// Words a version mismatch as a sentence, saying only what is known.
+fn version_mismatch_text(expected: Option<u64>, current: Option<u64>) -> String {
+    match (expected, current) {
+        (Some(e), Some(c)) => format!("the invoice is at version {c}, not the expected version {e}"),
+        (Some(e), None) => format!("the invoice is no longer at the expected version {e}"),
+        (None, _) => "the invoice was changed by a concurrent request".to_string(),
+    }
 }
 
 impl From<RepositoryError> for UseCaseError {

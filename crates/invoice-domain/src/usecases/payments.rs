@@ -1,22 +1,9 @@
 //! Use cases: record a payment, refund one.
 
-use crate::model::ids::PaymentId;
-use crate::model::money::Amount;
+use crate::commands::{NewPayment, RefundRequest};
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
-use crate::rules::NewPayment;
 use crate::rules::Transition;
 use crate::usecases::{InvoiceService, Target, UseCaseError};
-
-/// A refund to record against one payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRequest {
-    /// The payment refunded.
-    pub payment_id: PaymentId,
-    /// How much, positive.
-    pub amount: Amount,
-    /// Why.
-    pub reason: Option<String>,
-}
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Records a payment; the invoice becomes paid when nothing is due.
@@ -39,7 +26,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         request: RefundRequest,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, |invoice, ctx, _| {
-            Ok(invoice.refund_payment(request.payment_id, request.amount, request.reason, ctx)?)
+            Ok(invoice.refund_payment(request, ctx)?)
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Use cases: payer approval and rejection.
 
+use crate::commands::Rejection;
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
-use crate::rules::Rejection;
 use crate::rules::Transition;
 use crate::usecases::{InvoiceService, Target, UseCaseError};
 

@@ -4,17 +4,20 @@
 use chrono::{TimeZone, Utc};
 use mockall::predicate::*;
 
+use crate::commands::CancelRequest;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::{Actor, Event};
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::number::SeriesPrefix;
+use crate::model::tenant::TenantSettings;
+use crate::ports::SettingsRepository;
 use crate::ports::{
     DocumentKind, InvoiceRef, InvoiceRepository, ListQuery, MockClock, MockIdGenerator, NumberAllocator,
     RepositoryError,
 };
 use crate::rules::test_support::{draft, line, open};
-use crate::rules::{CancelRequest, Transition};
+use crate::rules::Transition;
 use crate::usecases::{InvoiceService, PartyRole, Scope, Target, UseCaseError};
 
 mockall::mock! {
@@ -28,6 +31,9 @@ mockall::mock! {
     }
     impl NumberAllocator for Store {
         fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, series: &SeriesPrefix) -> Result<u64, RepositoryError>;
+    }
+    impl SettingsRepository for Store {
+        fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
     }
 }
 
@@ -67,6 +73,7 @@ fn a_refused_cancel_saves_nothing_and_draws_no_number() {
     let mut store = store_with(voided.clone());
     store.expect_save().never();
     store.expect_next_number().never();
+    store.expect_settings().never();
     let scope = Scope::tenant(voided.tenant);
     let reference = InvoiceRef::Id(voided.id);
     let actor = Actor::new("k", "test");
@@ -74,7 +81,7 @@ fn a_refused_cancel_saves_nothing_and_draws_no_number() {
         .cancel(
             &mut store,
             &target(&scope, &reference, &actor, None),
-            &CancelRequest::default(),
+            &CancelRequest::whole(None),
         )
         .unwrap_err();
     assert_eq!(err.code(), "invoice_already_void");
@@ -84,13 +91,18 @@ fn a_refused_cancel_saves_nothing_and_draws_no_number() {
 fn a_cancel_draws_a_credit_note_number_and_saves_once() {
     let inv = open(vec![line("a", 1, 100, "19")]);
     let mut store = store_with(inv.clone());
+    let series = SeriesPrefix::parse("GS").unwrap();
+    let settings = TenantSettings {
+        credit_note_series: series.clone(),
+    };
+    store
+        .expect_settings()
+        .with(eq(inv.tenant))
+        .times(1)
+        .returning(move |_| Ok(settings.clone()));
     store
         .expect_next_number()
-        .with(
-            eq(inv.tenant),
-            eq(DocumentKind::CreditNote),
-            eq(SeriesPrefix::credit_notes()),
-        )
+        .with(eq(inv.tenant), eq(DocumentKind::CreditNote), eq(series))
         .times(1)
         .returning(|_, _, _| Ok(3));
     store
@@ -105,10 +117,14 @@ fn a_cancel_draws_a_credit_note_number_and_saves_once() {
         .cancel(
             &mut store,
             &target(&scope, &reference, &actor, Some(2)),
-            &CancelRequest::default(),
+            &CancelRequest::whole(None),
         )
         .unwrap();
-    assert_eq!(t.invoice.credit_notes[0].number.to_string(), "CN-000003");
+    assert_eq!(
+        t.invoice.credit_notes[0].number.to_string(),
+        "GS-000003",
+        "the tenant's credit-note series"
+    );
 }
 
 #[test]

@@ -1,0 +1,367 @@
+//! Every request a caller can make of an invoice, validated.
+//!
+//! Each type here can only be built through a constructor or builder that
+//! checks it, and keeps its fields private: a value that exists is valid, so
+//! the rules never see a negative payment or an over-long line list, however
+//! the crate is used.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::error::ValidationError;
+use crate::model::ids::PaymentId;
+use crate::model::invoice::CollectionMethod;
+use crate::model::line::{LineRef, NewLine};
+use crate::model::money::{bounded_sum, Currency, PositiveAmount, MAX_AMOUNT};
+use crate::model::number::SeriesPrefix;
+use crate::model::party::Party;
+use crate::model::reason::Reason;
+use crate::model::text::{optional_text, parse_metadata, required_text, Metadata};
+
+/// Most lines one invoice may have.
+pub const MAX_LINES: usize = 5_000;
+/// Most approval levels an invoice may require.
+pub const MAX_APPROVAL_LEVELS: u8 = 10;
+
+/// Everything needed to create a draft, checked as a whole: at most
+/// [`MAX_LINES`] lines whose gross amounts sum to at most [`MAX_AMOUNT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    pub(crate) currency: Currency,
+    pub(crate) customer: Party,
+    pub(crate) issuer: Option<Party>,
+    pub(crate) lines: Vec<NewLine>,
+    pub(crate) due_date: Option<NaiveDate>,
+    pub(crate) series: Option<SeriesPrefix>,
+    pub(crate) external_reference: Option<String>,
+    pub(crate) approval_levels: u8,
+    pub(crate) collection_method: CollectionMethod,
+    pub(crate) metadata: Metadata,
+}
+
+impl NewInvoice {
+    /// Starts a draft request for `customer` in `currency`.
+    pub fn builder(currency: Currency, customer: Party) -> NewInvoiceBuilder {
+        NewInvoiceBuilder {
+            currency,
+            customer,
+            issuer: None,
+            lines: Vec::new(),
+            due_date: None,
+            series: None,
+            external_reference: None,
+            approval_levels: 0,
+            collection_method: CollectionMethod::Automatic,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// Invoice currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// Who owes it.
+    pub fn customer(&self) -> &Party {
+        &self.customer
+    }
+
+    /// Who issues it.
+    pub fn issuer(&self) -> Option<&Party> {
+        self.issuer.as_ref()
+    }
+
+    /// The lines (may be empty for a draft).
+    pub fn lines(&self) -> &[NewLine] {
+        &self.lines
+    }
+
+    /// When payment is due.
+    pub fn due_date(&self) -> Option<NaiveDate> {
+        self.due_date
+    }
+
+    /// The number series; `INV` when absent.
+    pub fn series(&self) -> Option<&SeriesPrefix> {
+        self.series.as_ref()
+    }
+
+    /// The caller's own reference for the invoice.
+    pub fn external_reference(&self) -> Option<&str> {
+        self.external_reference.as_deref()
+    }
+
+    /// Payer approval levels required.
+    pub fn approval_levels(&self) -> u8 {
+        self.approval_levels
+    }
+
+    /// Automatic or manual collection.
+    pub fn collection_method(&self) -> CollectionMethod {
+        self.collection_method
+    }
+
+    /// Caller-defined string pairs.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+}
+
+/// Collects a draft request by name; [`NewInvoiceBuilder::build`] checks it.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct NewInvoiceBuilder {
+    currency: Currency,
+    customer: Party,
+    issuer: Option<Party>,
+    lines: Vec<NewLine>,
+    due_date: Option<NaiveDate>,
+    series: Option<SeriesPrefix>,
+    external_reference: Option<String>,
+    approval_levels: u8,
+    collection_method: CollectionMethod,
+    metadata: BTreeMap<String, String>,
+}
+
+impl NewInvoiceBuilder {
+    /// Who issues the invoice (the seller or transporter).
+    pub fn issuer(mut self, issuer: Party) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Appends one line.
+    pub fn line(mut self, line: NewLine) -> Self {
+        self.lines.push(line);
+        self
+    }
+
+    /// Appends lines, in order.
+    pub fn lines(mut self, lines: impl IntoIterator<Item = NewLine>) -> Self {
+        self.lines.extend(lines);
+        self
+    }
+
+    /// When payment is due.
+    pub fn due_date(mut self, date: NaiveDate) -> Self {
+        self.due_date = Some(date);
+        self
+    }
+
+    /// The number series to draw from at finalize (default `INV`).
+    pub fn series(mut self, series: SeriesPrefix) -> Self {
+        self.series = Some(series);
+        self
+    }
+
+    /// The caller's own reference (at most 200 characters).
+    pub fn external_reference(mut self, reference: &str) -> Self {
+        self.external_reference = Some(reference.to_string());
+        self
+    }
+
+    /// How many payer approval levels are required (0 to
+    /// [`MAX_APPROVAL_LEVELS`], default 0).
+    pub fn approval_levels(mut self, levels: u8) -> Self {
+        self.approval_levels = levels;
+        self
+    }
+
+    /// Automatic (default) or manual collection.
+    pub fn collection_method(mut self, method: CollectionMethod) -> Self {
+        self.collection_method = method;
+        self
+    }
+
+    /// Caller-defined string pairs (at most 50).
+    pub fn metadata(mut self, metadata: BTreeMap<String, String>) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// Checks the request as a whole.
+    pub fn build(self) -> Result<NewInvoice, ValidationError> {
+        if self.lines.len() > MAX_LINES {
+            return Err(ValidationError::new(
+                "lines",
+                format!("must have at most {MAX_LINES} lines"),
+            ));
+        }
+        let total = bounded_sum(self.lines.iter().map(|l| l.amounts().gross));
+        if total.minor() > MAX_AMOUNT {
+            return Err(ValidationError::new(
+                "lines",
+                format!("the invoice total must be at most {MAX_AMOUNT} minor units"),
+            ));
+        }
+        if self.approval_levels > MAX_APPROVAL_LEVELS {
+            return Err(ValidationError::new(
+                "approval_levels",
+                format!("must be at most {MAX_APPROVAL_LEVELS}"),
+            ));
+        }
+        Ok(NewInvoice {
+            currency: self.currency,
+            customer: self.customer,
+            issuer: self.issuer,
+            lines: self.lines,
+            due_date: self.due_date,
+            series: self.series,
+            external_reference: optional_text(self.external_reference.as_deref(), "external_reference", 200)?,
+            approval_levels: self.approval_levels,
+            collection_method: self.collection_method,
+            metadata: parse_metadata(self.metadata)?,
+        })
+    }
+}
+
+/// A request to cancel a whole invoice, or only some of its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRequest {
+    lines: Vec<LineRef>,
+    reason: Option<Reason>,
+}
+
+impl CancelRequest {
+    /// Cancels the whole invoice.
+    pub fn whole(reason: Option<Reason>) -> Self {
+        CancelRequest {
+            lines: Vec::new(),
+            reason,
+        }
+    }
+
+    /// Cancels only the named lines: at least one, at most [`MAX_LINES`].
+    pub fn lines(lines: Vec<LineRef>, reason: Option<Reason>) -> Result<Self, ValidationError> {
+        if lines.is_empty() {
+            return Err(ValidationError::new("lines", "must name at least one line"));
+        }
+        if lines.len() > MAX_LINES {
+            return Err(ValidationError::new(
+                "lines",
+                format!("must name at most {MAX_LINES} lines"),
+            ));
+        }
+        Ok(CancelRequest { lines, reason })
+    }
+
+    /// The lines named; empty for a whole-invoice cancel.
+    pub fn line_refs(&self) -> &[LineRef] {
+        &self.lines
+    }
+
+    /// True when the whole invoice is to be cancelled.
+    pub fn is_whole(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Why.
+    pub fn reason(&self) -> Option<&Reason> {
+        self.reason.as_ref()
+    }
+}
+
+/// A payment to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub(crate) amount: PositiveAmount,
+    pub(crate) method: Option<String>,
+    pub(crate) reference: Option<String>,
+}
+
+impl NewPayment {
+    /// A payment of `amount`, with how it was paid (at most 64 characters)
+    /// and the payer's reference (at most 200).
+    pub fn new(amount: PositiveAmount, method: Option<&str>, reference: Option<&str>) -> Result<Self, ValidationError> {
+        Ok(NewPayment {
+            amount,
+            method: optional_text(method, "method", 64)?,
+            reference: optional_text(reference, "reference", 200)?,
+        })
+    }
+
+    /// The amount received.
+    pub fn amount(&self) -> PositiveAmount {
+        self.amount
+    }
+
+    /// How it was paid.
+    pub fn method(&self) -> Option<&str> {
+        self.method.as_deref()
+    }
+
+    /// The payer's or processor's reference.
+    pub fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+}
+
+/// A refund of (part of) one payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub(crate) payment_id: PaymentId,
+    pub(crate) amount: PositiveAmount,
+    pub(crate) reason: Option<String>,
+}
+
+impl RefundRequest {
+    /// A refund of `amount` from `payment_id`, with an optional reason (at
+    /// most 500 characters).
+    pub fn new(payment_id: PaymentId, amount: PositiveAmount, reason: Option<&str>) -> Result<Self, ValidationError> {
+        Ok(RefundRequest {
+            payment_id,
+            amount,
+            reason: optional_text(reason, "reason", 500)?,
+        })
+    }
+
+    /// The refunded payment.
+    pub fn payment_id(&self) -> PaymentId {
+        self.payment_id
+    }
+
+    /// How much.
+    pub fn amount(&self) -> PositiveAmount {
+        self.amount
+    }
+
+    /// Why.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+}
+
+/// A payer's rejection: reasons and an optional remark.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rejection {
+    pub(crate) reasons: Vec<String>,
+    pub(crate) remark: Option<String>,
+}
+
+impl Rejection {
+    /// Parses a rejection: at most 20 reasons and a remark, each not blank
+    /// and at most 500 characters.
+    pub fn parse(reasons: Vec<String>, remark: Option<String>) -> Result<Self, ValidationError> {
+        if reasons.len() > 20 {
+            return Err(ValidationError::new("reasons", "must have at most 20 entries"));
+        }
+        for r in &reasons {
+            required_text(r, "reasons", 500)?;
+        }
+        if let Some(r) = &remark {
+            required_text(r, "remark", 500)?;
+        }
+        Ok(Rejection { reasons, remark })
+    }
+
+    /// The reasons given.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
+    /// The free remark.
+    pub fn remark(&self) -> Option<&str> {
+        self.remark.as_deref()
+    }
+}
