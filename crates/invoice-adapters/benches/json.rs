@@ -7,7 +7,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use invoice_adapters::inbound::http::views::InvoiceView;
 use invoice_adapters::outbound::db::rows::to_json;
-use invoice_domain::rules::{CancelRequest, Context, NewInvoice};
+use invoice_domain::rules::Context;
 use invoice_domain::*;
 
 /// A finalized invoice of `lines` lines with a partial cancellation, so
@@ -20,9 +20,9 @@ fn invoice(lines: usize) -> Invoice {
         actor: &actor,
         ids: &ids,
     };
-    let new = NewInvoice {
-        currency: Currency::parse("EUR").unwrap(),
-        customer: Party::parse(
+    let new = NewInvoice::builder(
+        Currency::parse("EUR").unwrap(),
+        Party::parse(
             "cust-1",
             "ACME GmbH",
             Some("ap@acme.example"),
@@ -30,35 +30,26 @@ fn invoice(lines: usize) -> Invoice {
             None,
         )
         .unwrap(),
-        issuer: Some(Party::parse("trp-001", "ABC Transport Ltd", None, None, None).unwrap()),
-        lines: (0..lines)
-            .map(|i| {
-                NewLine::parse(
-                    Some(&format!("p{i}")),
-                    None,
-                    &format!("Freight leg {i}"),
-                    1 + (i % 5) as i64,
-                    12_345,
-                    "19",
-                    false,
-                )
-                .unwrap()
-            })
-            .collect(),
-        due_date: None,
-        series: None,
-        external_reference: Some("SUP-2026-118".into()),
-        approval_levels: 0,
-        collection_method: CollectionMethod::Automatic,
-        metadata: [("loadCount".to_string(), "3".to_string())].into(),
-    };
-    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).unwrap().invoice;
-    let open = draft.finalize(ctx, || Ok::<_, ()>(1)).unwrap().invoice;
-    let one_line = CancelRequest {
-        lines: vec![LineRef::LineId(open.lines[0].id)],
-        reason: None,
-    };
-    open.cancel(&one_line, ctx, || Ok::<_, ()>(1)).unwrap().invoice
+    )
+    .issuer(Party::parse("trp-001", "ABC Transport Ltd", None, None, None).unwrap())
+    .lines((0..lines).map(|i| {
+        NewLine::builder(&format!("Freight leg {i}"))
+            .product_id(&format!("p{i}"))
+            .quantity(1 + i64::try_from(i % 5).unwrap())
+            .unit_amount(12_345)
+            .tax_rate("19")
+            .build()
+            .unwrap()
+    }))
+    .external_reference("SUP-2026-118")
+    .metadata([("loadCount".to_string(), "3".to_string())].into())
+    .build()
+    .unwrap();
+    let number = |series: &str| Ok::<_, ()>(DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), 1).unwrap());
+    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+    let open = draft.finalize(ctx, || number("INV")).unwrap().invoice;
+    let one_line = CancelRequest::lines(vec![LineRef::LineId(open.lines[0].id)], None).unwrap();
+    open.cancel(&one_line, ctx, || number("CN")).unwrap().invoice
 }
 
 fn bench(c: &mut Criterion) {

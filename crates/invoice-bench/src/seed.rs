@@ -13,10 +13,10 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use invoice_adapters::inbound::http::auth;
 use invoice_adapters::outbound::db::{admin, Database, DbConnection};
-use invoice_domain::rules::{Context, NewInvoice};
+use invoice_domain::rules::Context;
 use invoice_domain::{
-    Actor, Clock, CollectionMethod, Currency, DocumentKind, Invoice, InvoiceRepository, NewLine, NumberAllocator,
-    Party, RepositoryError, SeriesPrefix, SystemClock, TenantId, UuidV7,
+    Actor, Clock, Currency, DocumentKind, DocumentNumber, Invoice, InvoiceRepository, NewInvoice, NewLine,
+    NumberAllocator, Party, RepositoryError, SeriesPrefix, SystemClock, TenantId, UuidV7,
 };
 
 /// Tenants the main invoice set is spread over.
@@ -107,38 +107,38 @@ fn template(db: &Database, tenant: TenantId) -> Result<String, RepositoryError> 
         ids: &ids,
     };
     let party = |id: &str, name: &str, email: Option<&str>, tax: Option<&str>| Party::parse(id, name, email, tax, None);
-    let new = NewInvoice {
-        currency: Currency::parse("EUR").map_err(repo)?,
-        customer: party("cust-1", "ACME GmbH", Some("ap@acme.example"), Some("DE811907980")).map_err(repo)?,
-        issuer: Some(party("trp-001", "ABC Transport Ltd", None, None).map_err(repo)?),
-        lines: (0..LINES)
-            .map(|k| {
-                NewLine::parse(
-                    Some(&format!("p{k}")),
-                    None,
-                    &format!("Freight leg {k}"),
-                    (k + 1) as i64,
-                    12_345 + 1_000 * k as i64,
-                    "19",
-                    false,
-                )
-            })
-            .collect::<Result<_, _>>()
-            .map_err(repo)?,
-        due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
-        series: None,
-        external_reference: Some("SUP-2026-118".into()),
-        approval_levels: 0,
-        collection_method: CollectionMethod::Automatic,
-        metadata: [("loadCount".to_string(), "3".to_string())].into(),
-    };
+    let lines = (0..LINES)
+        .map(|k| {
+            let k64 = i64::try_from(k).map_err(repo)?;
+            NewLine::builder(&format!("Freight leg {k}"))
+                .product_id(&format!("p{k}"))
+                .quantity(k64 + 1)
+                .unit_amount(12_345 + 1_000 * k64)
+                .tax_rate("19")
+                .build()
+                .map_err(repo)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let new = NewInvoice::builder(
+        Currency::parse("EUR").map_err(repo)?,
+        party("cust-1", "ACME GmbH", Some("ap@acme.example"), Some("DE811907980")).map_err(repo)?,
+    )
+    .issuer(party("trp-001", "ABC Transport Ltd", None, None).map_err(repo)?)
+    .lines(lines)
+    .due_date(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).ok_or_else(|| repo("bad date"))?)
+    .external_reference("SUP-2026-118")
+    .metadata([("loadCount".to_string(), "3".to_string())].into())
+    .build()
+    .map_err(repo)?;
     db.write(|store| {
-        let draft = Invoice::create_draft(tenant, new, ctx).map_err(repo)?;
+        let draft = Invoice::create_draft(tenant, new, ctx);
         store.save(&draft)?;
         let open = draft
             .invoice
             .finalize(ctx, || {
-                store.next_number(tenant, DocumentKind::Invoice, &SeriesPrefix::invoices())
+                let series = SeriesPrefix::invoices();
+                let sequence = store.next_number(tenant, DocumentKind::Invoice, &series)?;
+                Ok::<_, RepositoryError>(DocumentNumber { series, sequence })
             })
             .map_err(|e| repo(format!("{e:?}")))?;
         store.save(&open)?;

@@ -90,6 +90,14 @@ pub enum TenantCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Change a tenant's settings; prints them afterwards as JSON.
+    Update {
+        /// Tenant slug or id.
+        tenant: String,
+        /// The series every credit note is numbered from (1 to 16 of `A-Z`, `0-9`, `_`; default `CN`).
+        #[arg(long)]
+        credit_note_series: Option<String>,
+    },
 }
 
 /// Key subcommands.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use invoice_adapters::inbound::http::rate_limit::RateLimit;
 use invoice_adapters::inbound::http::{self, auth, AppState, Dialects, ServerConfig};
-use invoice_adapters::outbound::db::{admin, Database, PoolConfig};
+use invoice_adapters::outbound::db::{admin, settings, Database, PoolConfig};
 use invoice_adapters::outbound::webhooks::{Dispatcher, DispatcherConfig, RetryPolicy, WebhookSettings};
 
 use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
@@ -124,6 +124,40 @@ fn run(cli: Cli) -> Result<(), String> {
                 .write_conn(|c| admin::create_tenant(c, slug, name.as_deref().unwrap_or(slug)))
                 .map_err(|e| format!("cannot create tenant {slug:?}: {e}"))?;
             println!("{}", row.id);
+            Ok(())
+        }
+        Some(Command::Tenants {
+            command: TenantCommand::Update {
+                tenant,
+                credit_note_series,
+            },
+        }) => {
+            let series = credit_note_series
+                .as_deref()
+                .map(invoice_domain::SeriesPrefix::parse)
+                .transpose()
+                .map_err(|e| format!("--credit-note-series: {e}"))?;
+            let db = open(&cli)?;
+            let settings = db
+                .write_conn(|c| {
+                    let t = admin::find_tenant(c, tenant)?.ok_or(invoice_domain::RepositoryError::NotFound)?;
+                    let id = invoice_domain::TenantId::new(t.id);
+                    let mut settings = settings::load(c, id)?;
+                    if let Some(series) = series {
+                        settings.credit_note_series = series;
+                    }
+                    settings::save(c, id, &settings)?;
+                    Ok(settings)
+                })
+                .map_err(|e| match e {
+                    invoice_domain::RepositoryError::NotFound => format!("no tenant {tenant:?}"),
+                    other => other.to_string(),
+                })?;
+            let shown = serde_json::json!({
+                "tenant": tenant,
+                "credit_note_series": settings.credit_note_series.as_str(),
+            });
+            println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
             Ok(())
         }
         Some(Command::Keys {

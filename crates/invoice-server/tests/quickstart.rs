@@ -163,6 +163,46 @@ fn the_admin_cli_creates_tenants_and_keys_that_work() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+
+    // The tenant's credit-note series is a setting; the next credit note draws from it.
+    let (ok, shown) = run(&["tenants", "update", "globex", "--credit-note-series", "GS"]);
+    assert!(ok && shown.contains("\"credit_note_series\": \"GS\""), "{shown}");
+    let (ok, _) = run(&["tenants", "update", "globex", "--credit-note-series", "gs"]);
+    assert!(!ok, "a bad series is refused");
+    let (ok, _) = run(&["tenants", "update", "nobody", "--credit-note-series", "GS"]);
+    assert!(!ok, "unknown tenants are refused");
+    let (ok, writer) = run(&[
+        "keys",
+        "create",
+        "--tenant",
+        "globex",
+        "--scopes",
+        "invoices:write,invoices:cancel",
+    ]);
+    assert!(ok);
+    let call = |method: &str, path: &str, body: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-X", method, "-H", &format!("Authorization: Bearer {writer}")])
+            .args(["-H", "Content-Type: application/json", "-d", body])
+            .arg(format!("http://127.0.0.1:{}{path}", server.port))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let created = call(
+        "POST",
+        "/v1/invoices",
+        r#"{"currency": "EUR", "customer": {"id": "c", "name": "C"},
+            "lines": [{"description": "x", "quantity": 1, "unit_amount": 100, "tax_rate": "19"}]}"#,
+    );
+    let id = created.split('"').nth(3).unwrap().to_string();
+    call("POST", &format!("/v1/invoices/{id}/finalize"), "");
+    let cancelled = call(
+        "POST",
+        &format!("/v1/invoices/{id}/cancel"),
+        r#"{"reason": "duplicate"}"#,
+    );
+    assert!(cancelled.contains("\"number\":\"GS-000001\""), "{cancelled}");
 }
 
 #[test]

@@ -58,10 +58,30 @@ fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
                 after["tax"].as_i64(),
                 after["total"].as_i64()
             ),
-            (Some(10_000), Some(1_900), Some(11_900))
+            (Some(12_500), Some(2_075), Some(14_575)),
+            "the issued document never changes"
         );
-        assert_eq!(after["amount_cancelled"], 2_675);
+        assert_eq!(after["tax_breakdown"], inv["tax_breakdown"]);
+        assert_eq!(
+            after["tax_breakdown"],
+            json!([
+                {"category": "S", "rate": "7", "taxable_amount": 2_500, "tax_amount": 175,
+                 "exemption_reason_code": null, "exemption_reason": null},
+                {"category": "S", "rate": "19", "taxable_amount": 10_000, "tax_amount": 1_900,
+                 "exemption_reason_code": null, "exemption_reason": null}
+            ])
+        );
+        assert_eq!(
+            (
+                after["amount_credited"].as_i64(),
+                after["amount_paid"].as_i64(),
+                after["amount_due"].as_i64()
+            ),
+            (Some(2_675), Some(0), Some(11_900))
+        );
         assert_eq!(after["lines"][1]["status"], "cancelled");
+        assert_eq!(after["lines"][1]["credited_amount"], 2_675);
+        assert_eq!(after["lines"][1]["tax_category"], "S");
         let cn = &after["credit_notes"][0];
         assert_eq!(cn["number"], "CN-000001");
         assert_eq!(cn["invoice_number"], "INV-000001");
@@ -75,6 +95,7 @@ fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
             .send();
         assert_eq!(note.status, 200);
         assert_eq!(note.json["total"], 2_675);
+        assert_eq!(note.json["tax_breakdown"][0]["tax_amount"], 175);
 
         let v = s
             .req("POST", &format!("/v1/invoices/{}/void", id(&inv)))
@@ -83,6 +104,7 @@ fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
         assert_eq!(v.status, 200, "{}", v.text);
         assert_eq!(v.json["status"], "void");
         assert_eq!(v.json["amount_due"], 0);
+        assert_eq!(v.json["total"], 14_575, "a void keeps the document as issued");
         assert_eq!(v.json["collection"]["halted"], true);
         assert_eq!(v.json["collection"]["next_payment_attempt"], serde_json::Value::Null);
         assert_eq!(v.json["void"]["reason_code"], "issued_in_error");

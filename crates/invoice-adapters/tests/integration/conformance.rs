@@ -3,8 +3,6 @@
 use std::sync::{Arc, Barrier};
 
 use invoice_adapters::outbound::db::{admin, idempotency, Database, FaultPoint};
-use invoice_domain::rules::{CancelRequest, NewPayment};
-use invoice_domain::usecases::RefundRequest;
 use invoice_domain::*;
 
 use crate::support::*;
@@ -42,11 +40,7 @@ fn payments_refunds_cancels_and_credit_notes_persist() {
             svc.record_payment(
                 s,
                 t,
-                NewPayment {
-                    amount: Amount::from_minor(1_000),
-                    method: Some("card".into()),
-                    reference: Some("ch_1".into()),
-                },
+                NewPayment::new(PositiveAmount::new(1_000).unwrap(), Some("card"), Some("ch_1")).unwrap(),
             )
         })
         .unwrap()
@@ -56,25 +50,26 @@ fn payments_refunds_cancels_and_credit_notes_persist() {
             svc.refund(
                 s,
                 t,
-                RefundRequest {
-                    payment_id: pid,
-                    amount: Amount::from_minor(1_000),
-                    reason: Some("goodwill".into()),
-                },
+                RefundRequest::new(pid, PositiveAmount::new(1_000).unwrap(), Some("goodwill")).unwrap(),
             )
         })
         .unwrap()
         .invoice;
         assert_eq!(get(&t.db, tenant, inv.id).unwrap(), refunded, "{}", t.backend);
 
-        let request = CancelRequest {
-            lines: vec![LineRef::ProductId(ProductId::parse("b").unwrap())],
-            reason: Some(Reason::new(ReasonCode::OrderChange, Some("toll waived")).unwrap()),
-        };
+        let request = CancelRequest::lines(
+            vec![LineRef::ProductId(ProductId::parse("b").unwrap())],
+            Some(Reason::new(ReasonCode::OrderChange, Some("toll waived")).unwrap()),
+        )
+        .unwrap();
         let partial = act(&t.db, tenant, inv.id, |svc, s, t| svc.cancel(s, t, &request)).unwrap();
         let stored = get(&t.db, tenant, inv.id).unwrap();
         assert_eq!(stored, partial.invoice, "{}", t.backend);
-        assert_eq!(stored.totals().total.minor(), 11_900);
+        let totals = stored.totals();
+        assert_eq!(totals.total.minor(), 14_575, "the document stays as issued");
+        assert_eq!(totals.amount_credited.minor(), 2_675);
+        assert_eq!(totals.amount_due.minor(), 11_900);
+        assert_eq!(stored.lines[1].credited.amounts, stored.lines[1].amounts);
         let cn = &stored.credit_notes[0];
         assert_eq!(cn.number.to_string(), "CN-000001");
         let loaded = t.db.read(|s| s.credit_note(tenant, cn.id)).unwrap().unwrap();
@@ -202,7 +197,7 @@ fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
         let before = events_of(&t.db, tenant, inv.id).len();
         let err = act(&t.db, tenant, inv.id, |svc, s, target| {
             s.inject_fault(FaultPoint::AfterInvoiceUpdate);
-            svc.cancel(s, target, &CancelRequest::default())
+            svc.cancel(s, target, &CancelRequest::whole(None))
         })
         .unwrap_err();
         assert!(matches!(err, UseCaseError::Repository(_)), "{}: {err:?}", t.backend);
@@ -212,7 +207,7 @@ fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
         assert_eq!(events_of(&t.db, tenant, inv.id).len(), before, "no event remains");
         // The credit-note number drawn in the failed transaction was given back.
         let cancelled = act(&t.db, tenant, inv.id, |svc, s, t| {
-            svc.cancel(s, t, &CancelRequest::default())
+            svc.cancel(s, t, &CancelRequest::whole(None))
         })
         .unwrap()
         .invoice;
@@ -238,7 +233,7 @@ fn thirty_two_racing_cancels_give_exactly_one_success() {
                 std::thread::spawn(move || {
                     barrier.wait();
                     act(&db, tenant, inv.id, |svc, s, t| {
-                        svc.cancel(s, t, &CancelRequest::default())
+                        svc.cancel(s, t, &CancelRequest::whole(None))
                     })
                 })
             })
@@ -311,7 +306,11 @@ fn a_stale_version_is_refused_at_save() {
             actor: &actor,
             ids: &ids,
         };
-        let stale = inv.cancel(&CancelRequest::default(), ctx, || Ok::<_, ()>(99)).unwrap();
+        let stale = inv
+            .cancel(&CancelRequest::whole(None), ctx, || {
+                DocumentNumber::new(SeriesPrefix::credit_notes(), 99)
+            })
+            .unwrap();
         let err = t.db.write(|s| s.save(&stale)).unwrap_err();
         assert_eq!(err, RepositoryError::VersionConflict, "{}", t.backend);
         assert_eq!(get(&t.db, tenant, inv.id).unwrap().status, InvoiceStatus::Void);

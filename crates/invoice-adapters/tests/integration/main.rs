@@ -3,6 +3,7 @@
 mod api;
 mod conformance;
 mod dialects;
+mod documents;
 mod http_support;
 mod idempotency;
 mod migrations;

@@ -100,10 +100,10 @@ pub fn actor() -> Actor {
 }
 
 /// A draft request with the given (product, quantity, unit, rate) lines.
-pub fn new_invoice(lines: &[(&str, i64, i64, &str)]) -> rules::NewInvoice {
-    rules::NewInvoice {
-        currency: Currency::parse("EUR").unwrap(),
-        customer: Party::parse(
+pub fn new_invoice(lines: &[(&str, i64, i64, &str)]) -> NewInvoice {
+    NewInvoice::builder(
+        Currency::parse("EUR").unwrap(),
+        Party::parse(
             "cust-1",
             "Customer GmbH",
             Some("ap@customer.example"),
@@ -111,18 +111,24 @@ pub fn new_invoice(lines: &[(&str, i64, i64, &str)]) -> rules::NewInvoice {
             Some("Main St 1"),
         )
         .unwrap(),
-        issuer: Some(Party::parse("trp-1", "Transporter Ltd", None, None, None).unwrap()),
-        lines: lines
-            .iter()
-            .map(|(p, q, u, r)| NewLine::parse(Some(p), None, &format!("item {p}"), *q, *u, r, false).unwrap())
-            .collect(),
-        due_date: None,
-        series: None,
-        external_reference: Some("SUP-42".into()),
-        approval_levels: 0,
-        collection_method: CollectionMethod::Automatic,
-        metadata: [("loadCount".to_string(), "3".to_string())].into_iter().collect(),
-    }
+    )
+    .issuer(Party::parse("trp-1", "Transporter Ltd", None, None, None).unwrap())
+    .lines(lines.iter().map(|(p, q, u, r)| line(p, *q, *u, r)))
+    .external_reference("SUP-42")
+    .metadata([("loadCount".to_string(), "3".to_string())].into_iter().collect())
+    .build()
+    .unwrap()
+}
+
+/// A line of product `p`: `q` units of `u` minor units at `rate` percent.
+pub fn line(p: &str, q: i64, u: i64, rate: &str) -> NewLine {
+    NewLine::builder(&format!("item {p}"))
+        .product_id(p)
+        .quantity(q)
+        .unit_amount(u)
+        .tax_rate(rate)
+        .build()
+        .unwrap()
 }
 
 /// Creates a draft in `tenant`.

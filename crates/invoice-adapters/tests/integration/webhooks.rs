@@ -319,6 +319,25 @@ fn every_event_type_is_delivered_signed_with_the_invoice_right_after_it() {
         let due = after_cancel["amount_due"].as_i64().unwrap();
         let b_final = post(&s, &format!("/v1/invoices/{b_id}/payments"), json!({"amount": due}));
         assert_eq!(b_final["status"], "paid", "{}", s.backend);
+        // E: a draft loses a line (no money), is issued, written off, then paid.
+        let e = s.create(&invoice_body());
+        let e_id = e["id"].as_str().unwrap();
+        post(
+            &s,
+            &format!("/v1/invoices/{e_id}/cancel"),
+            json!({"reason": "not shipped", "lines": [{"product_id": "b"}]}),
+        );
+        let e_open = post(&s, &format!("/v1/invoices/{e_id}/finalize"), json!({}));
+        post(
+            &s,
+            &format!("/v1/invoices/{e_id}/mark-uncollectible"),
+            json!({"reason": "insolvent"}),
+        );
+        post(
+            &s,
+            &format!("/v1/invoices/{e_id}/payments"),
+            json!({"amount": e_open["amount_due"]}),
+        );
         // C: cancelled whole (credit note). D: voided.
         let c = s.open(&invoice_body());
         post(

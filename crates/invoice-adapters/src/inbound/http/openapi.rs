@@ -47,7 +47,7 @@ impl Modify for Security {
 struct Links;
 
 /// Operations answering with the invoice, by operation id.
-const INVOICE_REPLIES: [&str; 9] = [
+const INVOICE_REPLIES: [&str; 10] = [
     "create_invoice",
     "get_invoice",
     "finalize_invoice",
@@ -55,6 +55,7 @@ const INVOICE_REPLIES: [&str; 9] = [
     "refund_payment",
     "cancel_invoice",
     "void_invoice",
+    "mark_uncollectible",
     "approve_invoice",
     "reject_invoice",
 ];
@@ -68,6 +69,7 @@ impl Modify for Links {
             ("RecordPayment", "record_payment"),
             ("Cancel", "cancel_invoice"),
             ("Void", "void_invoice"),
+            ("MarkUncollectible", "mark_uncollectible"),
             ("Approve", "approve_invoice"),
             ("Reject", "reject_invoice"),
         ];
@@ -117,7 +119,7 @@ impl Modify for Links {
 #[openapi(
     info(
         title = "Storno invoice API",
-        description = "Invoices per tenant, with exact cancellation (full or by line), void, credit notes, an audit trail, idempotent requests and optimistic concurrency. Errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Invoices per tenant as immutable documents: exact cancellation (full or by line) through numbered credit notes, void, write-off, a VAT breakdown, an audit trail, idempotent requests and optimistic concurrency. Errors are RFC 9457 problem+json with a stable `code`.",
         version = "1.0.0",
         license(name = "Apache-2.0")
     ),
@@ -130,6 +132,7 @@ impl Modify for Links {
         v1::refund_payment,
         v1::cancel_invoice,
         v1::void_invoice,
+        v1::mark_uncollectible,
         v1::approve_invoice,
         v1::reject_invoice,
         v1::list_invoice_events,

@@ -218,6 +218,20 @@ impl Database {
         result.map_err(|e| DbError::Migration(e.to_string()))
     }
 
+    /// Reverts the `count` most recent migrations (used by the tests that
+    /// prove a migration carries existing rows over).
+    pub fn revert_last(&self, count: usize) -> Result<(), DbError> {
+        let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;
+        for _ in 0..count {
+            let result = match &mut *conn {
+                DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS).map(|_| ()),
+                DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+            };
+            result.map_err(|e| DbError::Migration(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Reverts every migration (used by the migration round-trip test).
     pub fn revert_all(&self) -> Result<(), DbError> {
         let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;

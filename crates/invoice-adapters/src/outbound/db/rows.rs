@@ -5,8 +5,9 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use invoice_domain::{
-    Amount, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber, Event, Invoice, InvoiceStatus,
-    Line, LineAmounts, LineStatus, Payment, ProductId, Refund, RepositoryError, SeriesPrefix, TaxRate, VariationId,
+    Amount, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber, Event, ExemptionReason, Invoice,
+    InvoiceStatus, Line, LineAmounts, LineCredit, LineStatus, LineTax, Payment, PositiveAmount, ProductId, Refund,
+    RepositoryError, SeriesPrefix, TaxCategory, TaxRate, VariationId,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -44,6 +45,61 @@ fn uuid_of<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, Repository
 
 fn status_text(s: InvoiceStatus) -> &'static str {
     s.as_str()
+}
+
+/// An amount as the `BIGINT` both backends store. The domain's bounds keep
+/// every amount far below `i64::MAX`; one above it is refused, never wrapped.
+pub fn db_amount(a: Amount) -> Result<i64, RepositoryError> {
+    i64::try_from(a.minor()).map_err(|_| RepositoryError::Other(format!("amount {a} does not fit a BIGINT")))
+}
+
+/// A stored `BIGINT` back as an amount; a negative one is corrupt.
+pub fn stored_amount(what: &str, minor: i64) -> Result<Amount, RepositoryError> {
+    u64::try_from(minor)
+        .map(Amount::from_minor)
+        .map_err(|_| corrupt(what, minor))
+}
+
+/// A stored `BIGINT` back as a strictly positive amount.
+fn stored_positive(what: &str, minor: i64) -> Result<PositiveAmount, RepositoryError> {
+    u64::try_from(minor)
+        .ok()
+        .and_then(|m| PositiveAmount::new(m).ok())
+        .ok_or_else(|| corrupt(what, minor))
+}
+
+/// A count (version, sequence, position) as a `BIGINT`.
+fn db_count<T: TryInto<i64> + Copy + std::fmt::Display>(what: &str, n: T) -> Result<i64, RepositoryError> {
+    n.try_into()
+        .map_err(|_| RepositoryError::Other(format!("{what} {n} does not fit a BIGINT")))
+}
+
+/// A stored count back in its domain type; a negative or huge one is corrupt.
+fn stored_count<T: TryFrom<i64>>(what: &str, n: i64) -> Result<T, RepositoryError> {
+    T::try_from(n).map_err(|_| corrupt(what, n))
+}
+
+fn stored_amounts(net: i64, tax: i64, gross: i64) -> Result<LineAmounts, RepositoryError> {
+    Ok(LineAmounts {
+        net: stored_amount("net", net)?,
+        tax: stored_amount("tax", tax)?,
+        gross: stored_amount("gross", gross)?,
+    })
+}
+
+fn stored_tax(
+    rate_units: i64,
+    category: &str,
+    code: Option<&str>,
+    text: Option<&str>,
+) -> Result<LineTax, RepositoryError> {
+    let category: TaxCategory = category.parse().map_err(|e| corrupt("tax category", e))?;
+    let exemption = if code.is_some() || text.is_some() {
+        Some(ExemptionReason::parse(code, text).map_err(|e| corrupt("exemption reason", e))?)
+    } else {
+        None
+    };
+    LineTax::new(rate(rate_units)?, Some(category), exemption).map_err(|e| corrupt("line tax", e))
 }
 
 fn method_text(m: CollectionMethod) -> &'static str {
@@ -89,27 +145,32 @@ pub struct InvoiceRow {
     pub paid_at: Option<NaiveDateTime>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub voided_at: Option<NaiveDateTime>,
+    pub uncollectible: Option<String>,
 }
 
 impl InvoiceRow {
     /// The row for an invoice's current state.
-    pub fn from_domain(inv: &Invoice) -> Self {
+    pub fn from_domain(inv: &Invoice) -> Result<Self, RepositoryError> {
         let totals = inv.totals();
-        InvoiceRow {
+        Ok(InvoiceRow {
             tenant_id: inv.tenant.get(),
             id: inv.id.to_string(),
             series: inv.series.to_string(),
-            number_seq: inv.number.as_ref().map(|n| n.sequence as i64),
+            number_seq: inv
+                .number
+                .as_ref()
+                .map(|n| db_count("number", n.sequence))
+                .transpose()?,
             status: status_text(inv.status).to_string(),
             currency: inv.currency.code().to_string(),
             customer_id: inv.customer.id.to_string(),
             issuer_id: inv.issuer.as_ref().map(|p| p.id.to_string()),
             customer: to_json(&inv.customer),
             issuer: inv.issuer.as_ref().map(to_json),
-            subtotal: totals.subtotal.minor(),
-            tax: totals.tax.minor(),
-            total: totals.total.minor(),
-            amount_paid: totals.amount_paid.minor(),
+            subtotal: db_amount(totals.subtotal)?,
+            tax: db_amount(totals.tax)?,
+            total: db_amount(totals.total)?,
+            amount_paid: db_amount(totals.amount_paid)?,
             collection_method: method_text(inv.collection.method).to_string(),
             next_payment_attempt: inv.collection.next_payment_attempt.map(ts),
             collection_halted: inv.collection.halted,
@@ -119,14 +180,15 @@ impl InvoiceRow {
             due_date: inv.due_date,
             external_reference: inv.external_reference.clone(),
             metadata: to_json(&inv.metadata),
-            version: inv.version as i64,
+            version: db_count("version", inv.version)?,
             created_at: ts(inv.created_at),
             updated_at: ts(inv.updated_at),
             issued_at: inv.issued_at.map(ts),
             paid_at: inv.paid_at.map(ts),
             cancelled_at: inv.cancelled_at.map(ts),
             voided_at: inv.voided_at.map(ts),
-        }
+            uncollectible: inv.uncollectible.as_ref().map(to_json),
+        })
     }
 
     /// Rebuilds the aggregate from its rows.
@@ -139,9 +201,10 @@ impl InvoiceRow {
         let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
         let number = self
             .number_seq
-            .map(|seq| DocumentNumber::new(series.clone(), seq as u64))
-            .transpose()
-            .map_err(|e| corrupt("number", e))?;
+            .map(|seq| {
+                DocumentNumber::new(series.clone(), stored_count("number", seq)?).map_err(|e| corrupt("number", e))
+            })
+            .transpose()?;
         Ok(Invoice {
             id: uuid_of("invoice id", &self.id)?,
             tenant: invoice_domain::TenantId::new(self.tenant_id),
@@ -154,10 +217,10 @@ impl InvoiceRow {
             lines: lines.into_iter().map(LineRow::into_domain).collect::<Result<_, _>>()?,
             payments,
             collection: invoice_domain::Collection {
-                method: if self.collection_method == "manual" {
-                    CollectionMethod::Manual
-                } else {
-                    CollectionMethod::Automatic
+                method: match self.collection_method.as_str() {
+                    "manual" => CollectionMethod::Manual,
+                    "automatic" => CollectionMethod::Automatic,
+                    other => return Err(corrupt("collection method", other)),
                 },
                 next_payment_attempt: self.next_payment_attempt.map(utc),
                 halted: self.collection_halted,
@@ -169,11 +232,16 @@ impl InvoiceRow {
                 .map(|j| from_json("cancellation", j))
                 .transpose()?,
             void: self.void_record.as_deref().map(|j| from_json("void", j)).transpose()?,
+            uncollectible: self
+                .uncollectible
+                .as_deref()
+                .map(|j| from_json("uncollectible record", j))
+                .transpose()?,
             credit_notes,
             due_date: self.due_date,
             external_reference: self.external_reference,
             metadata: from_json("metadata", &self.metadata)?,
-            version: self.version as u64,
+            version: stored_count("version", self.version)?,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
             issued_at: self.issued_at.map(utc),
@@ -204,28 +272,43 @@ pub struct LineRow {
     pub net: i64,
     pub tax: i64,
     pub gross: i64,
+    pub tax_category: String,
+    pub exemption_reason_code: Option<String>,
+    pub exemption_reason: Option<String>,
+    pub credited_quantity: i64,
+    pub credited_net: i64,
+    pub credited_tax: i64,
+    pub credited_gross: i64,
 }
 
 impl LineRow {
     /// The row of line `position` of `inv`.
-    pub fn from_domain(inv: &Invoice, position: usize, l: &Line) -> Self {
-        LineRow {
+    pub fn from_domain(inv: &Invoice, position: usize, l: &Line) -> Result<Self, RepositoryError> {
+        let exemption = l.tax.exemption();
+        Ok(LineRow {
             tenant_id: inv.tenant.get(),
             invoice_id: inv.id.to_string(),
             id: l.id.to_string(),
-            position: position as i32,
+            position: stored_position(position)?,
             product_id: l.product_id.as_ref().map(ToString::to_string),
             variation_id: l.variation_id.as_ref().map(ToString::to_string),
             description: l.description.clone(),
             quantity: i64::from(l.quantity),
-            unit_amount: l.unit_amount.minor(),
-            tax_rate: i64::from(l.tax_rate.units()),
+            unit_amount: db_amount(l.unit_amount)?,
+            tax_rate: i64::from(l.tax.rate().units()),
             tax_inclusive: l.tax_inclusive,
             status: l.status.as_str().to_string(),
-            net: l.amounts.net.minor(),
-            tax: l.amounts.tax.minor(),
-            gross: l.amounts.gross.minor(),
-        }
+            net: db_amount(l.amounts.net)?,
+            tax: db_amount(l.amounts.tax)?,
+            gross: db_amount(l.amounts.gross)?,
+            tax_category: l.tax.category().code().to_string(),
+            exemption_reason_code: exemption.and_then(|e| e.code.clone()),
+            exemption_reason: exemption.and_then(|e| e.text.clone()),
+            credited_quantity: i64::from(l.credited.quantity),
+            credited_net: db_amount(l.credited.amounts.net)?,
+            credited_tax: db_amount(l.credited.amounts.tax)?,
+            credited_gross: db_amount(l.credited.amounts.gross)?,
+        })
     }
 
     fn into_domain(self) -> Result<Line, RepositoryError> {
@@ -243,23 +326,29 @@ impl LineRow {
                 .map(VariationId::parse)
                 .transpose()
                 .map_err(|e| corrupt("variation id", e))?,
+            tax: stored_tax(
+                self.tax_rate,
+                &self.tax_category,
+                self.exemption_reason_code.as_deref(),
+                self.exemption_reason.as_deref(),
+            )?,
             description: self.description,
-            quantity: u32::try_from(self.quantity).map_err(|e| corrupt("quantity", e))?,
-            unit_amount: Amount::from_minor(self.unit_amount),
-            tax_rate: rate(self.tax_rate)?,
+            quantity: stored_count("quantity", self.quantity)?,
+            unit_amount: stored_amount("unit amount", self.unit_amount)?,
             tax_inclusive: self.tax_inclusive,
-            status: if self.status == "cancelled" {
-                LineStatus::Cancelled
-            } else {
-                LineStatus::Active
-            },
-            amounts: LineAmounts {
-                net: Amount::from_minor(self.net),
-                tax: Amount::from_minor(self.tax),
-                gross: Amount::from_minor(self.gross),
+            status: LineStatus::parse(&self.status).ok_or_else(|| corrupt("line status", &self.status))?,
+            amounts: stored_amounts(self.net, self.tax, self.gross)?,
+            credited: LineCredit {
+                quantity: stored_count("credited quantity", self.credited_quantity)?,
+                amounts: stored_amounts(self.credited_net, self.credited_tax, self.credited_gross)?,
             },
         })
     }
+}
+
+/// A position in a list as the `INTEGER` both backends store.
+fn stored_position(position: usize) -> Result<i32, RepositoryError> {
+    i32::try_from(position).map_err(|_| RepositoryError::Other(format!("position {position} does not fit")))
 }
 
 fn rate(units: i64) -> Result<TaxRate, RepositoryError> {
@@ -286,24 +375,24 @@ pub struct PaymentRow {
 
 impl PaymentRow {
     /// The row of payment `position` of `inv`.
-    pub fn from_domain(inv: &Invoice, position: usize, p: &Payment) -> Self {
-        PaymentRow {
+    pub fn from_domain(inv: &Invoice, position: usize, p: &Payment) -> Result<Self, RepositoryError> {
+        Ok(PaymentRow {
             tenant_id: inv.tenant.get(),
             invoice_id: inv.id.to_string(),
             id: p.id.to_string(),
-            position: position as i32,
-            amount: p.amount.minor(),
+            position: stored_position(position)?,
+            amount: db_amount(p.amount.amount())?,
             method: p.method.clone(),
             reference: p.reference.clone(),
             received_at: ts(p.received_at),
-        }
+        })
     }
 
     /// Rebuilds a payment with its refunds.
     pub fn into_domain(self, refunds: Vec<Refund>) -> Result<Payment, RepositoryError> {
         Ok(Payment {
             id: uuid_of("payment id", &self.id)?,
-            amount: Amount::from_minor(self.amount),
+            amount: stored_positive("payment amount", self.amount)?,
             method: self.method,
             reference: self.reference,
             received_at: utc(self.received_at),
@@ -328,23 +417,23 @@ pub struct RefundRow {
 
 impl RefundRow {
     /// The row of a refund of `payment` on `inv`.
-    pub fn from_domain(inv: &Invoice, payment: &Payment, r: &Refund) -> Self {
-        RefundRow {
+    pub fn from_domain(inv: &Invoice, payment: &Payment, r: &Refund) -> Result<Self, RepositoryError> {
+        Ok(RefundRow {
             tenant_id: inv.tenant.get(),
             invoice_id: inv.id.to_string(),
             payment_id: payment.id.to_string(),
             id: r.id.to_string(),
-            amount: r.amount.minor(),
+            amount: db_amount(r.amount.amount())?,
             reason: r.reason.clone(),
             refunded_at: ts(r.refunded_at),
-        }
+        })
     }
 
     /// Rebuilds the refund.
     pub fn into_domain(self) -> Result<Refund, RepositoryError> {
         Ok(Refund {
             id: uuid_of("refund id", &self.id)?,
-            amount: Amount::from_minor(self.amount),
+            amount: stored_positive("refund amount", self.amount)?,
             reason: self.reason,
             refunded_at: utc(self.refunded_at),
         })
@@ -374,30 +463,30 @@ pub struct CreditNoteRow {
 
 impl CreditNoteRow {
     /// The row of a credit note.
-    pub fn from_domain(cn: &CreditNote) -> Self {
-        CreditNoteRow {
+    pub fn from_domain(cn: &CreditNote) -> Result<Self, RepositoryError> {
+        Ok(CreditNoteRow {
             tenant_id: cn.tenant.get(),
             id: cn.id.to_string(),
             invoice_id: cn.invoice_id.to_string(),
             series: cn.number.series.to_string(),
-            number_seq: cn.number.sequence as i64,
+            number_seq: db_count("number", cn.number.sequence)?,
             invoice_series: cn.invoice_number.series.to_string(),
-            invoice_number_seq: cn.invoice_number.sequence as i64,
+            invoice_number_seq: db_count("number", cn.invoice_number.sequence)?,
             invoice_issued_at: ts(cn.invoice_issued_at),
             currency: cn.currency.code().to_string(),
             reason: cn.reason.as_ref().map(to_json),
-            subtotal: cn.subtotal().minor(),
-            tax: cn.tax().minor(),
-            total: cn.total().minor(),
+            subtotal: db_amount(cn.subtotal())?,
+            tax: db_amount(cn.tax())?,
+            total: db_amount(cn.total())?,
             issued_at: ts(cn.issued_at),
-        }
+        })
     }
 
     /// Rebuilds the credit note with its lines.
     pub fn into_domain(self, lines: Vec<CreditNoteLineRow>) -> Result<CreditNote, RepositoryError> {
         let number = |series: &str, seq: i64| {
             SeriesPrefix::parse(series)
-                .and_then(|s| DocumentNumber::new(s, seq as u64))
+                .and_then(|s| DocumentNumber::new(s, u64::try_from(seq).unwrap_or(0)))
                 .map_err(|e| corrupt("credit note number", e))
         };
         Ok(CreditNote {
@@ -413,16 +502,17 @@ impl CreditNoteRow {
                 .map(|l| {
                     Ok(CreditNoteLine {
                         line_id: uuid_of("line id", &l.line_id)?,
+                        tax: stored_tax(
+                            l.tax_rate,
+                            &l.tax_category,
+                            l.exemption_reason_code.as_deref(),
+                            l.exemption_reason.as_deref(),
+                        )?,
                         description: l.description,
-                        quantity: u32::try_from(l.quantity).map_err(|e| corrupt("quantity", e))?,
-                        unit_amount: Amount::from_minor(l.unit_amount),
-                        tax_rate: rate(l.tax_rate)?,
+                        quantity: stored_count("quantity", l.quantity)?,
+                        unit_amount: stored_amount("unit amount", l.unit_amount)?,
                         tax_inclusive: l.tax_inclusive,
-                        amounts: LineAmounts {
-                            net: Amount::from_minor(l.net),
-                            tax: Amount::from_minor(l.tax),
-                            gross: Amount::from_minor(l.gross),
-                        },
+                        amounts: stored_amounts(l.net, l.tax, l.gross)?,
                     })
                 })
                 .collect::<Result<_, RepositoryError>>()?,
@@ -449,27 +539,36 @@ pub struct CreditNoteLineRow {
     pub net: i64,
     pub tax: i64,
     pub gross: i64,
+    pub tax_category: String,
+    pub exemption_reason_code: Option<String>,
+    pub exemption_reason: Option<String>,
 }
 
 impl CreditNoteLineRow {
     /// The rows of a credit note's lines.
-    pub fn all(cn: &CreditNote) -> Vec<Self> {
+    pub fn all(cn: &CreditNote) -> Result<Vec<Self>, RepositoryError> {
         cn.lines
             .iter()
             .enumerate()
-            .map(|(i, l)| CreditNoteLineRow {
-                tenant_id: cn.tenant.get(),
-                credit_note_id: cn.id.to_string(),
-                line_id: l.line_id.to_string(),
-                position: i as i32,
-                description: l.description.clone(),
-                quantity: i64::from(l.quantity),
-                unit_amount: l.unit_amount.minor(),
-                tax_rate: i64::from(l.tax_rate.units()),
-                tax_inclusive: l.tax_inclusive,
-                net: l.amounts.net.minor(),
-                tax: l.amounts.tax.minor(),
-                gross: l.amounts.gross.minor(),
+            .map(|(i, l)| {
+                let exemption = l.tax.exemption();
+                Ok(CreditNoteLineRow {
+                    tenant_id: cn.tenant.get(),
+                    credit_note_id: cn.id.to_string(),
+                    line_id: l.line_id.to_string(),
+                    position: stored_position(i)?,
+                    description: l.description.clone(),
+                    quantity: i64::from(l.quantity),
+                    unit_amount: db_amount(l.unit_amount)?,
+                    tax_rate: i64::from(l.tax.rate().units()),
+                    tax_inclusive: l.tax_inclusive,
+                    net: db_amount(l.amounts.net)?,
+                    tax: db_amount(l.amounts.tax)?,
+                    gross: db_amount(l.amounts.gross)?,
+                    tax_category: l.tax.category().code().to_string(),
+                    exemption_reason_code: exemption.and_then(|e| e.code.clone()),
+                    exemption_reason: exemption.and_then(|e| e.text.clone()),
+                })
             })
             .collect()
     }
@@ -494,8 +593,8 @@ pub struct NewEventRow {
 
 impl NewEventRow {
     /// The row of `event`, with the invoice snapshot taken right after it.
-    pub fn from_domain(event: &Event, snapshot: &str) -> Self {
-        NewEventRow {
+    pub fn from_domain(event: &Event, snapshot: &str) -> Result<Self, RepositoryError> {
+        Ok(NewEventRow {
             tenant_id: event.tenant.get(),
             id: event.id.to_string(),
             invoice_id: event.invoice_id.to_string(),
@@ -503,10 +602,10 @@ impl NewEventRow {
             actor_id: event.actor.id.clone(),
             channel: event.actor.channel.clone(),
             occurred_at: ts(event.occurred_at),
-            invoice_version: event.invoice_version as i64,
+            invoice_version: db_count("version", event.invoice_version)?,
             data: to_json(&event.kind),
             snapshot: snapshot.to_string(),
-        }
+        })
     }
 }
 
@@ -538,7 +637,7 @@ impl EventRow {
             kind: from_json("event data", &self.data)?,
             actor: invoice_domain::Actor::new(self.actor_id.clone(), self.channel.clone()),
             occurred_at: utc(self.occurred_at),
-            invoice_version: self.invoice_version as u64,
+            invoice_version: stored_count("version", self.invoice_version)?,
         })
     }
 }

@@ -10,6 +10,7 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         created_at -> Timestamp,
+        settings -> Text,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
         voided_at -> Nullable<Timestamp>,
+        uncollectible -> Nullable<Text>,
     }
 }
 
@@ -80,6 +82,13 @@ diesel::table! {
         net -> BigInt,
         tax -> BigInt,
         gross -> BigInt,
+        tax_category -> Text,
+        exemption_reason_code -> Nullable<Text>,
+        exemption_reason -> Nullable<Text>,
+        credited_quantity -> BigInt,
+        credited_net -> BigInt,
+        credited_tax -> BigInt,
+        credited_gross -> BigInt,
     }
 }
 
@@ -145,6 +154,9 @@ diesel::table! {
         net -> BigInt,
         tax -> BigInt,
         gross -> BigInt,
+        tax_category -> Text,
+        exemption_reason_code -> Nullable<Text>,
+        exemption_reason -> Nullable<Text>,
     }
 }
 

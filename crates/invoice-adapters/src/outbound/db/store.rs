@@ -8,8 +8,9 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Text};
 use invoice_domain::{
-    Change, CreditNote, CreditNoteId, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository,
-    ListQuery, NumberAllocator, Payment, RepositoryError, SeriesPrefix, TenantId, Transition,
+    Change, CreditNote, CreditNoteId, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId,
+    LineStatus, ListQuery, NumberAllocator, Payment, RepositoryError, SeriesPrefix, SettingsRepository, TenantId,
+    TenantSettings, Transition,
 };
 
 use super::connection::DbConnection;
@@ -110,7 +111,7 @@ impl<'c> DieselStore<'c> {
             InvoiceRef::Number(n) => invoices::table
                 .filter(invoices::tenant_id.eq(tenant.get()))
                 .filter(invoices::series.eq(n.series.as_str()))
-                .filter(invoices::number_seq.eq(n.sequence as i64))
+                .filter(invoices::number_seq.eq(i64::try_from(n.sequence).unwrap_or(i64::MAX)))
                 .select(invoices::id)
                 .first::<String>(self.conn)
                 .optional()
@@ -260,14 +261,62 @@ impl<'c> DieselStore<'c> {
 
     fn insert_credit_note(&mut self, cn: &CreditNote) -> Result<(), RepositoryError> {
         diesel::insert_into(credit_notes::table)
-            .values(CreditNoteRow::from_domain(cn))
+            .values(CreditNoteRow::from_domain(cn)?)
             .execute(self.conn)
             .map_err(repository_error)?;
-        let lines = CreditNoteLineRow::all(cn);
+        let lines = CreditNoteLineRow::all(cn)?;
         on_backend!(&mut *self.conn, |c| diesel::insert_into(credit_note_lines::table)
             .values(&lines)
             .execute(c))
         .map_err(repository_error)?;
+        Ok(())
+    }
+
+    /// Writes the status and credited amounts of `ids`, the only parts of a
+    /// line that change once it is on a document. Lines credited in full
+    /// (the common case) take one statement together; any other line its own.
+    fn update_lines(&mut self, inv: &Invoice, ids: &[LineId]) -> Result<(), RepositoryError> {
+        let tenant = inv.tenant.get();
+        let invoice_id = inv.id.to_string();
+        let lines = inv.lines.iter().filter(|l| ids.contains(&l.id));
+        let (whole, other): (Vec<_>, Vec<_>) = lines.partition(|l| {
+            l.status == LineStatus::Cancelled && l.credited.quantity == l.quantity && l.credited.amounts == l.amounts
+        });
+        if !whole.is_empty() {
+            let whole: Vec<String> = whole.iter().map(|l| l.id.to_string()).collect();
+            diesel::update(
+                invoice_lines::table
+                    .filter(invoice_lines::tenant_id.eq(tenant))
+                    .filter(invoice_lines::invoice_id.eq(&invoice_id))
+                    .filter(invoice_lines::id.eq_any(&whole)),
+            )
+            .set((
+                invoice_lines::status.eq(LineStatus::Cancelled.as_str()),
+                invoice_lines::credited_quantity.eq(invoice_lines::quantity),
+                invoice_lines::credited_net.eq(invoice_lines::net),
+                invoice_lines::credited_tax.eq(invoice_lines::tax),
+                invoice_lines::credited_gross.eq(invoice_lines::gross),
+            ))
+            .execute(self.conn)
+            .map_err(repository_error)?;
+        }
+        for line in other {
+            diesel::update(
+                invoice_lines::table
+                    .filter(invoice_lines::tenant_id.eq(tenant))
+                    .filter(invoice_lines::invoice_id.eq(&invoice_id))
+                    .filter(invoice_lines::id.eq(line.id.to_string())),
+            )
+            .set((
+                invoice_lines::status.eq(line.status.as_str()),
+                invoice_lines::credited_quantity.eq(i64::from(line.credited.quantity)),
+                invoice_lines::credited_net.eq(db_amount(line.credited.amounts.net)?),
+                invoice_lines::credited_tax.eq(db_amount(line.credited.amounts.tax)?),
+                invoice_lines::credited_gross.eq(db_amount(line.credited.amounts.gross)?),
+            ))
+            .execute(self.conn)
+            .map_err(repository_error)?;
+        }
         Ok(())
     }
 
@@ -341,7 +390,13 @@ impl NumberAllocator for DieselStore<'_> {
         )
         .get_result(self.conn)
         .map_err(repository_error)?;
-        Ok(allocated.value as u64)
+        u64::try_from(allocated.value).map_err(|_| super::rows::corrupt("number series", allocated.value))
+    }
+}
+
+impl SettingsRepository for DieselStore<'_> {
+    fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError> {
+        super::settings::load(self.conn, tenant)
     }
 }
 
@@ -358,7 +413,7 @@ impl InvoiceRepository for DieselStore<'_> {
         let inv = &transition.invoice;
         let tenant = inv.tenant.get();
         let id = inv.id.to_string();
-        let row = InvoiceRow::from_domain(inv);
+        let row = InvoiceRow::from_domain(inv)?;
         if transition.changes.contains(&Change::Created) {
             diesel::insert_into(invoices::table)
                 .values(&row)
@@ -369,7 +424,7 @@ impl InvoiceRepository for DieselStore<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| LineRow::from_domain(inv, i, l))
-                .collect();
+                .collect::<Result<_, _>>()?;
             if !lines.is_empty() {
                 for chunk in lines.chunks(500) {
                     on_backend!(&mut *self.conn, |c| diesel::insert_into(invoice_lines::table)
@@ -383,7 +438,7 @@ impl InvoiceRepository for DieselStore<'_> {
                 invoices::table
                     .filter(invoices::tenant_id.eq(tenant))
                     .filter(invoices::id.eq(&id))
-                    .filter(invoices::version.eq(transition.expected_version as i64)),
+                    .filter(invoices::version.eq(i64::try_from(transition.expected_version).unwrap_or(-1))),
             )
             .set(&row)
             .execute(self.conn)
@@ -399,15 +454,15 @@ impl InvoiceRepository for DieselStore<'_> {
         for change in &transition.changes {
             match change {
                 Change::Created => {}
-                Change::LinesCancelled(ids) => {
+                Change::LinesUpdated(ids) => self.update_lines(inv, ids)?,
+                Change::LinesRemoved(ids) => {
                     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                    diesel::update(
+                    diesel::delete(
                         invoice_lines::table
                             .filter(invoice_lines::tenant_id.eq(tenant))
                             .filter(invoice_lines::invoice_id.eq(&id))
                             .filter(invoice_lines::id.eq_any(&ids)),
                     )
-                    .set(invoice_lines::status.eq("cancelled"))
                     .execute(self.conn)
                     .map_err(repository_error)?;
                 }
@@ -419,7 +474,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .find(|(_, p)| p.id == *pid)
                         .ok_or_else(|| RepositoryError::Other("recorded payment missing from invoice".into()))?;
                     diesel::insert_into(payments::table)
-                        .values(PaymentRow::from_domain(inv, i, p))
+                        .values(PaymentRow::from_domain(inv, i, p)?)
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -435,7 +490,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .find(|r| r.id == *refund)
                         .ok_or_else(|| RepositoryError::Other("refund missing from payment".into()))?;
                     diesel::insert_into(refunds::table)
-                        .values(RefundRow::from_domain(inv, p, r))
+                        .values(RefundRow::from_domain(inv, p, r)?)
                         .execute(self.conn)
                         .map_err(repository_error)?;
                 }
@@ -455,7 +510,7 @@ impl InvoiceRepository for DieselStore<'_> {
                 .events
                 .iter()
                 .map(|e| NewEventRow::from_domain(e, &snapshot))
-                .collect();
+                .collect::<Result<_, _>>()?;
             on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
                 .values(&rows)
                 .execute(c))

@@ -136,7 +136,8 @@ fn flextell_cancel_replays_the_documented_request() {
             let cents = v1[minor].as_i64().unwrap();
             assert_eq!(i[k], format!("{}.{:02}", cents / 100, cents % 100), "{k}");
         }
-        assert_eq!(i["invoice_amount"], "0.00", "every line is cancelled");
+        assert_eq!(i["invoice_amount"], "145.75", "the invoice as issued");
+        assert_eq!(i["amount_payable"], "0.00", "nothing is due after the cancel");
         assert_eq!(
             i["issue_date"],
             v1["issued_at"].as_str().unwrap()[..19].to_string() + "Z"

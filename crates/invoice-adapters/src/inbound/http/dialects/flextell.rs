@@ -5,8 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
-use invoice_domain::rules::CancelRequest;
-use invoice_domain::{Amount, Invoice, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use invoice_domain::{Amount, CancelRequest, Invoice, InvoiceStatus, PartyRole, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -180,10 +179,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     if path_id.parse::<i64>().ok() != Some(input.id) {
         return Err(common::invalid("id", "must equal the invoice id in the path"));
     }
-    let request = CancelRequest {
-        lines: Vec::new(),
-        reason: Some(Reason::new(ReasonCode::Other, None)?),
-    };
+    let request = CancelRequest::whole(Some(Reason::new(ReasonCode::Other, None)?));
     let tenant = principal.tenant.get();
     Command {
         req: &req,
@@ -223,6 +219,7 @@ pub fn status_label(status: InvoiceStatus) -> &'static str {
     match status {
         InvoiceStatus::Draft => "Draft",
         InvoiceStatus::Open => "Open",
+        InvoiceStatus::Uncollectible => "Uncollectible",
         InvoiceStatus::Paid => "Paid",
         InvoiceStatus::Cancelled => "Cancelled",
         InvoiceStatus::Void => "Void",

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::rules::CancelRequest;
 use invoice_domain::{
-    Invoice, InvoiceId, InvoiceRef, InvoiceStatus, Line, LineId, LineRef, Party, PartyRole, ProductId, Reason,
-    ReasonCode, TaxRate, ValidationError, VariationId,
+    Amount, CancelRequest, Invoice, InvoiceId, InvoiceRef, InvoiceStatus, Line, LineId, LineRef, Party, PartyRole,
+    ProductId, Reason, ReasonCode, TaxRate, ValidationError, VariationId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -201,9 +200,11 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
         .enumerate()
         .map(|(i, p)| p.into_domain(&format!("products[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let request = CancelRequest {
-        lines,
-        reason: Some(Reason::new(ReasonCode::Other, None)?),
+    let reason = Some(Reason::new(ReasonCode::Other, None)?);
+    let request = if lines.is_empty() {
+        CancelRequest::whole(reason)
+    } else {
+        CancelRequest::lines(lines, reason)?
     };
     Command {
         req: &req,
@@ -286,7 +287,7 @@ fn customer_information(p: &Party) -> Value {
 }
 
 /// One tax rate entry; `applies_to` is set on invoice-level entries.
-fn tax_rate(rate: TaxRate, inclusive: bool, tax: i64, applies_to: Option<Vec<String>>) -> Value {
+fn tax_rate(rate: TaxRate, inclusive: bool, tax: u64, applies_to: Option<Vec<String>>) -> Value {
     let mut v = json!({
         "id": null,
         "inclusive": inclusive,
@@ -311,9 +312,14 @@ fn line_key(l: &Line) -> String {
         .map_or_else(|| l.id.to_string(), ToString::to_string)
 }
 
-/// `quantity × unit_amount` as entered (gross for inclusive lines).
-fn item_total(l: &Line) -> i64 {
-    i64::from(l.quantity) * l.unit_amount.minor()
+/// `quantity × unit_amount` as entered: the gross of an inclusive line,
+/// the net of an exclusive one.
+fn item_total(l: &Line) -> u64 {
+    if l.tax_inclusive {
+        l.amounts.gross.minor()
+    } else {
+        l.amounts.net.minor()
+    }
 }
 
 /// One line as a plug&paid product; cancelled lines are listed with `status: cancelled`.
@@ -321,7 +327,7 @@ fn product(invoice: &Invoice, l: &Line) -> Value {
     let taxes = json!({
         "inclusive": l.tax_inclusive,
         "shipping_tax_rates": [],
-        "tax_rates": [tax_rate(l.tax_rate, l.tax_inclusive, l.amounts.tax.minor(), None)],
+        "tax_rates": [tax_rate(l.tax.rate(), l.tax_inclusive, l.amounts.tax.minor(), None)],
     });
     let totals = json!({
         "discount": 0,
@@ -365,24 +371,25 @@ fn product(invoice: &Invoice, l: &Line) -> Value {
     })
 }
 
-/// The invoice-level tax rates: active lines grouped by rate and inclusiveness.
+/// The invoice-level tax rates: the document's lines grouped by rate and
+/// inclusiveness.
 fn invoice_tax_rates(invoice: &Invoice) -> Vec<Value> {
-    let mut groups: BTreeMap<(TaxRate, bool), (i64, Vec<String>)> = BTreeMap::new();
-    for l in invoice.lines.iter().filter(|l| l.is_active()) {
-        let entry = groups.entry((l.tax_rate, l.tax_inclusive)).or_default();
-        entry.0 += l.amounts.tax.minor();
+    let mut groups: BTreeMap<(TaxRate, bool), (Amount, Vec<String>)> = BTreeMap::new();
+    for l in &invoice.lines {
+        let entry = groups.entry((l.tax.rate(), l.tax_inclusive)).or_default();
+        entry.0 = Amount::checked_sum([entry.0, l.amounts.tax]).unwrap_or(entry.0);
         entry.1.push(line_key(l));
     }
     groups
         .into_iter()
-        .map(|((rate, inclusive), (tax, applies_to))| tax_rate(rate, inclusive, tax, Some(applies_to)))
+        .map(|((rate, inclusive), (tax, applies_to))| tax_rate(rate, inclusive, tax.minor(), Some(applies_to)))
         .collect()
 }
 
 /// The whole plug&paid invoice object. Amounts are integers in minor units.
 pub fn invoice_object(invoice: &Invoice) -> Value {
     let t = invoice.totals();
-    let active: Vec<&Line> = invoice.lines.iter().filter(|l| l.is_active()).collect();
+    let lines = &invoice.lines;
     let refunds: Vec<Value> = invoice
         .payments
         .iter()
@@ -401,8 +408,8 @@ pub fn invoice_object(invoice: &Invoice) -> Value {
     let tax_rates = invoice_tax_rates(invoice);
     let totals = json!({
         "discount": 0,
-        "item_count": active.len(),
-        "item_total": active.iter().map(|l| item_total(l)).sum::<i64>(),
+        "item_count": lines.len(),
+        "item_total": Amount::checked_sum(lines.iter().map(|l| Amount::from_minor(item_total(l)))).map(Amount::minor),
         "item_total_with_tax": t.total.minor(),
         "moss_tax_total": 0,
         "moss_taxable_amount": 0,
@@ -422,7 +429,7 @@ pub fn invoice_object(invoice: &Invoice) -> Value {
         "refunded_total": invoice.amount_refunded().minor(),
     });
     let taxes = json!({
-        "has_vat": active.iter().any(|l| !l.amounts.tax.is_zero()),
+        "has_vat": lines.iter().any(|l| !l.amounts.tax.is_zero()),
         "shipping_tax_rates": [],
         "tax_rates": tax_rates,
     });

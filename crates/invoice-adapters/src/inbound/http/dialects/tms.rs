@@ -7,8 +7,7 @@ use std::net::Ipv4Addr;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::rules::CancelRequest;
-use invoice_domain::{Approval, Invoice, InvoiceRef, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use invoice_domain::{Approval, CancelRequest, Invoice, InvoiceRef, InvoiceStatus, PartyRole, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -123,7 +122,7 @@ pub struct TmsInvoice {
     /// The issuer's name.
     pub transporter_name: Option<String>,
     /// The total in minor units (cents).
-    pub total_amount: i64,
+    pub total_amount: u64,
     /// Metadata `systemAmount`, as a number.
     #[schema(value_type = Option<f64>)]
     pub system_amount: serde_json::Value,
@@ -288,10 +287,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     let reference = parse_invoice_id(&input.invoice_id)?;
     let text = input.cancellation_reason.as_deref().filter(|t| !t.trim().is_empty());
     let reason = Reason::new(ReasonCode::Other, text).map_err(|e| common::invalid("cancellationReason", e.message))?;
-    let request = CancelRequest {
-        lines: Vec::new(),
-        reason: Some(reason),
-    };
+    let request = CancelRequest::whole(Some(reason));
     let invoice_id = input.invoice_id;
     Command {
         req: &req,
@@ -357,9 +353,9 @@ async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespons
 pub fn state(invoice: &Invoice) -> &'static str {
     match (invoice.status, &invoice.approval) {
         (InvoiceStatus::Draft, _) => "DRAFT",
-        (InvoiceStatus::Open, Approval::Approved { .. }) => "APPROVED",
-        (InvoiceStatus::Open, Approval::Rejected { .. }) => "REJECTED",
-        (InvoiceStatus::Open, _) => "SUBMITTED",
+        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, Approval::Approved { .. }) => "APPROVED",
+        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, Approval::Rejected { .. }) => "REJECTED",
+        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, _) => "SUBMITTED",
         (InvoiceStatus::Paid, _) => "PAID",
         (InvoiceStatus::Cancelled, _) => "CANCELLED",
         (InvoiceStatus::Void, _) => "VOID",

@@ -49,7 +49,7 @@ fn status_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .description(Some("Only this status."))
-        .enum_values(Some(["draft", "open", "paid", "cancelled", "void"]))
+        .enum_values(Some(InvoiceStatus::ALL.map(InvoiceStatus::as_str)))
         .build()
 }
 
@@ -88,7 +88,8 @@ pub async fn list_invoices(
             .status
             .as_deref()
             .map(|s| {
-                InvoiceStatus::parse(s).ok_or_else(|| bad("status", "must be draft, open, paid, cancelled or void"))
+                InvoiceStatus::parse(s)
+                    .ok_or_else(|| bad("status", "must be draft, open, uncollectible, paid, cancelled or void"))
             })
             .transpose()?,
         customer_id: p

@@ -8,6 +8,7 @@ mod get_credit_note;
 mod get_invoice;
 mod list_invoice_events;
 mod list_invoices;
+mod mark_uncollectible;
 mod record_payment;
 mod refund_payment;
 mod reject_invoice;
@@ -21,6 +22,7 @@ pub use get_credit_note::*;
 pub use get_invoice::*;
 pub use list_invoice_events::*;
 pub use list_invoices::*;
+pub use mark_uncollectible::*;
 pub use record_payment::*;
 pub use refund_payment::*;
 pub use reject_invoice::*;
@@ -62,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/invoices/{reference}/payments/{payment_id}/refunds").route(web::post().to(refund_payment)))
             .service(post("/invoices/{reference}/cancel").route(web::post().to(cancel_invoice)))
             .service(post("/invoices/{reference}/void").route(web::post().to(void_invoice)))
+            .service(post("/invoices/{reference}/mark-uncollectible").route(web::post().to(mark_uncollectible)))
             .service(post("/invoices/{reference}/approve").route(web::post().to(approve_invoice)))
             .service(post("/invoices/{reference}/reject").route(web::post().to(reject_invoice)))
             .service(

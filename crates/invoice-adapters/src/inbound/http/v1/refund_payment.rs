@@ -2,8 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::usecases::RefundRequest;
-use invoice_domain::{Amount, PaymentId};
+use invoice_domain::PaymentId;
 
 use super::invoice_command;
 use crate::inbound::http::auth::Principal;
@@ -56,14 +55,7 @@ pub async fn refund_payment(
         "invoices:write",
         &reference,
         payload,
-        move |r, b| {
-            let body = parse_json::<RefundBody>(r, b)?;
-            Ok(RefundRequest {
-                payment_id,
-                amount: Amount::positive(body.amount, "amount")?,
-                reason: invoice_domain::model::text::optional_text(body.reason.as_deref(), "reason", 500)?,
-            })
-        },
+        move |r, b| Ok(parse_json::<RefundBody>(r, b)?.into_domain(payment_id)?),
         |svc, store, target, request| svc.refund(store, target, request),
     )
     .await

@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Void an open invoice: balance zero, collection halted.
 #[utoipa::path(post, path = "/v1/invoices/{reference}/void", tag = "invoices",
-    request_body(content = Option<VoidBody>, description = "Optional"),
+    request_body(content = Option<ReasonBody>, description = "Optional"),
     params(("reference" = String, Path, description = "Invoice UUID or number like INV-000052", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"),
         ("If-Match" = Option<String>, Header, description = "Expected version, e.g. `\"3\"`, or `*`", nullable = false, pattern = r#"^(?:\*|(?:W/)?"[0-9]{1,19}")$"#),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
@@ -44,10 +44,7 @@ pub async fn void_invoice(
         "invoices:cancel",
         &reference,
         payload,
-        |r, b| {
-            let v = parse_optional_json::<VoidBody>(r, b)?;
-            Ok(reason(v.reason_code.as_deref(), v.reason.as_deref())?)
-        },
+        |r, b| Ok(parse_optional_json::<ReasonBody>(r, b)?.into_domain()?),
         |svc, store, target, reason| svc.void(store, target, reason),
     )
     .await

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use invoice_domain::rules::{CancelRequest, NewInvoice, NewPayment, Rejection};
 use invoice_domain::{
-    Amount, CollectionMethod, Currency, LineId, LineRef, NewLine, Party, ProductId, Reason, ReasonCode, SeriesPrefix,
-    ValidationError, VariationId,
+    Amount, CancelRequest, CollectionMethod, Currency, LineId, LineRef, NewInvoice, NewLine, NewPayment, Party,
+    PaymentId, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix, TaxCategory, ValidationError,
+    VariationId,
 };
 use serde::de::{Error as _, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -139,6 +139,17 @@ fn currency_schema() -> Schema {
 
 fn collection_method_schema() -> Schema {
     string_enum("`automatic` (default) or `manual`.", &["automatic", "manual"], true)
+}
+
+fn tax_category_schema() -> Schema {
+    let codes: Vec<&str> = TaxCategory::ALL.iter().map(|c| c.code()).collect();
+    string_enum(
+        "EN 16931 VAT category: `S` standard, `Z` zero-rated, `E` exempt, `AE` reverse charge, `K` intra-community, \
+         `G` export, `O` outside the scope of VAT. Default `S` when the rate is above 0, else `Z`. \
+         `S` needs a rate above 0, every other category a rate of 0; `E`, `AE`, `K`, `G` and `O` need an exemption reason.",
+        &codes,
+        true,
+    )
 }
 
 fn reason_code_schema() -> Schema {
@@ -280,6 +291,41 @@ pub struct LineBody {
     /// True when `unit_amount` includes tax (default false).
     #[serde(default)]
     pub tax_inclusive: bool,
+    /// VAT category (EN 16931 BT-151).
+    #[schema(schema_with = tax_category_schema)]
+    pub tax_category: Option<String>,
+    /// VATEX code of the exemption reason (BT-121), e.g. `VATEX-EU-AE`.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x20\x7F-\x9F]*$")]
+    #[validate(length(max = 64))]
+    pub exemption_reason_code: Option<String>,
+    /// Text of the exemption reason (BT-120), e.g. "Reverse charge".
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 500))]
+    pub exemption_reason: Option<String>,
+}
+
+impl LineBody {
+    /// Parses into a domain line; errors name the field under `field`.
+    pub fn into_domain(self, field: &str) -> Result<NewLine, ValidationError> {
+        let mut builder = NewLine::builder(&self.description)
+            .quantity(self.quantity)
+            .unit_amount(self.unit_amount)
+            .tax_rate(&self.tax_rate)
+            .tax_inclusive(self.tax_inclusive);
+        if let Some(p) = &self.product_id {
+            builder = builder.product_id(p);
+        }
+        if let Some(v) = &self.variation_id {
+            builder = builder.variation_id(v);
+        }
+        if let Some(c) = &self.tax_category {
+            builder = builder.tax_category(c);
+        }
+        if self.exemption_reason_code.is_some() || self.exemption_reason.is_some() {
+            builder = builder.exemption_reason(self.exemption_reason_code.as_deref(), self.exemption_reason.as_deref());
+        }
+        builder.build().map_err(|e| e.within(field))
+    }
 }
 
 /// `POST /v1/invoices`.
@@ -326,44 +372,35 @@ pub struct CreateInvoiceBody {
 impl CreateInvoiceBody {
     /// Parses into the domain request.
     pub fn into_domain(self) -> Result<NewInvoice, ValidationError> {
-        let lines = self
+        let lines: Vec<NewLine> = self
             .lines
             .into_iter()
             .enumerate()
-            .map(|(i, l)| {
-                NewLine::parse(
-                    l.product_id.as_deref(),
-                    l.variation_id.as_deref(),
-                    &l.description,
-                    l.quantity,
-                    l.unit_amount,
-                    &l.tax_rate,
-                    l.tax_inclusive,
-                )
-                .map_err(|e| e.within(format!("lines[{i}]")))
-            })
+            .map(|(i, l)| l.into_domain(&format!("lines[{i}]")))
             .collect::<Result<_, _>>()?;
         let collection_method = match self.collection_method.as_deref() {
             None | Some("automatic") => CollectionMethod::Automatic,
             Some("manual") => CollectionMethod::Manual,
             Some(_) => return Err(ValidationError::new("collection_method", "must be automatic or manual")),
         };
-        Ok(NewInvoice {
-            currency: Currency::parse(&self.currency)?,
-            customer: self.customer.into_domain("customer")?,
-            issuer: self.issuer.map(|p| p.into_domain("issuer")).transpose()?,
-            lines,
-            due_date: self.due_date,
-            series: self.series.as_deref().map(SeriesPrefix::parse).transpose()?,
-            external_reference: invoice_domain::model::text::optional_text(
-                self.external_reference.as_deref(),
-                "external_reference",
-                200,
-            )?,
-            approval_levels: self.approval_levels,
-            collection_method,
-            metadata: invoice_domain::model::text::parse_metadata(self.metadata)?,
-        })
+        let mut builder = NewInvoice::builder(Currency::parse(&self.currency)?, self.customer.into_domain("customer")?)
+            .lines(lines)
+            .approval_levels(self.approval_levels)
+            .collection_method(collection_method)
+            .metadata(self.metadata);
+        if let Some(issuer) = self.issuer {
+            builder = builder.issuer(issuer.into_domain("issuer")?);
+        }
+        if let Some(date) = self.due_date {
+            builder = builder.due_date(date);
+        }
+        if let Some(series) = &self.series {
+            builder = builder.series(SeriesPrefix::parse(series)?);
+        }
+        if let Some(reference) = &self.external_reference {
+            builder = builder.external_reference(reference);
+        }
+        builder.build()
     }
 }
 
@@ -389,11 +426,11 @@ pub struct PaymentBody {
 impl PaymentBody {
     /// Parses into the domain payment.
     pub fn into_domain(self) -> Result<NewPayment, ValidationError> {
-        Ok(NewPayment {
-            amount: Amount::positive(self.amount, "amount")?,
-            method: invoice_domain::model::text::optional_text(self.method.as_deref(), "method", 64)?,
-            reference: invoice_domain::model::text::optional_text(self.reference.as_deref(), "reference", 200)?,
-        })
+        NewPayment::new(
+            Amount::positive(self.amount, "amount")?,
+            self.method.as_deref(),
+            self.reference.as_deref(),
+        )
     }
 }
 
@@ -410,6 +447,17 @@ pub struct RefundBody {
     #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 500))]
     pub reason: Option<String>,
+}
+
+impl RefundBody {
+    /// Parses into the domain refund of `payment_id`.
+    pub fn into_domain(self, payment_id: PaymentId) -> Result<RefundRequest, ValidationError> {
+        RefundRequest::new(
+            payment_id,
+            Amount::positive(self.amount, "amount")?,
+            self.reason.as_deref(),
+        )
+    }
 }
 
 /// Names one line to cancel: exactly one of the three fields.
@@ -534,22 +582,25 @@ pub struct CancelBody {
 impl CancelBody {
     /// Parses into the domain request.
     pub fn into_domain(self) -> Result<CancelRequest, ValidationError> {
-        Ok(CancelRequest {
-            lines: self
-                .lines
-                .into_iter()
-                .enumerate()
-                .map(|(i, l)| l.into_domain(&format!("lines[{i}]")))
-                .collect::<Result<_, _>>()?,
-            reason: reason(self.reason_code.as_deref(), Some(&self.reason))?,
-        })
+        let reason = reason(self.reason_code.as_deref(), Some(&self.reason))?;
+        if self.lines.is_empty() {
+            return Ok(CancelRequest::whole(reason));
+        }
+        let lines = self
+            .lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| l.into_domain(&format!("lines[{i}]")))
+            .collect::<Result<_, _>>()?;
+        CancelRequest::lines(lines, reason)
     }
 }
 
-/// `POST /v1/invoices/{ref}/void` (the body is optional).
+/// An optional reason: the body of `POST /v1/invoices/{ref}/void` and
+/// `…/mark-uncollectible` (the body itself is optional).
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VoidBody {
+pub struct ReasonBody {
     /// Why.
     #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 500))]
@@ -557,6 +608,13 @@ pub struct VoidBody {
     /// Reason code (default `other` when a reason is given).
     #[schema(schema_with = reason_code_schema)]
     pub reason_code: Option<String>,
+}
+
+impl ReasonBody {
+    /// Parses into an optional domain reason.
+    pub fn into_domain(self) -> Result<Option<Reason>, ValidationError> {
+        reason(self.reason_code.as_deref(), self.reason.as_deref())
+    }
 }
 
 /// `POST /v1/invoices/{ref}/reject`.

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use invoice_domain::{
-    Approval, CancellationRecord, CreditNote, Event, Invoice, Line, Party, Payment, Reason, VoidRecord,
-};
+use invoice_domain::{ActionRecord, Approval, CreditNote, Event, Invoice, Line, LineTax, Party, Payment, TaxSubtotal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -51,24 +49,46 @@ pub struct LineView {
     /// Quantity.
     pub quantity: u32,
     /// Unit amount in minor units.
-    pub unit_amount: i64,
+    pub unit_amount: u64,
     /// Tax rate in percent, as a decimal string.
     #[schema(example = "19")]
     pub tax_rate: String,
+    /// EN 16931 VAT category: `S`, `Z`, `E`, `AE`, `K`, `G` or `O`.
+    #[schema(example = "S")]
+    pub tax_category: &'static str,
+    /// VATEX code of the exemption reason, for untaxed categories.
+    pub exemption_reason_code: Option<String>,
+    /// Text of the exemption reason, for untaxed categories.
+    pub exemption_reason: Option<String>,
     /// True when the unit amount includes tax.
     pub tax_inclusive: bool,
-    /// Net in minor units.
-    pub net_amount: i64,
-    /// Tax in minor units.
-    pub tax_amount: i64,
-    /// Gross in minor units.
-    pub total_amount: i64,
-    /// `active` or `cancelled`.
+    /// Net in minor units, as issued.
+    pub net_amount: u64,
+    /// Tax in minor units, as issued.
+    pub tax_amount: u64,
+    /// Gross in minor units, as issued.
+    pub total_amount: u64,
+    /// `active`, or `cancelled` once credited in full (or discarded with its draft).
     pub status: &'static str,
+    /// Units credited by credit notes so far.
+    pub credited_quantity: u32,
+    /// Gross credited by credit notes so far, in minor units.
+    pub credited_amount: u64,
+}
+
+/// The category code and exemption reason of a line's tax, as the views show them.
+fn tax_fields(tax: &LineTax) -> (&'static str, Option<String>, Option<String>) {
+    let exemption = tax.exemption();
+    (
+        tax.category().code(),
+        exemption.and_then(|e| e.code.clone()),
+        exemption.and_then(|e| e.text.clone()),
+    )
 }
 
 impl From<&Line> for LineView {
     fn from(l: &Line) -> Self {
+        let (tax_category, exemption_reason_code, exemption_reason) = tax_fields(&l.tax);
         LineView {
             id: l.id.to_string(),
             product_id: l.product_id.as_ref().map(ToString::to_string),
@@ -76,12 +96,50 @@ impl From<&Line> for LineView {
             description: l.description.clone(),
             quantity: l.quantity,
             unit_amount: l.unit_amount.minor(),
-            tax_rate: l.tax_rate.to_string(),
+            tax_rate: l.tax.rate().to_string(),
+            tax_category,
+            exemption_reason_code,
+            exemption_reason,
             tax_inclusive: l.tax_inclusive,
             net_amount: l.amounts.net.minor(),
             tax_amount: l.amounts.tax.minor(),
             total_amount: l.amounts.gross.minor(),
             status: l.status.as_str(),
+            credited_quantity: l.credited.quantity,
+            credited_amount: l.credited.amounts.gross.minor(),
+        }
+    }
+}
+
+/// One entry of a VAT breakdown (EN 16931 BG-23): every line of one
+/// category and rate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxBreakdownView {
+    /// VAT category code.
+    #[schema(example = "S")]
+    pub category: &'static str,
+    /// Rate in percent, as a decimal string.
+    #[schema(example = "19")]
+    pub rate: String,
+    /// Sum of the lines' nets in minor units.
+    pub taxable_amount: u64,
+    /// Sum of the lines' rounded taxes in minor units.
+    pub tax_amount: u64,
+    /// VATEX code of the exemption reason, for untaxed categories.
+    pub exemption_reason_code: Option<String>,
+    /// Text of the exemption reason, for untaxed categories.
+    pub exemption_reason: Option<String>,
+}
+
+impl From<&TaxSubtotal> for TaxBreakdownView {
+    fn from(t: &TaxSubtotal) -> Self {
+        TaxBreakdownView {
+            category: t.category.code(),
+            rate: t.rate.to_string(),
+            taxable_amount: t.taxable_amount.minor(),
+            tax_amount: t.tax_amount.minor(),
+            exemption_reason_code: t.exemption.as_ref().and_then(|e| e.code.clone()),
+            exemption_reason: t.exemption.as_ref().and_then(|e| e.text.clone()),
         }
     }
 }
@@ -149,7 +207,7 @@ impl From<&Approval> for ApprovalView {
     }
 }
 
-/// A cancellation or void record.
+/// A cancellation, void or write-off record.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordView {
     /// When.
@@ -164,25 +222,15 @@ pub struct RecordView {
     pub reason: Option<String>,
 }
 
-fn record(at: DateTime<Utc>, actor: &invoice_domain::Actor, reason: Option<&Reason>) -> RecordView {
-    RecordView {
-        at,
-        actor: actor.id.clone(),
-        channel: actor.channel.clone(),
-        reason_code: reason.map(|r| r.code.as_str()),
-        reason: reason.and_then(|r| r.text.clone()),
-    }
-}
-
-impl From<&CancellationRecord> for RecordView {
-    fn from(r: &CancellationRecord) -> Self {
-        record(r.at, &r.actor, r.reason.as_ref())
-    }
-}
-
-impl From<&VoidRecord> for RecordView {
-    fn from(r: &VoidRecord) -> Self {
-        record(r.at, &r.actor, r.reason.as_ref())
+impl From<&ActionRecord> for RecordView {
+    fn from(r: &ActionRecord) -> Self {
+        RecordView {
+            at: r.at,
+            actor: r.actor.id.clone(),
+            channel: r.actor.channel.clone(),
+            reason_code: r.reason.as_ref().map(|r| r.code.as_str()),
+            reason: r.reason.as_ref().and_then(|r| r.text.clone()),
+        }
     }
 }
 
@@ -192,7 +240,7 @@ pub struct RefundView {
     /// Refund id.
     pub id: String,
     /// Amount in minor units.
-    pub amount: i64,
+    pub amount: u64,
     /// Reason.
     pub reason: Option<String>,
     /// When.
@@ -205,9 +253,9 @@ pub struct PaymentView {
     /// Payment id.
     pub id: String,
     /// Amount in minor units.
-    pub amount: i64,
+    pub amount: u64,
     /// Amount refunded so far.
-    pub amount_refunded: i64,
+    pub amount_refunded: u64,
     /// Method.
     pub method: Option<String>,
     /// Reference.
@@ -248,20 +296,27 @@ pub struct CreditNoteLineView {
     pub line_id: String,
     /// Description.
     pub description: String,
-    /// Quantity.
+    /// Units credited.
     pub quantity: u32,
     /// Unit amount.
-    pub unit_amount: i64,
+    pub unit_amount: u64,
     /// Tax rate in percent.
     pub tax_rate: String,
+    /// EN 16931 VAT category.
+    #[schema(example = "S")]
+    pub tax_category: &'static str,
+    /// VATEX code of the exemption reason, for untaxed categories.
+    pub exemption_reason_code: Option<String>,
+    /// Text of the exemption reason, for untaxed categories.
+    pub exemption_reason: Option<String>,
     /// Inclusive flag.
     pub tax_inclusive: bool,
     /// Credited net.
-    pub net_amount: i64,
+    pub net_amount: u64,
     /// Credited tax.
-    pub tax_amount: i64,
+    pub tax_amount: u64,
     /// Credited gross.
-    pub total_amount: i64,
+    pub total_amount: u64,
 }
 
 /// A credit note.
@@ -283,12 +338,14 @@ pub struct CreditNoteView {
     pub currency: &'static str,
     /// Credited lines.
     pub lines: Vec<CreditNoteLineView>,
+    /// Its own VAT breakdown, one entry per category and rate.
+    pub tax_breakdown: Vec<TaxBreakdownView>,
     /// Sum of nets.
-    pub subtotal: i64,
+    pub subtotal: u64,
     /// Sum of taxes.
-    pub tax: i64,
+    pub tax: u64,
     /// Sum of gross amounts.
-    pub total: i64,
+    pub total: u64,
     /// Reason code.
     pub reason_code: Option<&'static str>,
     /// Reason text.
@@ -310,18 +367,25 @@ impl From<&CreditNote> for CreditNoteView {
             lines: c
                 .lines
                 .iter()
-                .map(|l| CreditNoteLineView {
-                    line_id: l.line_id.to_string(),
-                    description: l.description.clone(),
-                    quantity: l.quantity,
-                    unit_amount: l.unit_amount.minor(),
-                    tax_rate: l.tax_rate.to_string(),
-                    tax_inclusive: l.tax_inclusive,
-                    net_amount: l.amounts.net.minor(),
-                    tax_amount: l.amounts.tax.minor(),
-                    total_amount: l.amounts.gross.minor(),
+                .map(|l| {
+                    let (tax_category, exemption_reason_code, exemption_reason) = tax_fields(&l.tax);
+                    CreditNoteLineView {
+                        line_id: l.line_id.to_string(),
+                        description: l.description.clone(),
+                        quantity: l.quantity,
+                        unit_amount: l.unit_amount.minor(),
+                        tax_rate: l.tax.rate().to_string(),
+                        tax_category,
+                        exemption_reason_code,
+                        exemption_reason,
+                        tax_inclusive: l.tax_inclusive,
+                        net_amount: l.amounts.net.minor(),
+                        tax_amount: l.amounts.tax.minor(),
+                        total_amount: l.amounts.gross.minor(),
+                    }
                 })
                 .collect(),
+            tax_breakdown: c.tax_breakdown().iter().map(Into::into).collect(),
             subtotal: c.subtotal().minor(),
             tax: c.tax().minor(),
             total: c.total().minor(),
@@ -341,7 +405,7 @@ pub struct InvoiceView {
     pub object: &'static str,
     /// Number, once finalized (e.g. `INV-000052`).
     pub number: Option<String>,
-    /// `draft`, `open`, `paid`, `cancelled` or `void`.
+    /// `draft`, `open`, `uncollectible`, `paid`, `cancelled` or `void`.
     pub status: &'static str,
     /// ISO 4217 code.
     pub currency: &'static str,
@@ -349,22 +413,25 @@ pub struct InvoiceView {
     pub customer: PartyView,
     /// Who issues it.
     pub issuer: Option<PartyView>,
-    /// Lines, cancelled ones included.
+    /// The document's lines as issued, credited ones included and marked.
     pub lines: Vec<LineView>,
-    /// Sum of active nets.
-    pub subtotal: i64,
-    /// Sum of active taxes.
-    pub tax: i64,
-    /// `subtotal + tax`.
-    pub total: i64,
+    /// Sum of the lines' nets, as issued.
+    pub subtotal: u64,
+    /// Sum of the lines' taxes, as issued.
+    pub tax: u64,
+    /// `subtotal + tax`, as issued; credit notes never change it.
+    pub total: u64,
+    /// The document's VAT breakdown, one entry per category and rate.
+    pub tax_breakdown: Vec<TaxBreakdownView>,
+    /// Sum of the credit notes' totals.
+    pub amount_credited: u64,
     /// Payments minus refunds.
-    pub amount_paid: i64,
-    /// Still owed.
-    pub amount_due: i64,
-    /// Gross of cancelled lines.
-    pub amount_cancelled: i64,
+    pub amount_paid: u64,
     /// Sum of refunds.
-    pub amount_refunded: i64,
+    pub amount_refunded: u64,
+    /// Still owed: `total − amount_credited − amount_paid`, never below 0;
+    /// 0 once void or cancelled.
+    pub amount_due: u64,
     /// Collection state.
     pub collection: CollectionView,
     /// Approval state.
@@ -373,6 +440,8 @@ pub struct InvoiceView {
     pub cancellation: Option<RecordView>,
     /// Set once voided.
     pub void: Option<RecordView>,
+    /// Set once marked uncollectible.
+    pub uncollectible: Option<RecordView>,
     /// Credit notes issued against it.
     pub credit_notes: Vec<CreditNoteView>,
     /// Payments.
@@ -414,10 +483,11 @@ impl From<&Invoice> for InvoiceView {
             subtotal: t.subtotal.minor(),
             tax: t.tax.minor(),
             total: t.total.minor(),
+            tax_breakdown: i.tax_breakdown().iter().map(Into::into).collect(),
+            amount_credited: t.amount_credited.minor(),
             amount_paid: t.amount_paid.minor(),
+            amount_refunded: t.amount_refunded.minor(),
             amount_due: t.amount_due.minor(),
-            amount_cancelled: t.amount_cancelled.minor(),
-            amount_refunded: i.amount_refunded().minor(),
             collection: CollectionView {
                 method: match i.collection.method {
                     invoice_domain::CollectionMethod::Automatic => "automatic",
@@ -429,6 +499,7 @@ impl From<&Invoice> for InvoiceView {
             approval: (&i.approval).into(),
             cancellation: i.cancellation.as_ref().map(Into::into),
             void: i.void.as_ref().map(Into::into),
+            uncollectible: i.uncollectible.as_ref().map(Into::into),
             credit_notes: i.credit_notes.iter().map(Into::into).collect(),
             payments: i.payments.iter().map(Into::into).collect(),
             due_date: i.due_date,
