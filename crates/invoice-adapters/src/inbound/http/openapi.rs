@@ -41,6 +41,41 @@ impl Modify for Security {
     }
 }
 
+/// States the tax rules that tie a line's fields together, so that every
+/// line the contract allows is one the parser accepts: `S` needs a rate
+/// above zero and every other category a zero rate; `E`, `AE`, `K`, `G` and
+/// `O` need an exemption reason (code or text), and no other line may carry
+/// one. utoipa has no `if`/`then`, so the JSON Schema keywords go in as
+/// flattened extensions of the `LineBody` object.
+struct LineRules;
+
+impl Modify for LineRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(line))) = components.schemas.get_mut("LineBody") else {
+            return;
+        };
+        let untaxed = ["E", "AE", "K", "G", "O"];
+        let category_is = |values: serde_json::Value| {
+            json!({"properties": {"tax_category": {"enum": values}}, "required": ["tax_category"]})
+        };
+        let has = |field: &str| json!({"properties": {field: {"type": "string"}}, "required": [field]});
+        let rules = json!([
+            {"if": category_is(json!(["S"])), "then": {"properties": {"tax_rate": {"pattern": "[1-9]"}}}},
+            {"if": category_is(json!(["Z", "E", "AE", "K", "G", "O"])),
+             "then": {"properties": {"tax_rate": {"pattern": "^[0.]+$"}}}},
+            {"if": category_is(json!(untaxed)),
+             "then": {"anyOf": [has("exemption_reason"), has("exemption_reason_code")]},
+             "else": {"properties": {"exemption_reason": {"type": "null"}, "exemption_reason_code": {"type": "null"}}}},
+        ]);
+        line.extensions
+            .get_or_insert_with(Default::default)
+            .insert("allOf".into(), rules);
+    }
+}
+
 /// Links every response carrying an invoice to the operations on that
 /// invoice, its payments' refunds and its credit notes, so clients (and
 /// stateful test tools) can follow an invoice through its life.
@@ -143,7 +178,7 @@ impl Modify for Links {
         openapi_json,
     ),
     components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView)),
-    modifiers(&Security, &Links),
+    modifiers(&Security, &Links, &LineRules),
     tags(
         (name = "invoices", description = "The product's own API"),
         (name = "credit notes", description = "Documents cancelling issued invoices"),

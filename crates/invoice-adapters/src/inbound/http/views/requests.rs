@@ -294,13 +294,25 @@ pub struct LineBody {
     /// VAT category (EN 16931 BT-151).
     #[schema(schema_with = tax_category_schema)]
     pub tax_category: Option<String>,
-    /// VATEX code of the exemption reason (BT-121), e.g. `VATEX-EU-AE`.
-    #[schema(max_length = 64, pattern = r"^[^\x00-\x20\x7F-\x9F]*$")]
-    #[validate(length(max = 64))]
+    /// VATEX code of the exemption reason (BT-121), e.g. `VATEX-EU-AE`:
+    /// required (or `exemption_reason`) for `E`, `AE`, `K`, `G` and `O`,
+    /// refused for `S` and `Z`.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+$"
+    )]
+    #[validate(length(min = 1, max = 64))]
     pub exemption_reason_code: Option<String>,
-    /// Text of the exemption reason (BT-120), e.g. "Reverse charge".
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
-    #[validate(length(max = 500))]
+    /// Text of the exemption reason (BT-120), e.g. "Reverse charge": required
+    /// (or `exemption_reason_code`) for `E`, `AE`, `K`, `G` and `O`, refused
+    /// for `S` and `Z`.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
+    #[validate(length(min = 1, max = 500))]
     pub exemption_reason: Option<String>,
 }
 
@@ -341,7 +353,7 @@ pub struct CreateInvoiceBody {
     /// Who issues it.
     #[validate(nested)]
     pub issuer: Option<PartyBody>,
-    /// Lines (at most 5,000, within the 64 KiB body limit); may be empty for a draft.
+    /// Lines (at most 5,000, within the 64 KiB body limit, their gross amounts summing to at most 10^15 minor units); may be empty for a draft.
     #[schema(max_items = 5000)]
     #[validate(nested)]
     #[serde(default)]
