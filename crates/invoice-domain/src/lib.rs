@@ -89,4 +89,4 @@ pub use ports::{
     SystemClock, UuidV7,
 };
 pub use rules::{Change, Transition};
-pub use usecases::{InvoiceService, PartyRole, Scope, Target, UseCaseError};
+pub use usecases::{Action, InvoiceService, PartyRole, Scope, Target, UseCaseError};

@@ -4,7 +4,7 @@ use crate::model::number::SeriesPrefix;
 use crate::model::reason::Reason;
 use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
 use crate::rules::{CancelRequest, Transition};
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Cancels the whole invoice or the requested lines; an issued invoice
@@ -15,7 +15,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         request: &CancelRequest,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, store| {
+        self.transition(store, target, Action::Cancel, |invoice, ctx, store| {
             Ok(invoice.cancel(request, ctx, || {
                 store.next_number(invoice.tenant, DocumentKind::CreditNote, &SeriesPrefix::credit_notes())
             })?)
@@ -29,6 +29,8 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         reason: Option<Reason>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| Ok(invoice.void(reason, ctx)?))
+        self.transition(store, target, Action::Void, |invoice, ctx, _| {
+            Ok(invoice.void(reason, ctx)?)
+        })
     }
 }

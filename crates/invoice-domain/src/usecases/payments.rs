@@ -5,7 +5,7 @@ use crate::model::money::Amount;
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
 use crate::rules::NewPayment;
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 /// A refund to record against one payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         payment: NewPayment,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| {
+        self.transition(store, target, Action::RecordPayment, |invoice, ctx, _| {
             Ok(invoice.record_payment(payment, ctx)?)
         })
     }
@@ -38,7 +38,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         request: RefundRequest,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| {
+        self.transition(store, target, Action::Refund, |invoice, ctx, _| {
             Ok(invoice.refund_payment(request.payment_id, request.amount, request.reason, ctx)?)
         })
     }
