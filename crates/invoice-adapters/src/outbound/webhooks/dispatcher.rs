@@ -27,7 +27,7 @@ use invoice_domain::RepositoryError;
 
 use super::payload::EventObject;
 use super::policy::RetryPolicy;
-use super::sender::{Sender, SignedRequest};
+use super::sender::{FailureClass, Sender, SignedRequest};
 use super::signing;
 use super::store::{self, Claim, Outcome};
 use crate::outbound::db::{Backend, Database};
@@ -343,13 +343,16 @@ impl Worker {
         let attempted_at = store::now();
         let outcome = match render(&job) {
             Ok(request) => self.sender.send(&request, attempted_at),
-            Err(e) => Outcome {
-                attempted_at,
-                duration_ms: 0,
-                status_code: None,
-                error: Some(format!("the event could not be rendered: {e}")),
-                response_body: None,
-            },
+            Err(e) => {
+                tracing::warn!(delivery = %claim.delivery_id, error = %e, "webhook event not rendered");
+                Outcome {
+                    attempted_at,
+                    duration_ms: 0,
+                    status_code: None,
+                    error: Some(FailureClass::NotRendered.message().to_string()),
+                    response_body: None,
+                }
+            }
         };
         tracing::info!(
             delivery = %claim.delivery_id,

@@ -45,7 +45,7 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
         .map_err(|e| ApiError::internal(&e))?;
     checked.map_err(|e| match e {
         UrlRefused::Invalid(m) => ApiError::invalid_field("url", m),
-        UrlRefused::Private(_) => ApiError {
+        UrlRefused::Private(_) | UrlRefused::ResolvesPrivate(_) => ApiError {
             errors: vec![FieldError {
                 field: "url".into(),
                 message: e.to_string(),
