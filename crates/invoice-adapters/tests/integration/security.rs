@@ -322,3 +322,32 @@ fn a_key_given_twice_is_refused_in_metadata_as_everywhere_else() {
         );
     }
 }
+
+#[test]
+fn a_new_sqlite_file_and_its_wal_are_readable_by_their_owner_only() {
+    use invoice_adapters::outbound::db::{Database, PoolConfig};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("storno.db");
+    let db = Database::open(&format!("sqlite://{}", path.display()), PoolConfig::default()).unwrap();
+    // A write, so that the WAL and shared-memory files exist too.
+    crate::support::tenant(&db, "acme");
+    let mode = |suffix: &str| {
+        let file = format!("{}{suffix}", path.display());
+        std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o600, "the database file");
+    assert_eq!(mode("-wal"), 0o600, "the write-ahead log");
+    assert_eq!(mode("-shm"), 0o600, "the shared-memory index");
+    drop(db);
+    // An existing file keeps the mode its operator gave it.
+    let chosen = dir.path().join("chosen.db");
+    std::fs::write(&chosen, b"").unwrap();
+    std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o640)).unwrap();
+    Database::open(&format!("sqlite://{}", chosen.display()), PoolConfig::default()).unwrap();
+    assert_eq!(std::fs::metadata(&chosen).unwrap().permissions().mode() & 0o777, 0o640);
+}
