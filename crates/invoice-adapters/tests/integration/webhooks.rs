@@ -954,6 +954,45 @@ fn plaintext_secrets_from_before_the_key_keep_working_and_are_sealed_once_it_is_
 }
 
 #[test]
+fn servers_starting_at_once_seal_each_plaintext_secret_exactly_once() {
+    use invoice_adapters::outbound::secrets::{endpoint_context, seal_stored_secrets, SecretBox};
+    for t in backends() {
+        let s = server(t);
+        let backend = s.backend;
+        let secrets: Vec<(String, String)> = (0..40)
+            .map(|i| endpoint(&s, &format!("http://127.0.0.1:9/{i}"), &["*"]))
+            .collect();
+        let sealing = SecretBox::from_key_text(SECRET_KEY).unwrap();
+        let start = std::sync::Barrier::new(8);
+        let reports: Vec<_> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        s.db.write_conn(|c| seal_stored_secrets(c, &sealing))
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let sealed: usize = reports
+            .iter()
+            .map(|r| r.as_ref().unwrap_or_else(|e| panic!("{backend}: {e}")).sealed)
+            .sum();
+        assert_eq!(
+            sealed,
+            secrets.len(),
+            "{backend}: each row sealed by exactly one: {reports:?}"
+        );
+        for (ep, plain) in &secrets {
+            let (stored, _) = stored_secrets(&s, ep);
+            let context = endpoint_context(s.tenant.get(), ep);
+            assert_eq!(sealing.open(&context, &stored).unwrap(), *plain, "{backend}");
+        }
+    }
+}
+
+#[test]
 fn after_a_rotation_deliveries_are_signed_with_the_new_secret() {
     for t in backends() {
         let s = server(t);
