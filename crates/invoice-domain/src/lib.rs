@@ -90,4 +90,4 @@ pub use ports::{
     SettingsRepository, SystemClock, UuidV7,
 };
 pub use rules::{Change, Transition};
-pub use usecases::{InvoiceService, PartyRole, Scope, Target, UseCaseError};
+pub use usecases::{Action, InvoiceService, PartyRole, Scope, Target, UseCaseError};

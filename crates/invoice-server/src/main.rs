@@ -13,6 +13,7 @@ use clap::Parser;
 use invoice_adapters::inbound::http::rate_limit::RateLimit;
 use invoice_adapters::inbound::http::{self, auth, AppState, Dialects, ServerConfig};
 use invoice_adapters::outbound::db::{admin, settings, Database, PoolConfig};
+use invoice_adapters::outbound::secrets::{self, SecretBox};
 use invoice_adapters::outbound::webhooks::{Dispatcher, DispatcherConfig, RetryPolicy, WebhookSettings};
 
 use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
@@ -59,9 +60,33 @@ fn bootstrap(db: &Database) -> Result<(), String> {
     Ok(())
 }
 
+/// The secret box from `INVOICE_SECRET_KEY`, after sealing the webhook
+/// secrets still stored in plaintext. Refuses to start when a stored secret
+/// does not open, since no delivery of that endpoint could be signed.
+fn secret_box(db: &Database) -> Result<SecretBox, String> {
+    let secrets = SecretBox::from_env().map_err(|e| e.to_string())?;
+    let report = db
+        .write_conn(|c| secrets::seal_stored_secrets(c, &secrets))
+        .map_err(|e| e.to_string())?;
+    if secrets.encrypts() {
+        tracing::info!(
+            sealed_now = report.sealed,
+            already_sealed = report.already_sealed,
+            "webhook secrets are encrypted at rest"
+        );
+    } else {
+        tracing::warn!(
+            "{} is not set: webhook secrets are stored unencrypted",
+            secrets::KEY_ENV
+        );
+    }
+    Ok(secrets)
+}
+
 fn serve(cli: &Cli) -> Result<(), String> {
     let db = open(cli)?;
     bootstrap(&db)?;
+    let secrets = secret_box(&db)?;
     let dialects = Dialects::parse(&cli.dialects)?;
     let listener = TcpListener::bind(&cli.bind).map_err(|e| format!("cannot bind {}: {e}", cli.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -76,7 +101,8 @@ fn serve(cli: &Cli) -> Result<(), String> {
     let state = actix_web::web::Data::new(
         AppState::new(db.clone(), dialects)
             .with_rate_limit(limit)
-            .with_webhooks(webhooks),
+            .with_webhooks(webhooks)
+            .with_secrets(secrets.clone()),
     );
     let config = ServerConfig {
         workers: cli.workers,
@@ -89,6 +115,7 @@ fn serve(cli: &Cli) -> Result<(), String> {
             db,
             DispatcherConfig {
                 lease,
+                secrets,
                 ..DispatcherConfig::new(RetryPolicy::default(), webhooks.allow_private)
             },
         )

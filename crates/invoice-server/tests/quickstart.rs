@@ -223,3 +223,114 @@ fn sigterm_stops_the_server_cleanly() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Runs `invoice-server serve` on `url` with `env` until it answers
+/// `/healthz` (then stops it) or exits: `(served, stderr)`.
+fn serve_once(url: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let port = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.env("DATABASE_URL", url)
+        .env("INVOICE_BIND", format!("127.0.0.1:{port}"))
+        .env("INVOICE_NO_WEBHOOK_DELIVERY", "true")
+        .env_remove("INVOICE_SECRET_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start invoice-server");
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let served = loop {
+        if healthy(port) {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        assert!(Instant::now() < deadline, "the server neither served nor exited");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    (served, reader.join().unwrap())
+}
+
+#[test]
+fn the_secret_key_seals_stored_webhook_secrets_at_startup_and_a_wrong_one_stops_it() {
+    use invoice_adapters::outbound::db::{admin, Database, PoolConfig};
+    use invoice_adapters::outbound::secrets::{endpoint_context, SecretBox};
+    use invoice_adapters::outbound::webhooks::{rows::EndpointRow, store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/invoice.db", dir.path().display());
+    // A plaintext secret stored before any key was set.
+    let db = Database::open(&url, PoolConfig::default()).unwrap();
+    let plain = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let tenant = db.write_conn(|c| admin::create_tenant(c, "acme", "Acme")).unwrap().id;
+    let now = store::now();
+    let row = EndpointRow {
+        tenant_id: tenant,
+        id: store::new_id(),
+        url: "https://hooks.example/storno".into(),
+        description: None,
+        event_types: r#"["*"]"#.into(),
+        secret: plain.into(),
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        status: "enabled".into(),
+        disabled_reason: None,
+        disabled_at: None,
+        active_since: now,
+        failed_deliveries: 0,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    db.write_conn(|c| store::insert_endpoint(c, &row)).unwrap();
+    let stored = || {
+        db.read_conn(|c| store::find_endpoint(c, tenant, &row.id))
+            .unwrap()
+            .unwrap()
+            .secret
+    };
+
+    // A key that is not 32 bytes: the server refuses to start.
+    let (served, stderr) = serve_once(&url, &[("INVOICE_SECRET_KEY", "correct horse battery staple")]);
+    assert!(
+        !served && stderr.contains("INVOICE_SECRET_KEY must be 32 random bytes"),
+        "{stderr}"
+    );
+    assert_eq!(stored(), plain, "nothing was touched");
+
+    // Without a key it starts as before, and says the secrets are in plaintext.
+    let (served, stderr) = serve_once(&url, &[]);
+    assert!(served && stderr.contains("stored unencrypted"), "{stderr}");
+
+    // With a key it seals the plaintext secret in place.
+    let key = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGho=";
+    let (served, stderr) = serve_once(&url, &[("INVOICE_SECRET_KEY", key)]);
+    assert!(served, "{stderr}");
+    let sealed = stored();
+    assert!(
+        sealed.starts_with("enc:v1:") && !sealed.contains(&plain[6..]),
+        "{sealed}"
+    );
+    let opened = SecretBox::from_key_text(key)
+        .unwrap()
+        .open(&endpoint_context(tenant, &row.id), &sealed)
+        .unwrap();
+    assert_eq!(opened, plain);
+
+    // Now neither no key nor another key can sign: the server says so and stops.
+    let (served, stderr) = serve_once(&url, &[]);
+    assert!(!served && stderr.contains("INVOICE_SECRET_KEY is not set"), "{stderr}");
+    let (served, stderr) = serve_once(&url, &[("INVOICE_SECRET_KEY", &"ab".repeat(32))]);
+    assert!(!served && stderr.contains("does not decrypt"), "{stderr}");
+    assert_eq!(stored(), sealed, "a refused start changes nothing");
+}

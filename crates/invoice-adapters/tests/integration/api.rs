@@ -517,10 +517,20 @@ fn auth_scopes_tenants_and_parties() {
             403,
             "invoice_not_owned",
         );
-        // The actor recorded on events is the key's id.
+        // The customer may not cancel; the issuer may, and the actor
+        // recorded on events is the key's id.
+        assert_problem(
+            &s.req("POST", &format!("{path}/cancel"))
+                .bearer(&customer)
+                .json(&json!({"reason": "x"}))
+                .send(),
+            403,
+            "invoice_not_owned",
+        );
+        let issuer = s.key_with("invoices:read,invoices:write,invoices:cancel", Some("trp-1"));
         let c = s
             .req("POST", &format!("{path}/cancel"))
-            .bearer(&customer)
+            .bearer(&issuer)
             .json(&json!({"reason": "x"}))
             .send();
         assert_eq!(c.status, 200, "{}", c.text);

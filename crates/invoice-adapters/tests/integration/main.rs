@@ -7,6 +7,7 @@ mod documents;
 mod http_support;
 mod idempotency;
 mod migrations;
+mod parties;
 mod reliability;
 mod security;
 mod state_machine;

@@ -265,3 +265,89 @@ fn oversize_headers_urls_and_slow_clients_are_cut_off() {
     // The server still serves everyone else.
     assert_eq!(s.anon("GET", "/healthz").send().status, 200);
 }
+
+#[test]
+fn a_key_given_twice_is_refused_in_metadata_as_everywhere_else() {
+    for t in backends() {
+        let s = TestServer::start(t);
+        let create = |body: &str| {
+            s.req("POST", "/v1/invoices")
+                .raw("application/json", body.as_bytes())
+                .send()
+        };
+        let customer = r#"{"id": "cust-1", "name": "Customer GmbH"}"#;
+        let issuer = r#"{"id": "trp-1", "name": "Transporter Ltd"}"#;
+        let body = |currency: &str, customer: &str, metadata: &str| {
+            format!(r#"{{{currency}, "customer": {customer}, "issuer": {issuer}, "metadata": {metadata}}}"#)
+        };
+        // The attack: two values for one metadata key, the one a reader
+        // sees depending on its JSON parser.
+        let twice = create(&body(
+            r#""currency": "EUR""#,
+            customer,
+            r#"{"loadCount": "3", "systemAmount": "5000", "loadCount": "999"}"#,
+        ));
+        assert_eq!(twice.status, 422, "{}: {}", s.backend, twice.text);
+        assert_eq!(twice.json["errors"][0]["field"], "metadata", "{}", twice.text);
+        assert_eq!(
+            twice.json["errors"][0]["message"], "duplicate field `loadCount`",
+            "{}",
+            twice.text
+        );
+        // The same answer as a repeated field anywhere else in the body.
+        for elsewhere in [
+            body(r#""currency": "EUR", "currency": "USD""#, customer, "{}"),
+            body(
+                r#""currency": "EUR""#,
+                r#"{"id": "cust-1", "name": "A", "name": "B"}"#,
+                "{}",
+            ),
+        ] {
+            let r = create(&elsewhere);
+            assert_eq!((r.status, r.code()), (twice.status, twice.code()), "{}", r.text);
+            assert!(r.json["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("duplicate field"));
+        }
+        // Keys that differ only in case are different keys.
+        let distinct = create(&body(r#""currency": "EUR""#, customer, r#"{"a": "1", "A": "2"}"#));
+        assert_eq!(distinct.status, 201, "{}", distinct.text);
+        let list = s.req("GET", "/v1/invoices").send();
+        assert_eq!(
+            list.json["data"].as_array().unwrap().len(),
+            1,
+            "{}: the refusals stored nothing",
+            s.backend
+        );
+    }
+}
+
+#[test]
+fn a_new_sqlite_file_and_its_wal_are_readable_by_their_owner_only() {
+    use invoice_adapters::outbound::db::{Database, PoolConfig};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("storno.db");
+    let db = Database::open(&format!("sqlite://{}", path.display()), PoolConfig::default()).unwrap();
+    // A write, so that the WAL and shared-memory files exist too.
+    crate::support::tenant(&db, "acme");
+    let mode = |suffix: &str| {
+        let file = format!("{}{suffix}", path.display());
+        std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o600, "the database file");
+    assert_eq!(mode("-wal"), 0o600, "the write-ahead log");
+    assert_eq!(mode("-shm"), 0o600, "the shared-memory index");
+    drop(db);
+    // An existing file keeps the mode its operator gave it.
+    let chosen = dir.path().join("chosen.db");
+    std::fs::write(&chosen, b"").unwrap();
+    std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o640)).unwrap();
+    Database::open(&format!("sqlite://{}", chosen.display()), PoolConfig::default()).unwrap();
+    assert_eq!(std::fs::metadata(&chosen).unwrap().permissions().mode() & 0o777, 0o640);
+}

@@ -610,8 +610,7 @@ fn private_targets_are_refused_unless_allowed() {
             d.len() == 1 && d[0]["attempt_count"].as_i64() >= Some(1)
         });
         guarded.stop();
-        let error = log[0]["last_error"].as_str().unwrap_or_default();
-        assert!(error.contains("private"), "{backend}: {error}");
+        assert_eq!(log[0]["last_error"], NON_PUBLIC, "{backend}");
         assert_eq!(log[0]["last_status_code"], Value::Null);
         assert!(rx.hits().is_empty(), "{backend}: the receiver was never contacted");
 
@@ -625,6 +624,390 @@ fn private_targets_are_refused_unless_allowed() {
         let hits = rx.wait_for(1);
         open.stop();
         assert_eq!(hits[0].id(), log[0]["event_id"].as_str().unwrap(), "{backend}");
+    }
+}
+
+/// The delivery log's fixed text for a target refused by the SSRF guard.
+const NON_PUBLIC: &str = "non_public_address: refused to connect, the host is or resolves to a non-public (loopback, private, link-local or reserved) address";
+
+/// A name other than `localhost` that `/etc/hosts` maps to a loopback
+/// address (such as the machine's own name), so resolving it never sends a
+/// DNS query.
+fn loopback_name_from_etc_hosts() -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts.lines().find_map(|line| {
+        let mut fields = line.split('#').next()?.split_whitespace();
+        let ip: std::net::IpAddr = fields.next()?.parse().ok()?;
+        if !ip.is_loopback() {
+            return None;
+        }
+        fields
+            .find(|name| !name.contains("localhost") && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .map(str::to_string)
+    })
+}
+
+#[test]
+fn every_spelling_of_a_loopback_target_is_refused_at_creation_and_at_send() {
+    for t in backends() {
+        let backend = t.backend;
+        // Creation, default settings: the probe's URLs and their relatives.
+        let s = TestServer::start(t);
+        for url in [
+            "http://[2002:7f00:1::]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://127.0.0.1./",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[2001:0:7f00:1::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        ] {
+            let r = s
+                .req("POST", "/v1/webhook-endpoints")
+                .json(&json!({"url": url, "events": ["*"]}))
+                .send();
+            assert_eq!(
+                (r.status, r.code()),
+                (422, "webhook_url_not_allowed"),
+                "{backend}: {url}: {}",
+                r.text
+            );
+        }
+        // A name of the machine's: the answer says it resolves to a
+        // non-public address, and never which one.
+        match loopback_name_from_etc_hosts() {
+            Some(name) => {
+                let r = s
+                    .req("POST", "/v1/webhook-endpoints")
+                    .json(&json!({"url": format!("http://{name}/"), "events": ["*"]}))
+                    .send();
+                assert_eq!(r.code(), "webhook_url_not_allowed", "{backend}: {name}: {}", r.text);
+                assert!(
+                    r.json["detail"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{name} resolves to a non-public address")),
+                    "{}",
+                    r.text
+                );
+                assert!(!r.text.contains("127.0.") && !r.text.contains("::1"), "{}", r.text);
+            }
+            None => eprintln!("note: /etc/hosts names no loopback host; the name case runs as a unit test only"),
+        }
+        let r = s
+            .req("POST", "/v1/webhook-endpoints")
+            .json(&json!({"url": "http://localhost:9/", "events": ["*"]}))
+            .send();
+        assert!(!r.text.contains("127.0.0.1"), "{}", r.text);
+        let list = s.req("GET", "/v1/webhook-endpoints").send();
+        assert_eq!(list.json["data"], json!([]), "{backend}: nothing was stored");
+        drop(s);
+
+        // Send time: the same spellings stored while private targets were
+        // allowed (as a row from before this check would be) are refused by
+        // a guarded dispatcher before any connection is made.
+        let t = match backend {
+            "sqlite" => crate::support::sqlite(),
+            _ => crate::support::postgres().expect("postgres"),
+        };
+        let s = server(t);
+        let rx = Receiver::start();
+        let port = rx.url["http://127.0.0.1:".len()..]
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let endpoints: Vec<(String, String)> = [
+            format!("http://127.0.0.1.:{port}/"),
+            format!("http://2130706433:{port}/"),
+            format!("http://[::ffff:0:7f00:1]:{port}/"),
+            format!("http://[2002:7f00:1::]:{port}/"),
+        ]
+        .into_iter()
+        .map(|url| (endpoint(&s, &url, &["*"]).0, url))
+        .collect();
+        let guarded = Dispatcher::start_with(s.db.clone(), config(RetryPolicy::fast(), false));
+        s.create(&invoice_body());
+        for (ep, url) in &endpoints {
+            let log = wait_deliveries(&s, ep, "a refused attempt", |d| {
+                d.len() == 1 && d[0]["attempt_count"].as_i64() >= Some(1)
+            });
+            assert_eq!(log[0]["last_error"], NON_PUBLIC, "{backend}: {url}");
+        }
+        guarded.stop();
+        assert!(rx.hits().is_empty(), "{backend}: the receiver was never contacted");
+    }
+}
+
+#[test]
+fn delivery_logs_keep_a_fixed_error_class_not_the_os_text() {
+    for t in backends() {
+        let s = server(t);
+        // A port nobody listens on: bind one, note it, close it.
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (ep, _) = endpoint(&s, &format!("http://127.0.0.1:{closed}/hook"), &["*"]);
+        let d = dispatcher(&s);
+        s.create(&invoice_body());
+        let log = wait_deliveries(&s, &ep, "a failed attempt", |d| {
+            d.len() == 1 && d[0]["attempt_count"].as_i64() >= Some(1)
+        });
+        d.stop();
+        assert_eq!(
+            log[0]["last_error"], "connection_refused: the receiver refused the connection",
+            "{}",
+            s.backend
+        );
+        assert_eq!(log[0]["attempts"][0]["error"], log[0]["last_error"], "{}", s.backend);
+        assert!(!log[0].to_string().contains("os error"), "{}", log[0]);
+    }
+}
+
+/// The first request for an event other than `first`'s.
+fn next_event(rx: &Receiver, first: &Hit) -> Hit {
+    let hits = rx.wait_until("another event", |h| h.iter().any(|x| x.id() != first.id()));
+    hits.into_iter().find(|x| x.id() != first.id()).unwrap()
+}
+
+/// A key for `INVOICE_SECRET_KEY` (32 bytes, base64).
+const SECRET_KEY: &str = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGho=";
+
+/// The stored `secret` and `previous_secret` of an endpoint.
+fn stored_secrets(s: &TestServer, endpoint: &str) -> (String, Option<String>) {
+    use diesel::prelude::*;
+    use invoice_adapters::outbound::db::schema::webhook_endpoints as ep;
+    let id = endpoint.to_string();
+    s.db.read_conn(|c| {
+        ep::table
+            .filter(ep::id.eq(id))
+            .select((ep::secret, ep::previous_secret))
+            .first(c)
+            .map_err(invoice_adapters::outbound::db::repository_error)
+    })
+    .unwrap()
+}
+
+/// Every stored idempotent reply body.
+fn stored_replies(s: &TestServer) -> Vec<String> {
+    use diesel::prelude::*;
+    use invoice_adapters::outbound::db::schema::idempotency_keys as k;
+    s.db.read_conn(|c| {
+        k::table
+            .select(k::response_body)
+            .load::<Option<String>>(c)
+            .map_err(invoice_adapters::outbound::db::repository_error)
+    })
+    .unwrap()
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[test]
+fn with_a_secret_key_webhook_secrets_are_sealed_at_rest_and_still_sign_and_rotate() {
+    use invoice_adapters::outbound::secrets::{seal_stored_secrets, SealError, SecretBox, SecretError};
+    for t in backends() {
+        let sealing = SecretBox::from_key_text(SECRET_KEY).unwrap();
+        let box_for_state = sealing.clone();
+        let s = TestServer::start_state(t, Dialects::all(), move |st| {
+            st.with_webhooks(WebhookSettings { allow_private: true })
+                .with_secrets(box_for_state)
+        });
+        let backend = s.backend;
+        let rx = Receiver::start();
+        // Created with an idempotency key: neither the row nor the stored
+        // reply holds the secret in the clear, and the replay still shows it.
+        let create = || {
+            s.req("POST", "/v1/webhook-endpoints")
+                .header("Idempotency-Key", "ep-create-1")
+                .json(&json!({"url": rx.url, "events": ["invoice.created"]}))
+                .send()
+        };
+        let first = create();
+        assert_eq!(first.status, 201, "{backend}: {}", first.text);
+        let ep = first.json["id"].as_str().unwrap().to_string();
+        let old = first.json["secret"].as_str().unwrap().to_string();
+        let (stored, _) = stored_secrets(&s, &ep);
+        assert!(
+            stored.starts_with("enc:v1:") && !stored.contains(&old[6..]),
+            "{backend}: {stored}"
+        );
+        let replies = stored_replies(&s);
+        assert!(!replies.is_empty(), "{backend}: the reply was stored");
+        assert!(replies.iter().all(|r| !r.contains(&old[6..])), "{backend}: {replies:?}");
+        let replay = create();
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.json["secret"], old.as_str(), "{backend}");
+
+        // A dispatcher without the key cannot sign: nothing is sent.
+        let blind = Dispatcher::start_with(s.db.clone(), config(RetryPolicy::fast(), true));
+        s.create(&invoice_body());
+        let log = wait_deliveries(&s, &ep, "an unsigned attempt", |d| {
+            d.len() == 1 && d[0]["attempt_count"].as_i64() >= Some(1)
+        });
+        blind.stop();
+        assert_eq!(
+            log[0]["last_error"], "not_rendered: the event could not be rendered or signed",
+            "{backend}"
+        );
+        assert!(rx.hits().is_empty(), "{backend}");
+
+        // With the key it signs with the secret shown at creation.
+        let retry = format!(
+            "/v1/webhook-endpoints/{ep}/deliveries/{}/retry",
+            log[0]["id"].as_str().unwrap()
+        );
+        assert_eq!(s.req("POST", &retry).send().status, 202, "{backend}");
+        let keyed = Dispatcher::start_with(
+            s.db.clone(),
+            DispatcherConfig {
+                secrets: sealing.clone(),
+                ..config(RetryPolicy::fast(), true)
+            },
+        );
+        let hits = rx.wait_for(1);
+        assert!(signed_by(&old, &hits[0]), "{backend}: signed with the created secret");
+
+        // Rotation keeps the old one signing for a day: both stay sealed.
+        let rotated = post(
+            &s,
+            &format!("/v1/webhook-endpoints/{ep}/rotate-secret"),
+            json!({"previous_secret_expires_in": 86400}),
+        );
+        let new = rotated["secret"].as_str().unwrap().to_string();
+        let (stored_new, stored_previous) = stored_secrets(&s, &ep);
+        assert!(stored_new.starts_with("enc:v1:") && !stored_new.contains(&new[6..]));
+        assert_eq!(
+            stored_previous.as_deref(),
+            Some(stored.as_str()),
+            "{backend}: moved as it was"
+        );
+        s.create(&invoice_body());
+        let later = next_event(&rx, &hits[0]);
+        keyed.stop();
+        assert!(signed_by(&new, &later) && signed_by(&old, &later), "{backend}");
+
+        // Another key opens nothing, and the server would refuse to start.
+        let other = SecretBox::from_key_text(&"ab".repeat(32)).unwrap();
+        let refused = s.db.write_conn(|c| seal_stored_secrets(c, &other));
+        assert!(
+            matches!(refused, Err(SealError::Secret(SecretError::WrongKey))),
+            "{backend}: {refused:?}"
+        );
+        let refused = s.db.write_conn(|c| seal_stored_secrets(c, &SecretBox::plaintext()));
+        assert!(
+            matches!(refused, Err(SealError::Secret(SecretError::NoKey))),
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn plaintext_secrets_from_before_the_key_keep_working_and_are_sealed_once_it_is_set() {
+    use invoice_adapters::outbound::secrets::{seal_stored_secrets, SealReport, SecretBox};
+    for t in backends() {
+        // No key: stored as before, in plaintext.
+        let s = server(t);
+        let backend = s.backend;
+        let rx = Receiver::start();
+        let (ep, old) = endpoint(&s, &rx.url, &["invoice.created"]);
+        assert_eq!(stored_secrets(&s, &ep).0, old, "{backend}: no key, no sealing");
+        post(
+            &s,
+            &format!("/v1/webhook-endpoints/{ep}/rotate-secret"),
+            json!({"previous_secret_expires_in": 3600}),
+        );
+        let (plain_new, plain_previous) = stored_secrets(&s, &ep);
+        assert!(plain_new.starts_with("whsec_") && plain_previous.as_deref() == Some(old.as_str()));
+
+        // A keyed dispatcher reads plaintext rows as they are.
+        let sealing = SecretBox::from_key_text(SECRET_KEY).unwrap();
+        let keyed = || {
+            Dispatcher::start_with(
+                s.db.clone(),
+                DispatcherConfig {
+                    secrets: sealing.clone(),
+                    ..config(RetryPolicy::fast(), true)
+                },
+            )
+        };
+        let d = keyed();
+        s.create(&invoice_body());
+        let hits = rx.wait_for(1);
+        d.stop();
+        assert!(
+            signed_by(&plain_new, &hits[0]) && signed_by(&old, &hits[0]),
+            "{backend}"
+        );
+
+        // Once the key is set, startup seals both in place, once.
+        let report = s.db.write_conn(|c| seal_stored_secrets(c, &sealing)).unwrap();
+        assert_eq!(
+            report,
+            SealReport {
+                sealed: 1,
+                already_sealed: 0
+            },
+            "{backend}"
+        );
+        let (sealed_new, sealed_previous) = stored_secrets(&s, &ep);
+        assert!(sealed_new.starts_with("enc:v1:") && sealed_previous.unwrap().starts_with("enc:v1:"));
+        let again = s.db.write_conn(|c| seal_stored_secrets(c, &sealing)).unwrap();
+        assert_eq!(
+            again,
+            SealReport {
+                sealed: 0,
+                already_sealed: 1
+            },
+            "{backend}"
+        );
+        let d = keyed();
+        s.create(&invoice_body());
+        let later = next_event(&rx, &hits[0]);
+        d.stop();
+        assert!(
+            signed_by(&plain_new, &later) && signed_by(&old, &later),
+            "{backend}: same secrets"
+        );
+    }
+}
+
+#[test]
+fn servers_starting_at_once_seal_each_plaintext_secret_exactly_once() {
+    use invoice_adapters::outbound::secrets::{endpoint_context, seal_stored_secrets, SecretBox};
+    for t in backends() {
+        let s = server(t);
+        let backend = s.backend;
+        let secrets: Vec<(String, String)> = (0..40)
+            .map(|i| endpoint(&s, &format!("http://127.0.0.1:9/{i}"), &["*"]))
+            .collect();
+        let sealing = SecretBox::from_key_text(SECRET_KEY).unwrap();
+        let start = std::sync::Barrier::new(8);
+        let reports: Vec<_> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        s.db.write_conn(|c| seal_stored_secrets(c, &sealing))
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let sealed: usize = reports
+            .iter()
+            .map(|r| r.as_ref().unwrap_or_else(|e| panic!("{backend}: {e}")).sealed)
+            .sum();
+        assert_eq!(
+            sealed,
+            secrets.len(),
+            "{backend}: each row sealed by exactly one: {reports:?}"
+        );
+        for (ep, plain) in &secrets {
+            let (stored, _) = stored_secrets(&s, ep);
+            let context = endpoint_context(s.tenant.get(), ep);
+            assert_eq!(sealing.open(&context, &stored).unwrap(), *plain, "{backend}");
+        }
     }
 }
 

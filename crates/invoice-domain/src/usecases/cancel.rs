@@ -5,7 +5,7 @@ use crate::model::number::DocumentNumber;
 use crate::model::reason::Reason;
 use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository};
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Cancels the whole invoice or the requested lines; an issued invoice
@@ -17,7 +17,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         request: &CancelRequest,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, store| {
+        self.transition(store, target, Action::Cancel, |invoice, ctx, store| {
             Ok(invoice.cancel(request, ctx, || {
                 let series = store.settings(invoice.tenant)?.credit_note_series;
                 let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &series)?;
@@ -33,7 +33,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         reason: Option<Reason>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| Ok(invoice.void(reason, ctx)?))
+        self.transition(store, target, Action::Void, |invoice, ctx, _| {
+            Ok(invoice.void(reason, ctx)?)
+        })
     }
 
     /// Marks an open invoice uncollectible: collection halts.
@@ -43,7 +45,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         reason: Option<Reason>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| {
+        self.transition(store, target, Action::MarkUncollectible, |invoice, ctx, _| {
             Ok(invoice.mark_uncollectible(reason, ctx)?)
         })
     }

@@ -3,7 +3,7 @@
 use crate::model::number::DocumentNumber;
 use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Finalizes a draft: number, issue date, collection start.
@@ -12,7 +12,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         store: &mut S,
         target: &Target<'_>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, store| {
+        self.transition(store, target, Action::Finalize, |invoice, ctx, store| {
             Ok(invoice.finalize(ctx, || {
                 let series = invoice.series.clone();
                 let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;

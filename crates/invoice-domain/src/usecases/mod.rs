@@ -4,6 +4,7 @@
 //! and receives the store (repository plus number allocator) per call, so an
 //! adapter can hand it a store bound to one open transaction.
 
+mod access;
 mod cancel;
 mod create;
 mod finalize;
@@ -13,11 +14,11 @@ mod review;
 
 use crate::error::{Refusal, ValidationError};
 use crate::model::event::Actor;
-use crate::model::ids::{PartyId, TenantId};
 use crate::model::invoice::Invoice;
 use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, RepositoryError};
 use crate::rules::{Context, NumberedError, Transition};
 
+pub use access::{Action, PartyRole, Scope};
 pub use query::{Page, MAX_PAGE};
 
 /// Everything a use case can fail with.
@@ -29,6 +30,11 @@ pub enum UseCaseError {
     /// The invoice exists but the caller's party is neither its issuer nor its customer.
     #[error("the invoice belongs to another party")]
     NotOwned,
+    /// The caller's party is on the invoice, but not on a side that may take
+    /// this action (see [`Action::roles`]); or it tried to create an invoice
+    /// it does not issue.
+    #[error("this party may not {} this invoice", .0.verb())]
+    NotPermitted(Action),
     /// The caller's expected version is not the current one, or a
     /// concurrent writer won the race.
     #[error("{}", version_mismatch_text(*expected, *current))]
@@ -84,57 +90,12 @@ impl UseCaseError {
     pub fn code(&self) -> &'static str {
         match self {
             UseCaseError::NotFound => "not_found",
-            UseCaseError::NotOwned => "invoice_not_owned",
+            UseCaseError::NotOwned | UseCaseError::NotPermitted(_) => "invoice_not_owned",
             UseCaseError::VersionMismatch { .. } => "version_mismatch",
             UseCaseError::Refused(r) => r.code(),
             UseCaseError::Invalid(_) => "validation_failed",
             UseCaseError::Repository(RepositoryError::Unavailable(_)) => "service_unavailable",
             UseCaseError::Repository(_) => "internal_error",
-        }
-    }
-}
-
-/// Which side of an invoice a party-restricted caller must be on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PartyRole {
-    /// Issuer or customer.
-    #[default]
-    Any,
-    /// Issuer only (a transporter acting on its own invoices).
-    Issuer,
-}
-
-/// What a caller may see: one tenant, and optionally one party in it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    /// The caller's tenant.
-    pub tenant: TenantId,
-    /// When set, only invoices involving this party are visible.
-    pub party: Option<PartyId>,
-    /// Which side the party must be on.
-    pub role: PartyRole,
-}
-
-impl Scope {
-    /// A scope seeing the whole tenant.
-    pub fn tenant(tenant: TenantId) -> Self {
-        Scope {
-            tenant,
-            party: None,
-            role: PartyRole::Any,
-        }
-    }
-
-    /// Refuses an invoice the scoped party may not touch.
-    pub fn check(&self, invoice: &Invoice) -> Result<(), UseCaseError> {
-        if invoice.tenant != self.tenant {
-            return Err(UseCaseError::NotFound);
-        }
-        match (&self.party, self.role) {
-            (None, _) => Ok(()),
-            (Some(p), PartyRole::Any) if invoice.involves(p) => Ok(()),
-            (Some(p), PartyRole::Issuer) if invoice.issued_by(p) => Ok(()),
-            _ => Err(UseCaseError::NotOwned),
         }
     }
 }
@@ -173,12 +134,18 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         }
     }
 
-    /// Loads the target invoice and checks scope and expected version.
-    fn load<S: InvoiceRepository>(&self, store: &mut S, target: &Target<'_>) -> Result<Invoice, UseCaseError> {
+    /// Loads the target invoice and checks that the caller may take
+    /// `action` on it and saw its current version.
+    fn load<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        action: Action,
+    ) -> Result<Invoice, UseCaseError> {
         let invoice = store
             .find(target.scope.tenant, target.reference)?
             .ok_or(UseCaseError::NotFound)?;
-        target.scope.check(&invoice)?;
+        target.scope.authorize(&invoice, action)?;
         if let Some(expected) = target.expected_version {
             if expected != invoice.version {
                 return Err(UseCaseError::VersionMismatch {
@@ -190,13 +157,21 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         Ok(invoice)
     }
 
-    /// Load, decide with `decide`, save: the skeleton of every transition.
-    fn transition<S, F>(&self, store: &mut S, target: &Target<'_>, decide: F) -> Result<Transition, UseCaseError>
+    /// Load, authorize `action`, decide with `decide`, save: the skeleton of
+    /// every transition. Each use case names its own action here, so no API
+    /// face can run it under another's rule.
+    fn transition<S, F>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        action: Action,
+        decide: F,
+    ) -> Result<Transition, UseCaseError>
     where
         S: InvoiceRepository,
         F: FnOnce(&Invoice, Context<'_>, &mut S) -> Result<Transition, UseCaseError>,
     {
-        let invoice = self.load(store, target)?;
+        let invoice = self.load(store, target, action)?;
         let transition = decide(&invoice, self.context(target.actor), store)?;
         store.save(&transition)?;
         Ok(transition)

@@ -3,7 +3,7 @@
 use crate::commands::{NewPayment, RefundRequest};
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Records a payment; the invoice becomes paid when nothing is due.
@@ -13,7 +13,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         payment: NewPayment,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| {
+        self.transition(store, target, Action::RecordPayment, |invoice, ctx, _| {
             Ok(invoice.record_payment(payment, ctx)?)
         })
     }
@@ -25,7 +25,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         request: RefundRequest,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| {
+        self.transition(store, target, Action::Refund, |invoice, ctx, _| {
             Ok(invoice.refund_payment(request, ctx)?)
         })
     }

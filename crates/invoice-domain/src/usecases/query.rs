@@ -5,7 +5,7 @@ use crate::model::event::Event;
 use crate::model::ids::CreditNoteId;
 use crate::model::invoice::Invoice;
 use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery};
-use crate::usecases::{InvoiceService, Scope, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Scope, UseCaseError};
 
 /// Largest page a list returns.
 pub const MAX_PAGE: u32 = 100;
@@ -28,7 +28,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         reference: &InvoiceRef,
     ) -> Result<Invoice, UseCaseError> {
         let invoice = store.find(scope.tenant, reference)?.ok_or(UseCaseError::NotFound)?;
-        scope.check(&invoice)?;
+        scope.authorize(&invoice, Action::Read)?;
         Ok(invoice)
     }
 
@@ -46,7 +46,7 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
             query.party.clone_from(&scope.party);
         }
         let mut invoices = store.list(scope.tenant, &query)?;
-        invoices.retain(|i| scope.check(i).is_ok());
+        invoices.retain(|i| scope.authorize(i, Action::Read).is_ok());
         let has_more = invoices.len() > limit;
         invoices.truncate(limit);
         Ok(Page { invoices, has_more })

@@ -3,7 +3,7 @@
 use crate::commands::Rejection;
 use crate::ports::{Clock, IdGenerator, InvoiceRepository};
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Approves the pending approval level.
@@ -12,7 +12,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         store: &mut S,
         target: &Target<'_>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| Ok(invoice.approve(ctx)?))
+        self.transition(store, target, Action::Approve, |invoice, ctx, _| {
+            Ok(invoice.approve(ctx)?)
+        })
     }
 
     /// Rejects the invoice.
@@ -22,6 +24,8 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         target: &Target<'_>,
         rejection: Rejection,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, |invoice, ctx, _| Ok(invoice.reject(rejection, ctx)?))
+        self.transition(store, target, Action::Reject, |invoice, ctx, _| {
+            Ok(invoice.reject(rejection, ctx)?)
+        })
     }
 }

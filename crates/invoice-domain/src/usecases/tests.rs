@@ -5,8 +5,10 @@ use chrono::{TimeZone, Utc};
 use mockall::predicate::*;
 
 use crate::commands::CancelRequest;
+use crate::commands::{NewPayment, RefundRequest, Rejection};
 use crate::model::credit_note::CreditNote;
 use crate::model::event::{Actor, Event};
+use crate::model::ids::PaymentId;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::number::SeriesPrefix;
@@ -18,7 +20,7 @@ use crate::ports::{
 };
 use crate::rules::test_support::{draft, line, open};
 use crate::rules::Transition;
-use crate::usecases::{InvoiceService, PartyRole, Scope, Target, UseCaseError};
+use crate::usecases::{Action, InvoiceService, Scope, Target, UseCaseError};
 
 mockall::mock! {
     Store {}
@@ -195,11 +197,7 @@ fn unknown_invoices_are_not_found_and_other_parties_are_not_owned() {
 
     let mut store = store_with(inv.clone());
     store.expect_save().never();
-    let stranger = Scope {
-        tenant: inv.tenant,
-        party: Some(PartyId::parse("someone-else").unwrap()),
-        role: PartyRole::Any,
-    };
+    let stranger = Scope::party(inv.tenant, PartyId::parse("someone-else").unwrap());
     assert_eq!(
         service().get(&mut store, &stranger, &reference).unwrap_err(),
         UseCaseError::NotOwned
@@ -211,22 +209,161 @@ fn unknown_invoices_are_not_found_and_other_parties_are_not_owned() {
             .unwrap_err(),
         UseCaseError::NotOwned
     );
-    // The customer may read it, but only the issuer acts as issuer.
-    let customer = Scope {
-        tenant: inv.tenant,
-        party: Some(PartyId::parse("cust-1").unwrap()),
-        role: PartyRole::Issuer,
-    };
+    // Another tenant's scope never learns the invoice exists.
+    let foreign = Scope::party(TenantId::new(99), PartyId::parse("trp-1").unwrap());
     assert_eq!(
-        service().get(&mut store, &customer, &reference).unwrap_err(),
-        UseCaseError::NotOwned
+        service().get(&mut store, &foreign, &reference).unwrap_err(),
+        UseCaseError::NotFound
     );
-    let issuer = Scope {
-        tenant: inv.tenant,
-        party: Some(PartyId::parse("trp-1").unwrap()),
-        role: PartyRole::Issuer,
+}
+
+fn one() -> crate::model::money::PositiveAmount {
+    crate::model::money::PositiveAmount::new(1).unwrap()
+}
+
+/// Runs the use case of `action` for `scope` on a fresh store holding a
+/// suitable invoice (a draft for finalize, an open one awaiting approval
+/// otherwise) and reports whether it saved.
+fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
+    use crate::rules::test_support::{ctx, new_invoice, SeqIds};
+    let (a, ids) = (crate::rules::test_support::actor(), SeqIds::default());
+    let pending = {
+        let d = Invoice::create_draft(
+            TenantId::new(1),
+            new_invoice(vec![line("a", 1, 100, "19")], 1),
+            ctx(&a, &ids),
+        )
+        .invoice;
+        crate::rules::test_support::finalize(d)
     };
-    assert!(service().get(&mut store, &issuer, &reference).is_ok());
+    let invoice = match action {
+        Action::Finalize => draft(vec![line("a", 1, 100, "19")]),
+        Action::RecordPayment | Action::Refund => open(vec![line("a", 1, 100, "19")]),
+        _ => pending,
+    };
+    let saved = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut store = store_with(invoice.clone());
+    let flag = saved.clone();
+    store.expect_save().returning(move |_| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    });
+    store.expect_next_number().returning(|_, _, _| Ok(1));
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
+    store.expect_events().returning(|_, _| Ok(vec![]));
+    let reference = InvoiceRef::Id(invoice.id);
+    let actor = Actor::new("k", "test");
+    let t = target(scope, &reference, &actor, None);
+    let svc = service();
+    let result = match action {
+        Action::Read => svc.get(&mut store, scope, &reference).map(drop),
+        Action::Create => svc
+            .create_draft(&mut store, scope, &actor, new_invoice(vec![], 0))
+            .map(drop),
+        Action::Finalize => svc.finalize(&mut store, &t).map(drop),
+        Action::Cancel => svc.cancel(&mut store, &t, &CancelRequest::whole(None)).map(drop),
+        Action::Void => svc.void(&mut store, &t, None).map(drop),
+        Action::MarkUncollectible => svc.mark_uncollectible(&mut store, &t, None).map(drop),
+        Action::RecordPayment => svc
+            .record_payment(&mut store, &t, NewPayment::new(one(), None, None).unwrap())
+            .map(drop),
+        Action::Refund => svc
+            .refund(
+                &mut store,
+                &t,
+                RefundRequest::new(PaymentId::from_uuid(uuid::Uuid::nil()), one(), None).unwrap(),
+            )
+            .map(drop),
+        Action::Approve => svc.approve(&mut store, &t).map(drop),
+        Action::Reject => svc
+            .reject(&mut store, &t, Rejection::parse(vec!["x".into()], None).unwrap())
+            .map(drop),
+    };
+    (result, saved.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[test]
+fn each_use_case_lets_each_side_do_exactly_what_the_party_table_says() {
+    // (action, issuer may, customer may): the table in docs/api.md.
+    let table = [
+        (Action::Read, true, true),
+        (Action::Create, true, false),
+        (Action::Finalize, true, false),
+        (Action::Cancel, true, false),
+        (Action::Void, true, false),
+        (Action::MarkUncollectible, true, false),
+        (Action::RecordPayment, true, false),
+        (Action::Refund, true, false),
+        (Action::Approve, false, true),
+        (Action::Reject, false, true),
+    ];
+    assert_eq!(table.map(|row| row.0), Action::ALL, "every action is in the table");
+    let tenant = TenantId::new(1);
+    let issuer = Scope::party(tenant, PartyId::parse("trp-1").unwrap());
+    let customer = Scope::party(tenant, PartyId::parse("cust-1").unwrap());
+    let stranger = Scope::party(tenant, PartyId::parse("trp-2").unwrap());
+    let refused =
+        |r: &Result<(), UseCaseError>| matches!(r, Err(UseCaseError::NotOwned | UseCaseError::NotPermitted(_)));
+    for (action, issuer_may, customer_may) in table {
+        for (who, scope, may) in [
+            ("tenant-wide", Scope::tenant(tenant), true),
+            ("issuer", issuer.clone(), issuer_may),
+            ("customer", customer.clone(), customer_may),
+            ("stranger", stranger.clone(), false),
+        ] {
+            let (result, saved) = attempt(action, &scope);
+            if may {
+                assert!(!refused(&result), "{action:?} as {who}: {result:?}");
+            } else {
+                assert!(refused(&result), "{action:?} as {who} must be refused: {result:?}");
+                assert_eq!(result.unwrap_err().code(), "invoice_not_owned", "{action:?} as {who}");
+                assert!(!saved, "{action:?} as {who}: a refusal saves nothing");
+            }
+        }
+        let (result, _) = attempt(action, &customer);
+        if !customer_may {
+            assert_eq!(
+                result,
+                Err(UseCaseError::NotPermitted(action)),
+                "{action:?}: the customer is told why"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_party_key_cannot_create_an_invoice_in_another_issuers_name() {
+    use crate::model::party::Party;
+    use crate::rules::test_support::new_invoice;
+    let tenant = TenantId::new(1);
+    let trp1 = Scope::party(tenant, PartyId::parse("trp-001").unwrap());
+    let actor = Actor::new("k", "test");
+    let forged = |issuer: Option<&str>| {
+        let mut new = new_invoice(vec![], 0);
+        new.issuer = issuer.map(|id| Party::parse(id, "Forged", None, None, None).unwrap());
+        new
+    };
+    for (issuer, customer) in [
+        (Some("trp-002"), "cust-1"),
+        (Some("trp-002"), "trp-001"),
+        (None, "trp-001"),
+    ] {
+        let mut store = MockStore::new();
+        store.expect_save().never();
+        let mut new = forged(issuer);
+        new.customer = Party::parse(customer, "C", None, None, None).unwrap();
+        assert_eq!(
+            service().create_draft(&mut store, &trp1, &actor, new).unwrap_err(),
+            UseCaseError::NotPermitted(Action::Create),
+            "issuer {issuer:?}, customer {customer}"
+        );
+    }
+    let mut store = MockStore::new();
+    store.expect_save().times(1).returning(|_| Ok(()));
+    let own = service()
+        .create_draft(&mut store, &trp1, &actor, forged(Some("trp-001")))
+        .unwrap();
+    assert_eq!(own.invoice.issuer.unwrap().id.as_str(), "trp-001");
 }
 
 #[test]
@@ -237,11 +374,7 @@ fn list_clamps_the_page_and_forces_the_party_filter() {
         .withf(|_, q| q.limit == 101 && q.party.as_ref().map(PartyId::as_str) == Some("cust-1"))
         .times(1)
         .returning(|_, _| Ok(vec![]));
-    let scope = Scope {
-        tenant: TenantId::new(1),
-        party: Some(PartyId::parse("cust-1").unwrap()),
-        role: PartyRole::Any,
-    };
+    let scope = Scope::party(TenantId::new(1), PartyId::parse("cust-1").unwrap());
     let q = ListQuery {
         limit: 5_000,
         ..Default::default()

@@ -16,7 +16,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
-use invoice_domain::{Actor, PartyId, PartyRole, Scope, TenantId};
+use invoice_domain::{Actor, PartyId, Scope, TenantId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -109,16 +109,12 @@ impl Principal {
     }
 
     /// The domain scope: the tenant, and the party if the key is restricted.
+    /// Which side of an invoice that party may act from is the domain's
+    /// rule, the same on every API face.
     pub fn scope(&self) -> Scope {
-        self.scope_as(PartyRole::Any)
-    }
-
-    /// The domain scope with the party acting in `role`.
-    pub fn scope_as(&self, role: PartyRole) -> Scope {
         Scope {
             tenant: self.tenant,
             party: self.party.clone(),
-            role,
         }
     }
 

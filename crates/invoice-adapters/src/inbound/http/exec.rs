@@ -28,6 +28,9 @@ pub struct Reply {
     pub etag: Option<u64>,
     /// True when replayed from an idempotency key.
     pub replayed: bool,
+    /// True when the body shows a secret (a webhook signing secret): stored
+    /// under an idempotency key, it is sealed like the secret itself.
+    pub secret: bool,
 }
 
 impl Reply {
@@ -39,7 +42,15 @@ impl Reply {
             body: serde_json::to_string(value).unwrap_or_default(),
             etag: None,
             replayed: false,
+            secret: false,
         }
+    }
+
+    /// Marks the body as showing a secret, so that an idempotency record
+    /// keeps it sealed at rest.
+    pub fn holding_a_secret(mut self) -> Reply {
+        self.secret = true;
+        self
     }
 
     /// Sets the `ETag` version.
@@ -82,6 +93,7 @@ pub fn problem_reply(e: &ApiError) -> Reply {
         body: serde_json::to_string(&e.problem(None)).unwrap_or_default(),
         etag: None,
         replayed: false,
+        secret: false,
     }
 }
 
@@ -137,6 +149,17 @@ pub fn idempotency_key(req: &HttpRequest, caller: &Principal, body: &[u8]) -> Re
         key: key.to_string(),
         request_hash: hex::encode(h.finalize()),
     }))
+}
+
+impl IdempotencyKey {
+    /// The context a stored reply showing a secret is sealed under: only
+    /// this caller's record with this key opens it.
+    fn reply_context(&self) -> String {
+        format!(
+            "storno idempotent reply v1 {} {} {}",
+            self.owner.tenant, self.owner.api_key_id, self.key
+        )
+    }
 }
 
 /// Reads `If-Match: "<version>"`; `*` or no header means no expectation.
@@ -226,13 +249,18 @@ where
                 body,
                 content_type,
             }) => {
+                let body = match state.secrets.open(&k.reply_context(), &body) {
+                    Ok(body) => body,
+                    Err(e) => return render(&ApiError::internal(&e)),
+                };
                 return Reply {
                     status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
                     content_type,
                     body,
                     etag: None,
                     replayed: true,
-                }
+                    secret: false,
+                };
             }
             Ok(Claim::Mismatch) => {
                 return render(&ApiError::new(
@@ -254,12 +282,17 @@ where
     let outcome = state.db.write(|store| {
         let reply = work(state, store).map_err(Abort::Api)?;
         if let Some(k) = &idem {
+            let stored = if reply.secret {
+                state.secrets.seal(&k.reply_context(), &reply.body)
+            } else {
+                reply.body.clone()
+            };
             idempotency::complete(
                 store.connection(),
                 &k.owner,
                 &k.key,
                 reply.status.as_u16(),
-                &reply.body,
+                &stored,
                 &reply.content_type,
             )?;
         }

@@ -58,9 +58,7 @@ impl Modify for LineRules {
             return;
         };
         let untaxed = ["E", "AE", "K", "G", "O"];
-        let category_is = |values: serde_json::Value| {
-            json!({"properties": {"tax_category": {"enum": values}}, "required": ["tax_category"]})
-        };
+        let category_is = |values: serde_json::Value| json!({"properties": {"tax_category": {"enum": values}}, "required": ["tax_category"]});
         let has = |field: &str| json!({"properties": {field: {"type": "string"}}, "required": [field]});
         let rules = json!([
             {"if": category_is(json!(["S"])), "then": {"properties": {"tax_rate": {"pattern": "[1-9]"}}}},

@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use invoice_domain::{RepositoryError, UseCaseError, ValidationError};
+use invoice_domain::{Action, RepositoryError, UseCaseError, ValidationError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -209,6 +209,9 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
             "invoice_not_owned",
             "this invoice belongs to another party",
         ),
+        UseCaseError::NotPermitted(action) => {
+            ApiError::new(StatusCode::FORBIDDEN, "invoice_not_owned", not_permitted_detail(action))
+        }
         UseCaseError::VersionMismatch {
             expected: Some(expected),
             current,
@@ -229,6 +232,16 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
         UseCaseError::Invalid(v) => v.into(),
         UseCaseError::Repository(r) => r.into(),
     }
+}
+
+/// Why a party key was refused an action, naming the side that may take it
+/// (the same words on every face).
+fn not_permitted_detail(action: Action) -> String {
+    if action == Action::Create {
+        return "a party-restricted key may only create invoices it issues: issuer.id must be the key's party".into();
+    }
+    let sides: Vec<&str> = action.roles().iter().map(|r| r.name()).collect();
+    format!("only the invoice's {} may {} it", sides.join(" or "), action.verb())
 }
 
 impl From<UseCaseError> for ApiError {

@@ -6,6 +6,7 @@ use super::auth::KeyCache;
 use super::metrics::Metrics;
 use super::rate_limit::{RateLimit, RateLimiter};
 use crate::outbound::db::Database;
+use crate::outbound::secrets::SecretBox;
 use crate::outbound::webhooks::WebhookSettings;
 
 /// The use-case service as wired in production.
@@ -80,6 +81,8 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     /// Webhook settings (which endpoint URLs are accepted).
     pub webhooks: WebhookSettings,
+    /// Seals webhook secrets, and the stored replies showing them, at rest.
+    pub secrets: SecretBox,
 }
 
 impl AppState {
@@ -93,7 +96,14 @@ impl AppState {
             dialects,
             rate_limiter: RateLimiter::new(RateLimit::default()),
             webhooks: WebhookSettings::default(),
+            secrets: SecretBox::plaintext(),
         }
+    }
+
+    /// Seals webhook secrets at rest with `secrets` (from `INVOICE_SECRET_KEY`).
+    pub fn with_secrets(mut self, secrets: SecretBox) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// Sets the webhook settings (e.g. allowing private targets in development).

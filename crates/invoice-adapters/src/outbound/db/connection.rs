@@ -126,6 +126,44 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
     }
 }
 
+/// Creates the SQLite file at `path` with mode 0600 before SQLite opens it,
+/// since SQLite would create it 0644 (under the usual umask) and it holds
+/// webhook secrets and customer data; SQLite gives its `-wal` and `-shm`
+/// files the mode of the database file. An existing file keeps its mode (an
+/// operator may have chosen it), with a warning when others may read it.
+/// Special names (`:memory:`, `file:` URIs) are left to SQLite, and so is
+/// any failure here: SQLite then reports it when it opens the file.
+pub fn create_private_file(path: &str) {
+    if path.starts_with(':') || path.starts_with("file:") {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Ok(meta) = std::fs::metadata(path) {
+                    let mode = meta.permissions().mode() & 0o777;
+                    if mode & 0o077 != 0 {
+                        tracing::warn!(
+                            path,
+                            mode = format!("{mode:o}"),
+                            "the SQLite database file may be read by other users; consider chmod 600"
+                        );
+                    }
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// Pool sizes and timeouts.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
@@ -177,9 +215,14 @@ impl Database {
         Ok(db)
     }
 
-    /// Opens pools for `url` without migrating.
+    /// Opens pools for `url` without migrating. A SQLite file that does not
+    /// exist yet is created readable by its owner only (see
+    /// [`create_private_file`]).
     pub fn connect(url: &str, config: PoolConfig) -> Result<Self, DbError> {
         let backend = Backend::from_url(url)?;
+        if let Backend::Sqlite(path) = &backend {
+            create_private_file(path);
+        }
         let build = |size: u32| {
             let mut builder = Pool::builder()
                 .max_size(size.max(1))

@@ -27,10 +27,11 @@ use invoice_domain::RepositoryError;
 
 use super::payload::EventObject;
 use super::policy::RetryPolicy;
-use super::sender::{Sender, SignedRequest};
+use super::sender::{FailureClass, Sender, SignedRequest};
 use super::signing;
 use super::store::{self, Claim, Outcome};
 use crate::outbound::db::{Backend, Database};
+use crate::outbound::secrets::{endpoint_context, SecretBox};
 
 /// Everything a dispatcher can be tuned with.
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct DispatcherConfig {
     pub settle: Duration,
     /// Most events fanned out per tenant per transaction.
     pub batch: i64,
+    /// Opens the endpoints' signing secrets when they are stored sealed.
+    pub secrets: SecretBox,
 }
 
 impl DispatcherConfig {
@@ -67,6 +70,7 @@ impl DispatcherConfig {
             lease: Duration::from_secs(60),
             settle: Duration::from_secs(10),
             batch: 500,
+            secrets: SecretBox::plaintext(),
         }
     }
 }
@@ -94,6 +98,7 @@ impl Dispatcher {
                 db: db.clone(),
                 sender: Sender::new(config.request_timeout, config.allow_private),
                 policy: config.policy.clone(),
+                secrets: config.secrets.clone(),
                 jobs: job_rx.clone(),
                 signals: signal_tx.clone(),
                 busy: busy.clone(),
@@ -309,6 +314,7 @@ struct Worker {
     db: Database,
     sender: Sender,
     policy: RetryPolicy,
+    secrets: SecretBox,
     jobs: Arc<Mutex<Receiver<Claim>>>,
     signals: SignalSender<Signal>,
     busy: Arc<AtomicUsize>,
@@ -341,15 +347,18 @@ impl Worker {
             return Ok(());
         };
         let attempted_at = store::now();
-        let outcome = match render(&job) {
+        let outcome = match render(&job, &self.secrets) {
             Ok(request) => self.sender.send(&request, attempted_at),
-            Err(e) => Outcome {
-                attempted_at,
-                duration_ms: 0,
-                status_code: None,
-                error: Some(format!("the event could not be rendered: {e}")),
-                response_body: None,
-            },
+            Err(e) => {
+                tracing::warn!(delivery = %claim.delivery_id, error = %e, "webhook event not rendered");
+                Outcome {
+                    attempted_at,
+                    duration_ms: 0,
+                    status_code: None,
+                    error: Some(FailureClass::NotRendered.message().to_string()),
+                    response_body: None,
+                }
+            }
         };
         tracing::info!(
             delivery = %claim.delivery_id,
@@ -366,20 +375,27 @@ impl Worker {
 }
 
 /// The signed request for a job: the event object as JSON, signed with the
-/// endpoint's secret (and with its previous one while that is still valid).
-fn render(job: &store::Job) -> Result<SignedRequest, RepositoryError> {
+/// endpoint's secret (and with its previous one while that is still valid),
+/// each opened with `secrets` when stored sealed.
+fn render(job: &store::Job, secrets: &SecretBox) -> Result<SignedRequest, RepositoryError> {
     let body =
         serde_json::to_vec(&EventObject::from_row(&job.event)?).map_err(|e| RepositoryError::Other(e.to_string()))?;
     let timestamp = Utc::now().timestamp();
     let id = job.event.id.clone();
-    let mut signatures = vec![signing::sign(&job.endpoint.secret, &id, timestamp, &body)
+    let context = endpoint_context(job.endpoint.tenant_id, &job.endpoint.id);
+    let open = |stored: &str| {
+        secrets
+            .open(&context, stored)
+            .map_err(|e| RepositoryError::Other(e.to_string()))
+    };
+    let mut signatures = vec![signing::sign(&open(&job.endpoint.secret)?, &id, timestamp, &body)
         .ok_or_else(|| RepositoryError::Other("the endpoint's signing secret is malformed".into()))?];
     let previous_valid = job
         .endpoint
         .previous_secret_expires_at
         .is_some_and(|until| until > store::now());
     if let (true, Some(previous)) = (previous_valid, &job.endpoint.previous_secret) {
-        signatures.extend(signing::sign(previous, &id, timestamp, &body));
+        signatures.extend(signing::sign(&open(previous)?, &id, timestamp, &body));
     }
     Ok(SignedRequest {
         url: job.endpoint.url.clone(),

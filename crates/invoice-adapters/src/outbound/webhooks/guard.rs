@@ -22,21 +22,28 @@ pub const MAX_URL_LEN: usize = 2048;
 /// [`follows_url_grammar`] checks exactly this.
 pub const URL_PATTERN: &str = r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|::(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?::(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?::[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?::[0-9A-Fa-f]{1,4}|(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?::)\])(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
 
-/// Why a URL is refused.
+/// Why a URL is refused. The messages name the host as the caller wrote
+/// it, never an address it resolved to, so that the answer cannot be used
+/// to read the server's internal DNS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlRefused {
     /// Not an absolute `http://` or `https://` URL with a host.
     #[error("{0}")]
     Invalid(String),
-    /// The host is, or resolves to, a non-public address.
-    #[error("{0} is a loopback, private or link-local address; webhooks must target a public address")]
+    /// The host is a non-public address, in any spelling (IPv4, IPv6 with
+    /// an embedded IPv4, a trailing dot, `localhost`).
+    #[error("{0} is a non-public address (loopback, private, link-local or reserved); webhooks must target a public address")]
     Private(String),
+    /// The host name resolves to a non-public address.
+    #[error("{0} resolves to a non-public address; webhooks must target a public address")]
+    ResolvesPrivate(String),
 }
 
 /// True for addresses a webhook must not reach by default: unspecified,
 /// loopback, private (RFC 1918, unique local), shared (CGNAT), link-local,
 /// multicast, broadcast, documentation, benchmarking and reserved ranges,
-/// and IPv6 addresses embedding one of those IPv4 addresses.
+/// and IPv6 addresses that carry one of those IPv4 addresses inside (see
+/// [`embedded_v4`]).
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
@@ -61,8 +68,8 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return forbidden_v4(v4);
+    if embedded_v4(ip).into_iter().any(forbidden_v4) {
+        return true;
     }
     let s = ip.segments();
     ip.is_unspecified()
@@ -71,9 +78,42 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64: embeds an IPv4 address
-        || (s[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
+        || (s[0] & 0xfff0) == 0x3ff0 // documentation 3fff::/20
+        || (s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0) // benchmarking 2001:2::/48
+        || (s[0] == 0x2001 && matches!(s[1] & 0xfff0, 0x0010 | 0x0020)) // ORCHID 2001:10::/28, 2001:20::/28
+        || (s[..4] == [0x0100, 0, 0, 0]) // discard-only 100::/64
+        || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64, well-known 64:ff9b::/96 and local-use 64:ff9b:1::/48
+        || (s[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible ::/96 (deprecated)
+        || (s[..6] == [0, 0, 0, 0, 0xffff, 0]) // SIIT IPv4-translated ::ffff:0:0:0/96
+}
+
+/// Every IPv4 address an IPv6 address carries inside, by each embedding a
+/// host or a router may act on: IPv4-mapped (`::ffff:a.b.c.d`),
+/// IPv4-compatible (`::a.b.c.d`), SIIT IPv4-translated (`::ffff:0:a.b.c.d`),
+/// NAT64 (`64:ff9b::a.b.c.d`, `64:ff9b:1::/48`), 6to4 (`2002:AABB:CCDD::`),
+/// Teredo (`2001:0:SSSS:SSSS:…:CCCC:CCCC`: the server, and the client stored
+/// inverted) and ISATAP interface ids (`…:0:5efe:a.b.c.d`). A forbidden
+/// address inside makes the whole address forbidden.
+pub fn embedded_v4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    let mut out = Vec::new();
+    let low = v4(s[6], s[7]);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0, 0, 0, 0, 0xffff, 0, ..] => out.push(low),
+        [0x0064, 0xff9b, ..] => out.push(low),
+        [0x2002, hi, lo, ..] => out.push(v4(hi, lo)),
+        [0x2001, 0, hi, lo, ..] => {
+            out.push(v4(hi, lo));
+            out.push(Ipv4Addr::from(!u32::from(low)));
+        }
+        _ => {}
+    }
+    if (s[4] & 0xfdff) == 0 && s[5] == 0x5efe {
+        out.push(low);
+    }
+    out
 }
 
 /// True when `url` follows [`URL_PATTERN`] (checked by hand, so that the
@@ -157,11 +197,26 @@ fn escaped_chars(text: &str, query: bool) -> bool {
     true
 }
 
-/// Parses and checks an endpoint URL. With `allow_private` false, an IP
-/// literal, `localhost`, or a name that resolves now to a forbidden address
-/// is refused; a name that does not resolve yet is accepted (the send-time
-/// check still applies).
+/// Parses and checks an endpoint URL. With `allow_private` false, a host
+/// that is a non-public address in any spelling ([`check_host`]) is refused,
+/// and so is a name that resolves now to one; a name that does not resolve
+/// yet is accepted (the send-time check still applies).
 pub fn check_url(url: &str, allow_private: bool) -> Result<Uri, UrlRefused> {
+    check_url_with(url, allow_private, |host, port| {
+        (host, port)
+            .to_socket_addrs()
+            .map(|addrs| addrs.map(|a| a.ip()).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// [`check_url`] with the name resolution passed in, so tests can pin what
+/// a name resolves to.
+fn check_url_with(
+    url: &str,
+    allow_private: bool,
+    resolve: impl FnOnce(&str, u16) -> Vec<IpAddr>,
+) -> Result<Uri, UrlRefused> {
     let invalid = |m: &str| UrlRefused::Invalid(m.to_string());
     if url.len() > MAX_URL_LEN {
         return Err(invalid("must be at most 2048 characters"));
@@ -189,35 +244,92 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Uri, UrlRefused> {
     if allow_private {
         return Ok(uri);
     }
+    if check_host(host)? {
+        return Ok(uri);
+    }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return if is_forbidden(ip) {
-            Err(UrlRefused::Private(ip.to_string()))
-        } else {
-            Ok(uri)
-        };
-    }
-    let lower = bare.trim_end_matches('.').to_ascii_lowercase();
-    if lower == "localhost" || lower.ends_with(".localhost") {
-        return Err(UrlRefused::Private(host.to_string()));
-    }
     let port = authority.port_u16().unwrap_or(default_port);
-    if let Ok(addrs) = (bare, port).to_socket_addrs() {
-        if let Some(bad) = addrs.map(|a| a.ip()).find(|ip| is_forbidden(*ip)) {
-            return Err(UrlRefused::Private(format!("{host} ({bad})")));
-        }
+    if resolve(bare, port).into_iter().any(is_forbidden) {
+        return Err(UrlRefused::ResolvesPrivate(host.to_string()));
     }
     Ok(uri)
 }
 
-/// A target refused at send time, reported as the attempt's error.
-#[derive(Debug, thiserror::Error)]
-#[error("refused to connect: {0} is a loopback, private or link-local address")]
-struct ForbiddenTarget(IpAddr);
+/// Refuses a host that is itself a non-public address, whatever its
+/// spelling: an IPv4 or IPv6 literal (IPv4 inside IPv6 included), with or
+/// without a trailing dot (`127.0.0.1.`), the legacy numeric forms a system
+/// resolver also accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`), and
+/// `localhost` names. `Ok(true)` when the host is a public address literal
+/// (nothing to resolve), `Ok(false)` when it is a name.
+pub fn check_host(host: &str) -> Result<bool, UrlRefused> {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let name = bare.strip_suffix('.').unwrap_or(bare);
+    if let Some(ip) = literal_ip(name) {
+        return if is_forbidden(ip) {
+            Err(UrlRefused::Private(host.to_string()))
+        } else {
+            Ok(true)
+        };
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower == "localhost" || lower.ends_with(".localhost") {
+        return Err(UrlRefused::Private(host.to_string()));
+    }
+    Ok(false)
+}
 
-/// ureq's resolver with the SSRF check applied to every resolved address,
-/// so a name that resolves (or later re-resolves) to a forbidden address is
-/// never connected to.
+/// An IP address literal, including the numeric IPv4 spellings of
+/// `inet_aton` (one to four parts, each decimal, `0x` hex or `0` octal, the
+/// last filling the remaining bytes), which resolvers turn into addresses
+/// without asking DNS.
+fn literal_ip(name: &str) -> Option<IpAddr> {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut numbers = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let (digits, radix) = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (*part, 10)
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        numbers.push(u64::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, head) = numbers.split_last()?;
+    if head.iter().any(|n| *n > 255) || *last >= 1u64 << (8 * (4 - head.len())) {
+        return None;
+    }
+    let value = head
+        .iter()
+        .enumerate()
+        .fold(*last, |acc, (i, n)| acc | (n << (8 * (3 - i))));
+    Some(IpAddr::V4(Ipv4Addr::from(u32::try_from(value).ok()?)))
+}
+
+/// Why the guarded resolver gave no address; the sender turns it into a
+/// fixed error class for the delivery log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveRefused {
+    /// The host is, or resolved to, a non-public address.
+    #[error("the host is or resolves to a non-public address")]
+    NonPublic,
+    /// The name did not resolve.
+    #[error("the host name did not resolve")]
+    NotFound,
+}
+
+/// ureq's resolver with the SSRF check applied before resolving (to the
+/// host as spelled) and to every resolved address, so a name that resolves
+/// (or later re-resolves) to a forbidden address is never connected to.
 #[derive(Debug, Default)]
 pub struct GuardedResolver {
     allow_private: bool,
@@ -236,11 +348,17 @@ impl GuardedResolver {
 
 impl Resolver for GuardedResolver {
     fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        if !self.allow_private {
-            if let Some(bad) = addrs.iter().map(|a| a.ip()).find(|ip| is_forbidden(*ip)) {
-                return Err(ureq::Error::Other(Box::new(ForbiddenTarget(bad))));
-            }
+        let refuse = |why: ResolveRefused| ureq::Error::Other(Box::new(why));
+        if !self.allow_private && check_host(uri.host().unwrap_or_default()).is_err() {
+            return Err(refuse(ResolveRefused::NonPublic));
+        }
+        let addrs = match self.inner.resolve(uri, config, timeout) {
+            Ok(addrs) => addrs,
+            Err(ureq::Error::Io(_) | ureq::Error::HostNotFound) => return Err(refuse(ResolveRefused::NotFound)),
+            Err(other) => return Err(other),
+        };
+        if !self.allow_private && addrs.iter().any(|a| is_forbidden(a.ip())) {
+            return Err(refuse(ResolveRefused::NonPublic));
         }
         Ok(addrs)
     }
@@ -274,6 +392,95 @@ mod tests {
         for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:1.1.1.1"] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn every_ipv4_embedding_of_a_forbidden_address_is_forbidden() {
+        for ip in [
+            "2002:7f00:1::",                        // 6to4 of 127.0.0.1 (the probe's)
+            "2002:a9fe:a9fe::1",                    // 6to4 of 169.254.169.254
+            "2002:c0a8:101:1::1",                   // 6to4 of 192.168.1.1
+            "::ffff:0:7f00:1",                      // SIIT of 127.0.0.1 (the probe's)
+            "::ffff:0:a00:1",                       // SIIT of 10.0.0.1
+            "::ffff:0:101:101",                     // SIIT of a public address: never routable
+            "::127.0.0.1",                          // IPv4-compatible
+            "::1.1.1.1",                            // IPv4-compatible, deprecated whatever it holds
+            "::ffff:7f00:1",                        // IPv4-mapped
+            "64:ff9b::7f00:1",                      // NAT64, well-known prefix
+            "64:ff9b:1::a00:1",                     // NAT64, local-use prefix
+            "2001:0:7f00:1::1",                     // Teredo, server 127.0.0.1
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1 (inverted)
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe", // Teredo, client 10.0.0.1 (inverted)
+            "2606:4700::5efe:7f00:1",               // ISATAP interface id, 127.0.0.1
+            "2606:4700::200:5efe:a9fe:a9fe",        // ISATAP (universal bit), 169.254.169.254
+            "100::1",                               // discard-only
+            "3fff::1",                              // documentation
+            "2001:2::1",                            // benchmarking
+        ] {
+            assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "2002:101:101::1",                      // 6to4 of 1.1.1.1
+            "2001:0:4136:e378:8000:63bf:fefe:fefe", // Teredo, public server and client 1.1.1.1
+            "2606:4700::5efe:101:101",              // ISATAP interface id of 1.1.1.1
+            "2606:4700:4700::1111",
+        ] {
+            assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+        assert_eq!(
+            embedded_v4("2001:0:4136:e378:8000:63bf:80ff:fffe".parse().unwrap()),
+            vec![Ipv4Addr::new(65, 54, 227, 120), Ipv4Addr::new(127, 0, 0, 1)]
+        );
+    }
+
+    #[test]
+    fn every_spelling_of_a_forbidden_host_is_refused_at_creation() {
+        for url in [
+            "http://127.0.0.1./",         // trailing dot (the probe's)
+            "http://10.0.0.1.:8080/hook", // trailing dot and a port
+            "http://2130706433/",         // one decimal number
+            "http://0x7f.1/",             // hex and a short form
+            "http://0177.0.0.1/",         // octal
+            "http://127.1/",              // short form
+            "http://0/",                  // 0.0.0.0
+            "http://0xa9.0xfe.0xa9.0xfe/latest/meta-data",
+            "http://[2002:7f00:1::]/",   // the probe's 6to4
+            "http://[::ffff:0:7f00:1]/", // the probe's SIIT
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://localhost./",
+        ] {
+            let refused = check_url_with(url, false, |_, _| panic!("{url}: a literal is never resolved"));
+            assert!(matches!(refused, Err(UrlRefused::Private(_))), "{url}: {refused:?}");
+        }
+        for url in ["http://1.1.1.1./", "http://16843009/", "http://[2002:101:101::1]/"] {
+            assert!(
+                check_url_with(url, false, |_, _| panic!("{url}: a literal is never resolved")).is_ok(),
+                "{url}"
+            );
+        }
+        // Names that only look numeric in part are names, and get resolved.
+        for name in ["1.2.3.4.5", "0x7g.1", "08.1", "a.127"] {
+            assert_eq!(literal_ip(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_never_tells_what_a_name_resolved_to() {
+        let refused = check_url_with("http://vm/", false, |host, port| {
+            assert_eq!((host, port), ("vm", 80));
+            vec!["127.0.0.1".parse().unwrap()]
+        })
+        .unwrap_err();
+        assert_eq!(refused, UrlRefused::ResolvesPrivate("vm".into()));
+        let message = refused.to_string();
+        assert!(message.starts_with("vm resolves to a non-public address"), "{message}");
+        assert!(!message.contains("127.0.0.1"), "{message}");
+        let public = check_url_with("https://hooks.example/x", false, |_, _| {
+            vec!["1.1.1.1".parse().unwrap()]
+        });
+        assert!(public.is_ok());
+        // A name that does not resolve now is checked again at send time.
+        assert!(check_url_with("https://later.example/", false, |_, _| vec![]).is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{PartyRole, Reason, ReasonCode};
+use invoice_domain::{Reason, ReasonCode};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -109,7 +109,7 @@ async fn not_found() -> HttpResponse {
             example = json!({"code": 400, "status": "Error", "message": "Missing or invalid parameter.", "details": {}, "response": false})),
         (status = 401, description = "Authentication error", body = ChargeOverReply,
             example = json!({"code": 401, "status": "Error", "message": "Invalid or incorrect authorization [Missing (basic) authorization header.]", "details": {}, "response": false})),
-        (status = 403, description = "Missing scope", body = ChargeOverReply),
+        (status = 403, description = "Missing scope, or an invoice the key's party did not issue", body = ChargeOverReply),
         (status = 404, description = "No such invoice in this tenant", body = ChargeOverReply),
         (status = 409, description = "Refused by a rule (a draft, already void or cancelled, paid, approved, or holding payments)", body = ChargeOverReply),
         (status = 422, description = "A reused idempotency key", body = ChargeOverReply),
@@ -143,7 +143,6 @@ async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payloa
         principal,
         body: &body,
         render,
-        role: PartyRole::Any,
         channel: CHANNEL,
         reference,
     }

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use invoice_domain::{DocumentNumber, Invoice, InvoiceRef, PartyRole, SeriesPrefix, Target, Transition, UseCaseError};
+use invoice_domain::{DocumentNumber, Invoice, InvoiceRef, SeriesPrefix, Target, Transition, UseCaseError};
 use serde::de::DeserializeOwned;
 
 use crate::inbound::http::auth::{self, Principal};
@@ -127,8 +127,6 @@ pub struct Command<'a> {
     pub body: &'a [u8],
     /// The dialect's error envelope.
     pub render: ErrorRenderer,
-    /// Which side of the invoice a party-restricted key must be on.
-    pub role: PartyRole,
     /// The channel recorded on events.
     pub channel: &'static str,
     /// The invoice acted on.
@@ -146,9 +144,9 @@ impl Command<'_> {
     {
         let idem = exec::idempotency_key(self.req, &self.principal, self.body)?;
         let principal = self.principal;
-        let (role, channel, reference) = (self.role, self.channel, self.reference);
+        let (channel, reference) = (self.channel, self.reference);
         Ok(exec::write(self.state, idem, self.render, move |st, store| {
-            let scope = principal.scope_as(role);
+            let scope = principal.scope();
             let actor = principal.actor(channel);
             let target = Target {
                 scope: &scope,
@@ -163,14 +161,13 @@ impl Command<'_> {
     }
 }
 
-/// Loads one invoice visible to `principal` acting in `role`.
+/// Loads one invoice `principal` may read.
 pub async fn get_invoice(
     state: &web::Data<AppState>,
     principal: &Principal,
-    role: PartyRole,
     reference: InvoiceRef,
 ) -> Result<Invoice, ApiError> {
-    let scope = principal.scope_as(role);
+    let scope = principal.scope();
     exec::read(state, move |st, store| st.service.get(store, &scope, &reference))
         .await
         .map_err(|e| from_use_case(e, "invoice"))

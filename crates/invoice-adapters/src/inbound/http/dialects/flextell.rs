@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
-use invoice_domain::{Amount, CancelRequest, Invoice, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use invoice_domain::{Amount, CancelRequest, Invoice, InvoiceStatus, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -142,7 +142,7 @@ async fn not_found() -> HttpResponse {
         (status = 200, description = "The cancelled invoice", body = FlextellReply),
         (status = 400, description = "No `X-Tenant` (`missing_tenant`), malformed JSON (`malformed_json`), a path id that is not a positive integer (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = FlextellError),
         (status = 401, description = "Missing or invalid API key", body = FlextellError),
-        (status = 403, description = "Missing scope or X-Tenant naming another tenant", body = FlextellError),
+        (status = 403, description = "Missing scope, X-Tenant naming another tenant, or an invoice the key's party did not issue (`invoice_not_owned`)", body = FlextellError),
         (status = 404, description = "No such invoice in this tenant", body = FlextellError),
         (status = 409, description = "Refused by a rule; the code is the domain code", body = FlextellError),
         (status = 422, description = "A missing or invalid body id, or a reused idempotency key", body = FlextellError),
@@ -187,7 +187,6 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
         principal,
         body: &body,
         render,
-        role: PartyRole::Any,
         channel: CHANNEL,
         reference,
     }

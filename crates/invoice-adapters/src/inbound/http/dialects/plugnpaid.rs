@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use invoice_domain::{
-    Amount, CancelRequest, Invoice, InvoiceId, InvoiceRef, InvoiceStatus, Line, LineId, LineRef, Party, PartyRole,
-    ProductId, Reason, ReasonCode, TaxRate, ValidationError, VariationId,
+    Amount, CancelRequest, Invoice, InvoiceId, InvoiceRef, InvoiceStatus, Line, LineId, LineRef, Party, ProductId,
+    Reason, ReasonCode, TaxRate, ValidationError, VariationId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -170,7 +170,7 @@ async fn not_found() -> HttpResponse {
         (status = 200, description = "The invoice after the cancellation", body = PlugnpaidReply),
         (status = 400, description = "Malformed JSON (`malformed_json`), an id that is not a UUID (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = PlugnpaidError),
         (status = 401, description = "Missing or invalid API key", body = PlugnpaidError),
-        (status = 403, description = "Missing scope or another party's invoice", body = PlugnpaidError),
+        (status = 403, description = "Missing scope, or an invoice the key's party did not issue (`invoice_not_owned`)", body = PlugnpaidError),
         (status = 404, description = "No such invoice in this tenant", body = PlugnpaidError),
         (status = 409, description = "Refused by a rule; the code is the domain code, e.g. `invoice_already_cancelled`", body = PlugnpaidError),
         (status = 422, description = "Invalid items or a reused idempotency key", body = PlugnpaidError),
@@ -212,7 +212,6 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
         principal,
         body: &body,
         render,
-        role: PartyRole::Any,
         channel: CHANNEL,
         reference,
     }

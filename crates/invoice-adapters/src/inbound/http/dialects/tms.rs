@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{Approval, CancelRequest, Invoice, InvoiceRef, InvoiceStatus, PartyRole, Reason, ReasonCode};
+use invoice_domain::{Approval, CancelRequest, Invoice, InvoiceRef, InvoiceStatus, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -260,7 +260,7 @@ fn parse_invoice_id(text: &str) -> Result<InvoiceRef, ApiError> {
         (status = 200, description = "Invoice cancelled successfully", body = TmsCancelled),
         (status = 400, description = "Malformed JSON (`INVALID_REQUEST`), a missing or unusable invoiceId (`INVALID_INVOICE_ID`) or a bad `Idempotency-Key` (`INVALID_IDEMPOTENCY_KEY`)", body = TmsError),
         (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
-        (status = 403, description = "Missing scope (`FORBIDDEN`), another transporter's invoice (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
+        (status = 403, description = "Missing scope (`FORBIDDEN`), an invoice the transporter did not issue (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
         (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
         (status = 409, description = "Refused by a rule; the code is the domain code upper-cased, e.g. `INVOICE_ALREADY_CANCELLED`", body = TmsError),
         (status = 422, description = "Invalid fields (`VALIDATION_FAILED`) or a reused idempotency key", body = TmsError),
@@ -295,7 +295,6 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
         principal,
         body: &body,
         render,
-        role: PartyRole::Issuer,
         channel: CHANNEL,
         reference,
     }
@@ -319,14 +318,14 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     .await
 }
 
-/// Get one of the transporter's invoices.
+/// Get one of the transporter's invoices (or one it is billed by).
 #[utoipa::path(get, path = "/tms/api/v1/billing/transporter/invoice/{invoice_id}/", operation_id = "tms_get_transporter_invoice", tag = "dialect: tms",
     params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (number) or UUID", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$")),
     responses(
         (status = 200, description = "Transporter invoice details retrieved successfully", body = TmsInvoiceReply),
         (status = 400, description = "An id that cannot name an invoice (`INVALID_INVOICE_ID`)", body = TmsError),
         (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
-        (status = 403, description = "Missing scope (`FORBIDDEN`), another transporter's invoice (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
+        (status = 403, description = "Missing scope (`FORBIDDEN`), an invoice the transporter is neither issuer nor customer of (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
         (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = TmsError),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = TmsError),
@@ -340,7 +339,7 @@ pub async fn get_transporter_invoice(req: HttpRequest, state: web::Data<AppState
 async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let principal = authorize(&req, &state, "invoices:read").await?;
     let reference = parse_invoice_id(req.match_info().get("invoice_id").unwrap_or_default())?;
-    let invoice = common::get_invoice(&state, &principal, PartyRole::Issuer, reference).await?;
+    let invoice = common::get_invoice(&state, &principal, reference).await?;
     Ok(HttpResponse::Ok().json(TmsInvoiceReply {
         data: view(&invoice),
         message: "Success",

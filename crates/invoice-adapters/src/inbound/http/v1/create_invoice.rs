@@ -19,7 +19,7 @@ use crate::inbound::http::views::{CreateInvoiceBody, InvoiceView};
         (status = 201, description = "The draft", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"` (not on idempotent replays)"))),
         (status = 400, description = "Malformed JSON, JSON nested too deep or a bad `Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
-        (status = 403, description = "Missing scope or `X-Tenant` of another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or a party-restricted key naming another issuer (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),

@@ -18,7 +18,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
         (status = 200, description = "The invoice after the change", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"` (not on idempotent replays)"))),
         (status = 400, description = "Malformed JSON, JSON nested too deep, a bad reference or a bad `If-Match`/`Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
-        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or another party's invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Refused by a rule (the code says which), a concurrent change, or the idempotency key in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the version", body = Problem, content_type = "application/problem+json"),

@@ -16,7 +16,7 @@ use crate::inbound::http::views::InvoiceView;
         (status = 200, description = "The invoice", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"`"))),
         (status = 400, description = "Bad reference", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
-        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or another party's invoice", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),

@@ -30,7 +30,7 @@ pub use void_invoice::*;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{PartyRole, Target, Transition, UseCaseError};
+use invoice_domain::{Target, Transition, UseCaseError};
 
 use super::auth::Principal;
 use super::body::read_body;
@@ -120,7 +120,7 @@ where
     let expected_version = if_match(&req)?;
     let idem = idempotency_key(&req, &principal, &body)?;
     Ok(exec::write(&state, idem, problem_reply, move |st, store| {
-        let scope = principal.scope_as(PartyRole::Any);
+        let scope = principal.scope();
         let actor = principal.actor(CHANNEL);
         let target = Target {
             scope: &scope,

@@ -68,6 +68,36 @@ where
     T::try_from(n).map_err(|_| D::Error::invalid_value(Unexpected::Signed(n), &"an integer in range"))
 }
 
+/// Reads a JSON object into a map, refusing a key that appears twice with
+/// the words serde uses for a repeated struct field. serde's own maps keep
+/// the last value silently, so a body whose parts disagree would be read
+/// one way here and another way by the sender's own tools.
+pub fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct UniqueKeys<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(A::Error::custom(format_args!("duplicate field `{key}`")));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
+}
+
 /// [`integer`] for an optional field: `null` is `None`. Use it with
 /// `#[serde(default)]` so that an absent field is `None` too.
 pub fn optional_integer<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -161,7 +191,7 @@ fn metadata_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(Some(
-            "Up to 50 string pairs: keys of 1 to 40 characters and not blank, values of at most 500 characters.",
+            "Up to 50 string pairs: keys of 1 to 40 characters, not blank and each given once, values of at most 500 characters.",
         ))
         .property_names(Some(
             ObjectBuilder::new()
@@ -377,7 +407,7 @@ pub struct CreateInvoiceBody {
     pub collection_method: Option<String>,
     /// Up to 50 string pairs.
     #[schema(schema_with = metadata_schema)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub metadata: BTreeMap<String, String>,
 }
 

@@ -10,6 +10,7 @@ use crate::inbound::http::body::{parse_json, read_body};
 use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
 use crate::inbound::http::problem::{ApiError, FieldError, Problem};
 use crate::inbound::http::state::AppState;
+use crate::outbound::secrets::endpoint_context;
 use crate::outbound::webhooks::guard::{self, UrlRefused};
 use crate::outbound::webhooks::rows::{EndpointRow, ENABLED};
 use crate::outbound::webhooks::{signing, store};
@@ -45,7 +46,7 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
         .map_err(|e| ApiError::internal(&e))?;
     checked.map_err(|e| match e {
         UrlRefused::Invalid(m) => ApiError::invalid_field("url", m),
-        UrlRefused::Private(_) => ApiError {
+        UrlRefused::Private(_) | UrlRefused::ResolvesPrivate(_) => ApiError {
             errors: vec![FieldError {
                 field: "url".into(),
                 message: e.to_string(),
@@ -91,7 +92,7 @@ pub async fn create_endpoint(
         .filter(|d| !d.is_empty());
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
         let conn = db.connection();
         if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
             return Err(ApiError::new(
@@ -101,13 +102,15 @@ pub async fn create_endpoint(
             ));
         }
         let now = store::now();
+        let id = store::new_id();
+        let secret = signing::generate_secret();
         let row = EndpointRow {
             tenant_id: tenant.get(),
-            id: store::new_id(),
+            secret: st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret),
+            id,
             url,
             description,
             event_types: serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()),
-            secret: signing::generate_secret(),
             previous_secret: None,
             previous_secret_expires_at: None,
             status: ENABLED.to_string(),
@@ -120,7 +123,7 @@ pub async fn create_endpoint(
             updated_at: now,
         };
         store::insert_endpoint(conn, &row)?;
-        Ok(Reply::json(StatusCode::CREATED, &EndpointView::with_secret(&row)))
+        Ok(Reply::json(StatusCode::CREATED, &EndpointView::with_secret(&row, secret)).holding_a_secret())
     })
     .await)
 }

@@ -279,10 +279,11 @@ impl EndpointView {
         }
     }
 
-    /// The endpoint with its secret, shown once.
-    pub fn with_secret(row: &EndpointRow) -> Self {
+    /// The endpoint with its plaintext `secret`, shown once (the row holds
+    /// it sealed when a key is configured).
+    pub fn with_secret(row: &EndpointRow, secret: String) -> Self {
         EndpointView {
-            secret: Some(row.secret.clone()),
+            secret: Some(secret),
             ..Self::from_row(row)
         }
     }

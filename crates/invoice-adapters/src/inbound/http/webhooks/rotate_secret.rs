@@ -11,6 +11,7 @@ use crate::inbound::http::body::{parse_optional_json, read_body};
 use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
+use crate::outbound::secrets::endpoint_context;
 use crate::outbound::webhooks::{signing, store};
 
 /// Replaces an endpoint's signing secret.
@@ -44,13 +45,16 @@ pub async fn rotate_secret(
     let keep = input.previous_secret_expires_in.unwrap_or(0);
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
+    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
         let now = store::now();
         let previous_until = (keep > 0).then(|| now + Duration::seconds(i64::from(keep)));
         let secret = signing::generate_secret();
-        let row = store::rotate_secret(db.connection(), tenant.get(), &id, &secret, previous_until, now)?
+        // The old stored value moves to previous_secret as it is: sealed or
+        // not, it opens under the same endpoint's context.
+        let sealed = st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret);
+        let row = store::rotate_secret(db.connection(), tenant.get(), &id, &sealed, previous_until, now)?
             .ok_or_else(endpoint_not_found)?;
-        Ok(Reply::json(StatusCode::OK, &EndpointView::with_secret(&row)))
+        Ok(Reply::json(StatusCode::OK, &EndpointView::with_secret(&row, secret)).holding_a_secret())
     })
     .await)
 }
