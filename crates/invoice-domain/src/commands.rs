@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::ValidationError;
 use crate::model::ids::PaymentId;
 use crate::model::invoice::CollectionMethod;
@@ -17,6 +19,7 @@ use crate::model::money::{bounded_sum, Currency, PositiveAmount, MAX_AMOUNT};
 use crate::model::number::SeriesPrefix;
 use crate::model::party::Party;
 use crate::model::reason::Reason;
+use crate::model::tax::LineTax;
 use crate::model::text::{optional_text, parse_metadata, required_text, Metadata};
 
 /// Most lines one invoice may have.
@@ -363,5 +366,250 @@ impl Rejection {
     /// The free remark.
     pub fn remark(&self) -> Option<&str> {
         self.remark.as_deref()
+    }
+}
+
+/// How a credit note's amount is settled between the tenant and the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// The customer owes that much less: only while the amount due covers it.
+    #[default]
+    ReduceDue,
+    /// Money paid is given back: a refund against the invoice's payments,
+    /// newest first; never more than the net paid.
+    Refund,
+    /// Money paid moves onto the customer's credit balance (per tenant,
+    /// customer and currency), to be spent on later invoices.
+    CreditBalance,
+}
+
+impl Settlement {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settlement::ReduceDue => "reduce_due",
+            Settlement::Refund => "refund",
+            Settlement::CreditBalance => "credit_balance",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        [Settlement::ReduceDue, Settlement::Refund, Settlement::CreditBalance]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| ValidationError::new("settle", "must be refund, credit_balance or reduce_due"))
+    }
+}
+
+/// How much of a line to credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditPortion {
+    /// Everything still uncredited of the line.
+    Rest,
+    /// This many units (at most those not yet credited), at the line's price.
+    Quantity(u32),
+    /// This net amount (a part of the line's uncredited net), taxed at the
+    /// line's rate.
+    Net(PositiveAmount),
+}
+
+/// One line to credit and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCreditRequest {
+    pub(crate) line: LineRef,
+    pub(crate) portion: CreditPortion,
+}
+
+impl LineCreditRequest {
+    /// Credits `portion` of the line `line` names; a quantity must be at
+    /// least 1 (zero quantities cannot be built).
+    pub fn new(line: LineRef, portion: CreditPortion) -> Result<Self, ValidationError> {
+        if portion == CreditPortion::Quantity(0) {
+            return Err(ValidationError::new("quantity", "must be at least 1"));
+        }
+        Ok(LineCreditRequest { line, portion })
+    }
+
+    /// The line.
+    pub fn line(&self) -> &LineRef {
+        &self.line
+    }
+
+    /// How much of it.
+    pub fn portion(&self) -> CreditPortion {
+        self.portion
+    }
+}
+
+/// A goodwill credit tied to no line: a net amount at a tax treatment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraCredit {
+    pub(crate) description: String,
+    pub(crate) net: PositiveAmount,
+    pub(crate) tax: LineTax,
+}
+
+impl ExtraCredit {
+    /// A goodwill credit of `net` (before tax) described as `description`
+    /// (at most 500 characters), taxed by `tax` as the goods it refers to were.
+    pub fn new(description: &str, net: PositiveAmount, tax: LineTax) -> Result<Self, ValidationError> {
+        Ok(ExtraCredit {
+            description: required_text(description, "description", 500)?,
+            net,
+            tax,
+        })
+    }
+
+    /// What it is for.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Net amount credited.
+    pub fn net(&self) -> PositiveAmount {
+        self.net
+    }
+
+    /// Its tax treatment.
+    pub fn tax(&self) -> &LineTax {
+        &self.tax
+    }
+}
+
+/// A request for a credit note on an issued invoice: lines (whole, some
+/// units, or part of their net), an optional goodwill credit, a reason, and
+/// how the credit is settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditRequest {
+    pub(crate) lines: Vec<LineCreditRequest>,
+    pub(crate) extra: Option<ExtraCredit>,
+    pub(crate) reason: Option<Reason>,
+    pub(crate) settle: Settlement,
+}
+
+impl CreditRequest {
+    /// A credit of `lines` and/or `extra`: at least one of them, at most
+    /// [`MAX_LINES`] lines.
+    pub fn new(
+        lines: Vec<LineCreditRequest>,
+        extra: Option<ExtraCredit>,
+        reason: Option<Reason>,
+        settle: Settlement,
+    ) -> Result<Self, ValidationError> {
+        if lines.is_empty() && extra.is_none() {
+            return Err(ValidationError::new(
+                "lines",
+                "name at least one line, or give an extra credit",
+            ));
+        }
+        if lines.len() > MAX_LINES {
+            return Err(ValidationError::new(
+                "lines",
+                format!("must name at most {MAX_LINES} lines"),
+            ));
+        }
+        Ok(CreditRequest {
+            lines,
+            extra,
+            reason,
+            settle,
+        })
+    }
+
+    /// The lines to credit.
+    pub fn lines(&self) -> &[LineCreditRequest] {
+        &self.lines
+    }
+
+    /// The goodwill credit, if any.
+    pub fn extra(&self) -> Option<&ExtraCredit> {
+        self.extra.as_ref()
+    }
+
+    /// Why.
+    pub fn reason(&self) -> Option<&Reason> {
+        self.reason.as_ref()
+    }
+
+    /// How it is settled.
+    pub fn settle(&self) -> Settlement {
+        self.settle
+    }
+}
+
+/// A change to one line of the invoice being reissued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineEdit {
+    /// Leave the line off the new draft.
+    Remove(LineRef),
+    /// Copy the line with some of its values replaced.
+    Change {
+        /// Which line.
+        line: LineRef,
+        /// New quantity.
+        quantity: Option<i64>,
+        /// New unit amount in minor units.
+        unit_amount: Option<i64>,
+        /// New description.
+        description: Option<String>,
+    },
+}
+
+impl LineEdit {
+    /// The line the edit names.
+    pub fn line(&self) -> &LineRef {
+        match self {
+            LineEdit::Remove(line) | LineEdit::Change { line, .. } => line,
+        }
+    }
+}
+
+/// What the new draft of a reissue holds besides a copy of the invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ReissueLines {
+    /// The invoice's lines, as issued.
+    #[default]
+    Copy,
+    /// The invoice's lines with these edits.
+    Edited(Vec<LineEdit>),
+    /// These lines instead.
+    Replaced(Vec<NewLine>),
+}
+
+/// A request to cancel an issued invoice and start a corrected draft of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReissueRequest {
+    pub(crate) lines: ReissueLines,
+    pub(crate) reason: Option<Reason>,
+}
+
+impl ReissueRequest {
+    /// A reissue whose new draft holds `lines`; edits and replacements are
+    /// bounded like any draft's lines.
+    pub fn new(lines: ReissueLines, reason: Option<Reason>) -> Result<Self, ValidationError> {
+        let count = match &lines {
+            ReissueLines::Copy => 0,
+            ReissueLines::Edited(edits) => edits.len(),
+            ReissueLines::Replaced(new) => new.len(),
+        };
+        if count > MAX_LINES {
+            return Err(ValidationError::new(
+                "lines",
+                format!("must have at most {MAX_LINES} entries"),
+            ));
+        }
+        Ok(ReissueRequest { lines, reason })
+    }
+
+    /// What the new draft holds.
+    pub fn lines(&self) -> &ReissueLines {
+        &self.lines
+    }
+
+    /// Why.
+    pub fn reason(&self) -> Option<&Reason> {
+        self.reason.as_ref()
     }
 }

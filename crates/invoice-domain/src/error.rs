@@ -65,8 +65,9 @@ pub enum Refusal {
     /// The invoice was approved by the payer and can no longer be withdrawn.
     #[error("the invoice has been approved and can no longer be cancelled or voided")]
     InvoiceApproved,
-    /// Void was asked of a draft: a draft is cancelled (discarded) instead.
-    #[error("a draft cannot be voided; cancel it instead")]
+    /// Void, credit or reissue was asked of a draft: a draft is not a
+    /// document yet, so it is edited or cancelled (discarded) instead.
+    #[error("a draft is not a document yet; cancel or change it instead")]
     InvoiceIsDraft,
     /// A line reference matched no line of the invoice.
     #[error("no line matches {0}")]
@@ -110,6 +111,21 @@ pub enum Refusal {
     /// The invoice holds as many payments as one invoice may.
     #[error("the invoice has reached the maximum number of payments")]
     TooManyPayments,
+    /// A credit asks for more of a line than is left uncredited.
+    #[error("{0}: the credit exceeds what is left uncredited of the line")]
+    CreditExceedsLine(String),
+    /// The credit notes would exceed the invoice's total.
+    #[error("the credit notes would exceed the invoice total")]
+    CreditExceedsTotal,
+    /// A credit settled by reducing the amount due exceeds it.
+    #[error("the credit exceeds the amount due; settle it by refund or credit_balance")]
+    CreditExceedsAmountDue,
+    /// A credit settled by refund or onto the balance exceeds the net paid.
+    #[error("the credit exceeds the net amount paid")]
+    CreditExceedsAmountPaid,
+    /// A reissue while money is held: payments stay with the old invoice, which must have none.
+    #[error("the invoice holds payments; refund them (or credit with a refund) before reissuing")]
+    ReissueHasPayments,
 }
 
 impl Refusal {
@@ -138,6 +154,11 @@ impl Refusal {
             Refusal::InvoiceRejected => "invoice_rejected",
             Refusal::InvoiceAlreadyUncollectible => "invoice_already_uncollectible",
             Refusal::TooManyPayments => "too_many_payments",
+            Refusal::CreditExceedsLine(_) => "credit_exceeds_line",
+            Refusal::CreditExceedsTotal => "credit_exceeds_total",
+            Refusal::CreditExceedsAmountDue => "credit_exceeds_amount_due",
+            Refusal::CreditExceedsAmountPaid => "credit_exceeds_amount_paid",
+            Refusal::ReissueHasPayments => "reissue_has_payments",
         }
     }
 }

@@ -48,10 +48,12 @@
 //! assert_eq!(t.invoice.credit_notes[0].number.to_string(), "CN-000007");
 //! assert_eq!(t.invoice.credit_notes[0].total().display(t.invoice.currency).to_string(), "26.75 EUR");
 //!
-//! // A void of the rest halts collection and leaves nothing due.
-//! let void = t.invoice.void(None, ctx)?.invoice;
+//! // A void of the rest halts collection, leaves nothing due, and credits
+//! // what was left with a second credit note.
+//! let void = t.invoice.void(None, VoidPolicy::Always, ctx, || number("CN", 8)).unwrap().invoice;
 //! assert_eq!(void.status, InvoiceStatus::Void);
 //! assert!(void.collection.halted && void.totals().amount_due.is_zero());
+//! assert_eq!(void.totals().amount_credited, void.totals().total);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -65,12 +67,17 @@ pub mod usecases;
 pub use chrono;
 pub use uuid;
 
-pub use commands::{CancelRequest, NewInvoice, NewInvoiceBuilder, NewPayment, RefundRequest, Rejection};
+pub use commands::{
+    CancelRequest, CreditPortion, CreditRequest, ExtraCredit, LineCreditRequest, LineEdit, NewInvoice,
+    NewInvoiceBuilder, NewPayment, RefundRequest, ReissueLines, ReissueRequest, Rejection, Settlement,
+};
 pub use error::{Refusal, ValidationError};
+pub use model::balance::{BalanceDirection, BalanceEntry, CustomerBalance};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
 pub use model::event::{Actor, Event, EventKind};
 pub use model::ids::{
-    CreditNoteId, EventId, InvoiceId, LineId, PartyId, PaymentId, ProductId, RefundId, TenantId, VariationId,
+    BalanceEntryId, CreditNoteId, EventId, InvoiceId, LineId, PartyId, PaymentId, ProductId, RefundId, TenantId,
+    VariationId,
 };
 pub use model::invoice::{
     ActionRecord, Approval, CancellationRecord, Collection, CollectionMethod, Invoice, InvoiceStatus, Totals,
@@ -80,14 +87,14 @@ pub use model::line::{Line, LineCredit, LineRef, LineStatus, NewLine, NewLineBui
 pub use model::money::{Amount, Currency, LineAmounts, Money, PositiveAmount, TaxRate, MAX_AMOUNT};
 pub use model::number::{DocumentNumber, SeriesPrefix};
 pub use model::party::Party;
-pub use model::payment::{Payment, Refund};
+pub use model::payment::{Payment, PaymentSource, Refund, RefundDestination};
 pub use model::reason::{Reason, ReasonCode};
 pub use model::tax::{ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
-pub use model::tenant::TenantSettings;
+pub use model::tenant::{TenantSettings, VoidPolicy};
 pub use model::text::Metadata;
 pub use ports::{
-    Clock, DocumentKind, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery, NumberAllocator, RepositoryError,
-    SettingsRepository, SystemClock, UuidV7,
+    BalanceRepository, Clock, DocumentKind, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery, NumberAllocator,
+    RepositoryError, SettingsRepository, SystemClock, UuidV7,
 };
-pub use rules::{Change, Transition};
+pub use rules::{Change, Reissue, Transition};
 pub use usecases::{Action, InvoiceService, PartyRole, Scope, Target, UseCaseError};

@@ -10,10 +10,12 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
+use crate::model::money::{Amount, Currency};
 use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::tenant::TenantSettings;
 use crate::rules::Transition;
@@ -108,11 +110,13 @@ pub trait InvoiceRepository {
     fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError>;
 
     /// Persists a transition: inserts or version-checked updates the invoice,
-    /// writes the listed changes and appends the events, all or nothing.
+    /// writes the listed changes, applies its balance entries and appends the
+    /// events, all or nothing.
     ///
     /// Errors: `VersionConflict` when the stored version is not
-    /// `transition.expected_version`; `UniqueViolation` on a duplicate id or
-    /// number; `Unavailable`, `Other`.
+    /// `transition.expected_version`, or a balance entry was built on a
+    /// balance that changed since (its `balance_after` no longer follows);
+    /// `UniqueViolation` on a duplicate id or number; `Unavailable`, `Other`.
     fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError>;
 
     /// Lists invoices of `tenant` matching `query`, newest first.
@@ -151,6 +155,24 @@ pub trait SettingsRepository {
     /// of that transaction.
     /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+}
+
+/// Reads customers' credit balances. Changes to them are written by
+/// [`InvoiceRepository::save`], with the transition that caused them
+/// (`Transition::balance_entries`), so a balance and its invoice never
+/// disagree.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait BalanceRepository {
+    /// The balance `customer` holds with `tenant` in `currency`; zero when
+    /// it never had one. Inside a write transaction the adapter must make a
+    /// racing writer of the same balance fail with `VersionConflict` on
+    /// save (a row lock, or a check of the balance the entry was built on).
+    /// Errors: `Unavailable`, `Other`.
+    fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError>;
+    /// Every balance of `customer`, one per currency it ever held, each with
+    /// its ledger oldest first; empty when it never had one.
+    /// Errors: `Unavailable`, `Other`.
+    fn balances(&mut self, tenant: TenantId, customer: &PartyId) -> Result<Vec<CustomerBalance>, RepositoryError>;
 }
 
 /// Tells the time; a port so tests can fix it.

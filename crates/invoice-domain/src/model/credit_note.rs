@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::commands::Settlement;
 use crate::error::ValidationError;
 use crate::model::ids::{CreditNoteId, InvoiceId, LineId, TenantId};
 use crate::model::money::{bounded_sum, Amount, Currency, LineAmounts, TaxRate};
@@ -34,6 +35,9 @@ pub struct CreditNote {
     pub lines: Vec<CreditNoteLine>,
     /// Why the invoice or lines were credited.
     pub reason: Option<Reason>,
+    /// How the credited amount was settled.
+    #[serde(default)]
+    pub settlement: Settlement,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
 }
@@ -61,14 +65,14 @@ impl CreditNote {
     }
 }
 
-/// One credited line: what of an invoice line it credits, with the line's
-/// description, price and tax treatment copied, since the credit note is a
-/// document of its own.
+/// One credited line: what of an invoice line it credits (or a goodwill
+/// amount tied to no line), with the description, price and tax treatment
+/// copied, since the credit note is a document of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "StoredCreditNoteLine", into = "StoredCreditNoteLine")]
 pub struct CreditNoteLine {
-    /// The invoice line it credits.
-    pub line_id: LineId,
+    /// The invoice line it credits; `None` for a goodwill credit.
+    pub line_id: Option<LineId>,
     /// Copied description.
     pub description: String,
     /// Units credited.
@@ -87,7 +91,7 @@ pub struct CreditNoteLine {
 /// before tax categories existed.
 #[derive(Serialize, Deserialize)]
 struct StoredCreditNoteLine {
-    line_id: LineId,
+    line_id: Option<LineId>,
     description: String,
     quantity: u32,
     unit_amount: Amount,

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::ids::{CreditNoteId, EventId, InvoiceId, LineId, PaymentId, RefundId, TenantId};
-use crate::model::money::Amount;
+use crate::commands::Settlement;
+use crate::model::balance::BalanceDirection;
+use crate::model::ids::{CreditNoteId, EventId, InvoiceId, LineId, PartyId, PaymentId, RefundId, TenantId};
+use crate::model::money::{Amount, Currency};
 use crate::model::reason::Reason;
 
 /// Who performed a transition and through which API.
@@ -102,6 +104,39 @@ pub enum EventKind {
         /// Free remark.
         remark: Option<String>,
     },
+    /// The invoice was credited through a credit note: by line, quantity,
+    /// amount or goodwill, settled as the caller chose.
+    Credited {
+        /// The credit note.
+        credit_note_id: CreditNoteId,
+        /// Its gross total.
+        amount: Amount,
+        /// How it was settled.
+        settlement: Settlement,
+        /// Why.
+        reason: Option<Reason>,
+    },
+    /// The invoice was cancelled and replaced by a new draft, or this draft
+    /// replaces a cancelled invoice.
+    Reissued {
+        /// The cancelled invoice (on the new draft's event).
+        replaces: Option<InvoiceId>,
+        /// The new draft (on the cancelled invoice's event).
+        replaced_by: Option<InvoiceId>,
+    },
+    /// A customer's credit balance changed because of this invoice.
+    BalanceChanged {
+        /// Whose balance.
+        customer_id: PartyId,
+        /// In which currency.
+        currency: Currency,
+        /// Credit or debit.
+        direction: BalanceDirection,
+        /// By how much.
+        amount: Amount,
+        /// The balance afterwards.
+        balance: Amount,
+    },
     /// A credit note was issued for this invoice.
     CreditNoteIssued {
         /// The credit note.
@@ -129,12 +164,15 @@ impl EventKind {
             EventKind::Voided { .. } => "invoice.voided",
             EventKind::Approved { .. } => "invoice.approved",
             EventKind::Rejected { .. } => "invoice.rejected",
+            EventKind::Credited { .. } => "invoice.credited",
+            EventKind::Reissued { .. } => "invoice.reissued",
+            EventKind::BalanceChanged { .. } => "customer.balance_changed",
             EventKind::CreditNoteIssued { .. } => "credit_note.issued",
         }
     }
 
     /// Every event type name, for validating webhook subscriptions.
-    pub const TYPE_NAMES: [&'static str; 13] = [
+    pub const TYPE_NAMES: [&'static str; 16] = [
         "invoice.created",
         "invoice.finalized",
         "invoice.payment_recorded",
@@ -147,6 +185,9 @@ impl EventKind {
         "invoice.voided",
         "invoice.approved",
         "invoice.rejected",
+        "invoice.credited",
+        "invoice.reissued",
+        "customer.balance_changed",
         "credit_note.issued",
     ];
 }

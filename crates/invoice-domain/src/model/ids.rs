@@ -67,6 +67,10 @@ uuid_id!(
     /// Identifies a domain event (stable across webhook retries).
     EventId
 );
+uuid_id!(
+    /// Identifies one entry of a customer's credit-balance ledger.
+    BalanceEntryId
+);
 
 /// Identifies a tenant: every invoice, key and event belongs to exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ use crate::model::text::Metadata;
 /// Where an invoice is in its lifecycle.
 ///
 /// `draft → open → paid`, with `uncollectible` beside `open`, plus
-/// `cancelled` and `void`. `paid`, `cancelled` and `void` are terminal.
+/// `cancelled` and `void`. `cancelled` and `void` are terminal; `paid` takes
+/// nothing but credit notes and a reissue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
@@ -29,7 +30,7 @@ pub enum InvoiceStatus {
     /// Issued, but written off as unlikely to be paid: collection halts. It
     /// can still be paid, voided or cancelled.
     Uncollectible,
-    /// Nothing is due any more. Terminal.
+    /// Nothing is due any more. Only credit notes and a reissue correct it.
     Paid,
     /// Cancelled: a discarded draft, or an issued invoice credited in full. Terminal.
     Cancelled,
@@ -48,12 +49,9 @@ impl InvoiceStatus {
         InvoiceStatus::Void,
     ];
 
-    /// True for states that accept no further transition.
+    /// True for states that accept no further transition at all.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            InvoiceStatus::Paid | InvoiceStatus::Cancelled | InvoiceStatus::Void
-        )
+        matches!(self, InvoiceStatus::Cancelled | InvoiceStatus::Void)
     }
 
     /// True for issued invoices that may still owe money and take payments,
@@ -128,6 +126,10 @@ pub enum Approval {
         reasons: Vec<String>,
         /// Free remark.
         remark: Option<String>,
+        /// How many levels had to approve, so a reissue asks for them again
+        /// (0 when rejected before this was kept).
+        #[serde(default)]
+        required: u8,
     },
 }
 
@@ -226,6 +228,12 @@ pub struct Invoice {
     /// Set while (and after) the invoice was marked uncollectible.
     #[serde(default)]
     pub uncollectible: Option<UncollectibleRecord>,
+    /// The invoice this draft was reissued from.
+    #[serde(default)]
+    pub replaces: Option<InvoiceId>,
+    /// The draft that replaces this invoice after a reissue.
+    #[serde(default)]
+    pub replaced_by: Option<InvoiceId>,
     /// Credit notes issued against this invoice, oldest first.
     pub credit_notes: Vec<CreditNote>,
     /// When payment is due.

@@ -1,5 +1,6 @@
 //! The invoice model: values that are valid by construction.
 
+pub mod balance;
 pub mod credit_note;
 pub mod event;
 pub mod ids;

@@ -431,6 +431,17 @@ impl LineAmounts {
         })
     }
 
+    /// The amounts of a net amount taxed at `rate` (tax-exclusive): what a
+    /// credit of part of a line's net, or a goodwill credit, carries.
+    pub fn from_net(net: Amount, rate: TaxRate) -> Result<Self, ValidationError> {
+        LineAmounts::compute(1, net, rate, false)
+    }
+
+    /// True when every component fits within `limit`'s.
+    pub fn fits_within(&self, limit: &LineAmounts) -> bool {
+        self.net <= limit.net && self.tax <= limit.tax && self.gross <= limit.gross
+    }
+
     /// `self + other`, component by component, or `None` if a sum does not fit.
     pub fn checked_add(self, other: LineAmounts) -> Option<LineAmounts> {
         Some(LineAmounts {

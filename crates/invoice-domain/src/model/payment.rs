@@ -6,6 +6,28 @@ use serde::{Deserialize, Serialize};
 use crate::model::ids::{PaymentId, RefundId};
 use crate::model::money::{bounded_sum, Amount, PositiveAmount};
 
+/// Where a payment's money came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentSource {
+    /// From the payer, by whatever means (`method` says which).
+    #[default]
+    External,
+    /// From the customer's credit balance, applied at finalize.
+    CustomerBalance,
+}
+
+/// Where a refund's money goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundDestination {
+    /// Back to the payer, the way it came.
+    #[default]
+    OriginalMethod,
+    /// Onto the customer's credit balance, for later invoices.
+    CustomerBalance,
+}
+
 /// Money received against an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
@@ -19,6 +41,9 @@ pub struct Payment {
     pub reference: Option<String>,
     /// When it was recorded.
     pub received_at: DateTime<Utc>,
+    /// Where the money came from.
+    #[serde(default)]
+    pub source: PaymentSource,
     /// Refunds of this payment, oldest first.
     pub refunds: Vec<Refund>,
 }
@@ -47,4 +72,7 @@ pub struct Refund {
     pub reason: Option<String>,
     /// When it was recorded.
     pub refunded_at: DateTime<Utc>,
+    /// Where the money went.
+    #[serde(default)]
+    pub destination: RefundDestination,
 }

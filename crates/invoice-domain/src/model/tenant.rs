@@ -4,6 +4,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::number::SeriesPrefix;
 
+/// Whether voiding an issued invoice issues a credit note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoidPolicy {
+    /// A void credits everything still uncredited with a credit note
+    /// (reason `issued_in_error`): EU practice, where a void needs a document.
+    #[default]
+    Always,
+    /// A void only marks the invoice, as Stripe does.
+    Never,
+}
+
+impl VoidPolicy {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoidPolicy::Always => "always",
+            VoidPolicy::Never => "never",
+        }
+    }
+
+    /// Parses the name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [VoidPolicy::Always, VoidPolicy::Never]
+            .into_iter()
+            .find(|p| p.as_str() == value)
+    }
+}
+
 /// How a tenant's invoices and credit notes are issued. Storage adapters
 /// load it through [`crate::ports::SettingsRepository`]; a tenant that set
 /// nothing gets [`TenantSettings::default`].
@@ -12,12 +41,19 @@ pub struct TenantSettings {
     /// The series every credit note of the tenant is numbered from
     /// (default `CN`), whatever series its invoice came from.
     pub credit_note_series: SeriesPrefix,
+    /// Whether a void issues a credit note (default: always).
+    pub void_credit_note: VoidPolicy,
+    /// When true, finalizing an invoice spends the customer's credit balance
+    /// in the invoice's currency on it, recorded on both sides.
+    pub apply_credit_balance: bool,
 }
 
 impl Default for TenantSettings {
     fn default() -> Self {
         TenantSettings {
             credit_note_series: SeriesPrefix::credit_notes(),
+            void_credit_note: VoidPolicy::Always,
+            apply_credit_balance: false,
         }
     }
 }

@@ -37,12 +37,13 @@ impl Invoice {
 
     /// Rejects the invoice at its pending level.
     pub fn reject(&self, rejection: Rejection, ctx: Context<'_>) -> Result<Transition, Refusal> {
-        self.ensure_pending_approval()?;
+        let (_, required) = self.ensure_pending_approval()?;
         let mut b = Builder::new(self, ctx);
         b.invoice().approval = Approval::Rejected {
             at: ctx.now,
             reasons: rejection.reasons.clone(),
             remark: rejection.remark.clone(),
+            required,
         };
         b.event(EventKind::Rejected {
             reasons: rejection.reasons,

@@ -3,64 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use crate::commands::CancelRequest;
+use crate::commands::{CancelRequest, CreditPortion, LineCreditRequest, Settlement};
 use crate::error::Refusal;
-use crate::model::credit_note::{CreditNote, CreditNoteLine};
 use crate::model::event::EventKind;
-use crate::model::ids::CreditNoteId;
 use crate::model::invoice::{ActionRecord, Approval, Invoice};
-use crate::model::line::{Line, LineCredit, LineRef, LineStatus};
-use crate::model::money::bounded_sum;
+use crate::model::line::{Line, LineRef, LineStatus};
+use crate::model::money::Amount;
 use crate::model::number::DocumentNumber;
+use crate::model::reason::Reason;
+use crate::rules::credit::{credit_everything, credit_note_issued, issue, settle_status};
 use crate::rules::{Builder, Change, Context, NumberedError, Transition};
 
-/// What an accepted cancellation will do, decided before any number is drawn.
-struct CancelPlan {
-    /// Indexes of the lines to cancel, in document order.
-    lines: Vec<usize>,
-    /// True when no active line remains afterwards.
-    cancels_invoice: bool,
-}
-
 impl Invoice {
-    fn plan_cancel(&self, request: &CancelRequest) -> Result<CancelPlan, Refusal> {
-        self.ensure_not_terminal()?;
-        if matches!(self.approval, Approval::Approved { .. }) {
-            return Err(Refusal::InvoiceApproved);
-        }
-        let active: Vec<usize> = (0..self.lines.len()).filter(|&i| self.lines[i].is_active()).collect();
-        if request.is_whole() {
-            if !self.amount_paid().is_zero() {
-                return Err(Refusal::InvoiceHasPayments);
-            }
-            return Ok(CancelPlan {
-                lines: active,
-                cancels_invoice: true,
-            });
-        }
-        let mut chosen = BTreeSet::new();
-        for reference in request.line_refs() {
-            chosen.insert(self.resolve_line(reference)?);
-        }
-        // What stays owed after crediting these lines must still cover what
-        // was paid: a credit never turns into money owed back here.
-        let crediting = bounded_sum(chosen.iter().map(|&i| self.lines[i].uncredited().gross));
-        let totals = self.totals();
-        let left = totals
-            .total
-            .saturating_sub(totals.amount_credited)
-            .saturating_sub(crediting);
-        if left < totals.amount_paid {
-            return Err(Refusal::CancellationBelowPaidAmount);
-        }
-        Ok(CancelPlan {
-            cancels_invoice: chosen.len() == active.len(),
-            lines: chosen.into_iter().collect(),
-        })
-    }
-
     /// Finds the one active line a reference points at.
-    fn resolve_line(&self, reference: &LineRef) -> Result<usize, Refusal> {
+    pub(super) fn resolve_line(&self, reference: &LineRef) -> Result<usize, Refusal> {
         let matches = |l: &Line| match reference {
             LineRef::LineId(id) => &l.id == id,
             LineRef::ProductId(p) => l.product_id.as_ref() == Some(p),
@@ -83,7 +39,9 @@ impl Invoice {
         }
     }
 
-    /// Cancels the whole invoice (a request without lines) or the named lines.
+    /// Cancels the whole invoice (a request without lines) or the named
+    /// lines: the shorthand for "credit these lines, settle by reducing what
+    /// is due", with the refusals a cancel has always had.
     ///
     /// * An issued invoice never changes as a document: the lines are marked
     ///   cancelled (credited in full) and a credit note for exactly what was
@@ -100,91 +58,84 @@ impl Invoice {
         ctx: Context<'_>,
         next_credit_note_number: impl FnOnce() -> Result<DocumentNumber, E>,
     ) -> Result<Transition, NumberedError<E>> {
-        let plan = self.plan_cancel(request)?;
-        let (Some(invoice_number), Some(invoice_issued_at)) = (self.number.clone(), self.issued_at) else {
-            return Ok(self.cancel_draft(request, &plan, ctx));
+        self.ensure_not_terminal()?;
+        if matches!(self.approval, Approval::Approved { .. }) {
+            return Err(Refusal::InvoiceApproved.into());
+        }
+        let Ok(document) = self.issued_as() else {
+            return Ok(self.cancel_draft(request, ctx)?);
         };
+        let reason = request.reason().cloned();
+        if request.is_whole() {
+            if !self.amount_paid().is_zero() {
+                return Err(Refusal::InvoiceHasPayments.into());
+            }
+            let mut b = Builder::new(self, ctx);
+            let note = credit_everything(self, &document, &mut b, reason.clone(), next_credit_note_number)?;
+            close_as_cancelled(b.invoice(), reason.clone(), ctx);
+            b.event(EventKind::Cancelled { reason });
+            if let Some(note) = note {
+                b.event(credit_note_issued(&note));
+            }
+            return Ok(b.finish());
+        }
+        let shares: Vec<_> = request
+            .line_refs()
+            .iter()
+            .map(|r| LineCreditRequest {
+                line: r.clone(),
+                portion: CreditPortion::Rest,
+            })
+            .collect();
+        let plan = self.plan_credit(&shares, None)?;
+        if plan.total() > self.totals().amount_due {
+            return Err(Refusal::CancellationBelowPaidAmount.into());
+        }
         let number = next_credit_note_number().map_err(NumberedError::Number)?;
-
+        let total = plan.total();
         let mut b = Builder::new(self, ctx);
-        let inv = b.invoice();
-        let mut ids = Vec::with_capacity(plan.lines.len());
-        let mut credited = Vec::with_capacity(plan.lines.len());
-        for &i in &plan.lines {
-            let line = &mut inv.lines[i];
-            credited.push(CreditNoteLine {
-                line_id: line.id,
-                description: line.description.clone(),
-                quantity: line.uncredited_quantity(),
-                unit_amount: line.unit_amount,
-                tax: line.tax.clone(),
-                tax_inclusive: line.tax_inclusive,
-                amounts: line.uncredited(),
-            });
-            line.credited = LineCredit {
-                quantity: line.quantity,
-                amounts: line.amounts,
-            };
-            line.status = LineStatus::Cancelled;
-            ids.push(line.id);
-        }
-        let credit_note = CreditNote {
-            id: CreditNoteId::from_uuid(ctx.ids.new_id()),
-            tenant: inv.tenant,
+        let issued = issue(
+            &mut b,
+            &document,
+            plan,
             number,
-            invoice_id: inv.id,
-            invoice_number,
-            invoice_issued_at,
-            currency: inv.currency,
-            lines: credited,
-            reason: request.reason().cloned(),
-            issued_at: ctx.now,
-        };
-        inv.credit_notes.push(credit_note.clone());
-        if plan.cancels_invoice {
-            close_as_cancelled(inv, request, ctx);
-        }
-
-        b.change(Change::LinesUpdated(ids.clone()));
-        b.change(Change::CreditNoteIssued(credit_note.id));
-        if !request.is_whole() {
-            b.event(EventKind::LinesCancelled {
-                line_ids: ids,
-                amount: credit_note.total(),
-                reason: request.reason().cloned(),
-            });
-        }
-        if plan.cancels_invoice {
-            b.event(EventKind::Cancelled {
-                reason: request.reason().cloned(),
-            });
-        }
-        b.event(EventKind::CreditNoteIssued {
-            credit_note_id: credit_note.id,
-            number: credit_note.number.to_string(),
-            total: credit_note.total(),
+            reason.clone(),
+            Settlement::ReduceDue,
+            Amount::ZERO,
+        );
+        let line_ids = issued.credit_note.lines.iter().filter_map(|l| l.line_id).collect();
+        b.event(EventKind::LinesCancelled {
+            line_ids,
+            amount: total,
+            reason: reason.clone(),
         });
-        if !plan.cancels_invoice && b.invoice().totals().amount_due.is_zero() {
-            b.mark_paid();
-        }
+        b.event(credit_note_issued(&issued.credit_note));
+        settle_status(&mut b, reason);
         Ok(b.finish())
     }
 
-    /// Removes lines from a draft, or discards it whole.
-    fn cancel_draft(&self, request: &CancelRequest, plan: &CancelPlan, ctx: Context<'_>) -> Transition {
+    /// Removes lines from a draft, or discards it whole (when the request
+    /// is whole or names every line).
+    fn cancel_draft(&self, request: &CancelRequest, ctx: Context<'_>) -> Result<Transition, Refusal> {
+        let mut chosen = BTreeSet::new();
+        for reference in request.line_refs() {
+            chosen.insert(self.resolve_line(reference)?);
+        }
+        let discard = request.is_whole() || chosen.len() == self.lines.len();
         let mut b = Builder::new(self, ctx);
-        let ids: Vec<_> = plan.lines.iter().map(|&i| self.lines[i].id).collect();
-        if plan.cancels_invoice {
+        if discard {
+            let ids: Vec<_> = self.lines.iter().map(|l| l.id).collect();
             let inv = b.invoice();
-            for &i in &plan.lines {
-                inv.lines[i].status = LineStatus::Cancelled;
+            for line in &mut inv.lines {
+                line.status = LineStatus::Cancelled;
             }
-            close_as_cancelled(inv, request, ctx);
+            close_as_cancelled(inv, request.reason().cloned(), ctx);
             b.change(Change::LinesUpdated(ids));
             b.event(EventKind::Cancelled {
                 reason: request.reason().cloned(),
             });
         } else {
+            let ids: Vec<_> = chosen.iter().map(|&i| self.lines[i].id).collect();
             b.invoice().lines.retain(|l| !ids.contains(&l.id));
             b.change(Change::LinesRemoved(ids.clone()));
             b.event(EventKind::LinesRemoved {
@@ -192,18 +143,18 @@ impl Invoice {
                 reason: request.reason().cloned(),
             });
         }
-        b.finish()
+        Ok(b.finish())
     }
 }
 
 /// Sets the cancelled status, its record, and halts collection.
-fn close_as_cancelled(inv: &mut Invoice, request: &CancelRequest, ctx: Context<'_>) {
+pub(super) fn close_as_cancelled(inv: &mut Invoice, reason: Option<Reason>, ctx: Context<'_>) {
     inv.status = crate::model::invoice::InvoiceStatus::Cancelled;
     inv.cancelled_at = Some(ctx.now);
     inv.cancellation = Some(ActionRecord {
         at: ctx.now,
         actor: ctx.actor.clone(),
-        reason: request.reason().cloned(),
+        reason,
     });
     inv.collection.halted = true;
     inv.collection.next_payment_attempt = None;

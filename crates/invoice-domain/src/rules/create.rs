@@ -37,6 +37,8 @@ impl Invoice {
             cancellation: None,
             void: None,
             uncollectible: None,
+            replaces: None,
+            replaced_by: None,
             credit_notes: Vec::new(),
             due_date: new.due_date,
             external_reference: new.external_reference,

@@ -3,10 +3,15 @@
 use chrono::Duration;
 
 use crate::error::Refusal;
+use crate::model::balance::{BalanceDirection, BalanceEntry};
 use crate::model::event::EventKind;
+use crate::model::ids::{BalanceEntryId, PaymentId};
+use crate::model::invoice::Approval;
 use crate::model::invoice::{CollectionMethod, Invoice, InvoiceStatus};
+use crate::model::money::{Amount, PositiveAmount};
 use crate::model::number::DocumentNumber;
-use crate::rules::{Builder, Context, NumberedError, Transition};
+use crate::model::payment::{Payment, PaymentSource};
+use crate::rules::{Builder, Change, Context, NumberedError, Transition};
 
 /// Delay between finalizing and the first automatic payment attempt.
 pub const FIRST_ATTEMPT_DELAY_HOURS: i64 = 1;
@@ -33,6 +38,20 @@ impl Invoice {
         ctx: Context<'_>,
         next_number: impl FnOnce() -> Result<DocumentNumber, E>,
     ) -> Result<Transition, NumberedError<E>> {
+        self.finalize_applying_balance(ctx, Amount::ZERO, next_number)
+    }
+
+    /// Finalizes a draft as [`Invoice::finalize`] does, then spends up to
+    /// `balance` (the customer's credit balance in the invoice's currency,
+    /// read in the same transaction) on it: a payment from the balance on
+    /// the invoice and a debit in the customer's ledger, never a silent
+    /// change. Nothing is spent while an approval is pending.
+    pub fn finalize_applying_balance<E>(
+        &self,
+        ctx: Context<'_>,
+        balance: Amount,
+        next_number: impl FnOnce() -> Result<DocumentNumber, E>,
+    ) -> Result<Transition, NumberedError<E>> {
         self.check_finalize()?;
         let number = next_number().map_err(NumberedError::Number)?;
         let mut b = Builder::new(self, ctx);
@@ -46,9 +65,59 @@ impl Invoice {
         b.event(EventKind::Finalized {
             number: number.to_string(),
         });
+        let due = b.invoice().totals().amount_due;
+        let spend = balance.min(due);
+        if let (Ok(amount), Approval::NotRequired) = (PositiveAmount::new(spend.minor()), &self.approval) {
+            spend_balance(&mut b, amount, balance.saturating_sub(spend));
+        }
         if b.invoice().totals().amount_due.is_zero() {
             b.mark_paid();
         }
         Ok(b.finish())
     }
+}
+
+/// Pays `amount` of the invoice from the customer's credit balance: a
+/// payment on the invoice and the matching debit in the ledger, leaving
+/// `balance_after`.
+fn spend_balance(b: &mut Builder<'_>, amount: PositiveAmount, balance_after: Amount) {
+    let ctx = b.ctx;
+    let payment_id = PaymentId::from_uuid(ctx.ids.new_id());
+    let inv = b.invoice();
+    inv.payments.push(Payment {
+        id: payment_id,
+        amount,
+        method: Some("credit_balance".into()),
+        reference: None,
+        received_at: ctx.now,
+        refunds: Vec::new(),
+        source: PaymentSource::CustomerBalance,
+    });
+    let entry = BalanceEntry {
+        id: BalanceEntryId::from_uuid(ctx.ids.new_id()),
+        tenant: inv.tenant,
+        customer: inv.customer.id.clone(),
+        currency: inv.currency,
+        direction: BalanceDirection::Debit,
+        amount,
+        balance_after,
+        invoice_id: inv.id,
+        credit_note_id: None,
+        payment_id: Some(payment_id),
+        refund_id: None,
+        at: ctx.now,
+    };
+    b.change(Change::PaymentRecorded(payment_id));
+    b.event(EventKind::PaymentRecorded {
+        payment_id,
+        amount: amount.amount(),
+    });
+    b.event(EventKind::BalanceChanged {
+        customer_id: entry.customer.clone(),
+        currency: entry.currency,
+        direction: BalanceDirection::Debit,
+        amount: amount.amount(),
+        balance: balance_after,
+    });
+    b.balance_entry(entry);
 }

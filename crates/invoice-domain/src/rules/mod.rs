@@ -16,8 +16,10 @@
 mod approval;
 mod cancel;
 mod create;
+mod credit;
 mod finalize;
 mod payment;
+mod reissue;
 mod uncollectible;
 mod void;
 
@@ -25,8 +27,10 @@ use chrono::{DateTime, Utc};
 
 pub use crate::commands::{MAX_APPROVAL_LEVELS, MAX_LINES};
 pub use payment::MAX_PAYMENTS;
+pub use reissue::Reissue;
 
-use crate::error::Refusal;
+use crate::error::{Refusal, ValidationError};
+use crate::model::balance::BalanceEntry;
 use crate::model::event::{Actor, Event, EventKind};
 use crate::model::ids::{CreditNoteId, EventId, LineId, PaymentId, RefundId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
@@ -78,15 +82,21 @@ pub struct Transition {
     pub events: Vec<Event>,
     /// What changed besides the invoice row.
     pub changes: Vec<Change>,
+    /// Entries of customer credit-balance ledgers to record with it.
+    pub balance_entries: Vec<BalanceEntry>,
 }
 
-/// Why a numbered transition did not happen: a rule refused it, or the
-/// number source failed.
+/// Why a numbered transition did not happen: a rule refused it, the input
+/// it derived did not validate, or the number source failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberedError<E> {
     /// A business rule refused the transition.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// Values built from the request and the invoice together did not
+    /// validate (e.g. an edited line of a reissue).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
     /// Drawing the number failed.
     #[error("could not draw a document number")]
     Number(E),
@@ -110,8 +120,14 @@ impl<'a> Builder<'a> {
                 expected_version: invoice.version,
                 events: Vec::new(),
                 changes: Vec::new(),
+                balance_entries: Vec::new(),
             },
         }
+    }
+
+    /// Adds to a transition already made (a new draft that gets more events).
+    fn continuing(transition: Transition, ctx: Context<'a>) -> Self {
+        Builder { ctx, transition }
     }
 
     fn invoice(&mut self) -> &mut Invoice {
@@ -151,7 +167,9 @@ impl<'a> Builder<'a> {
 }
 
 impl Invoice {
-    /// Refuses any transition out of a terminal state with the state's own code.
+    /// Refuses any transition out of a state that takes it with the
+    /// state's own code: `paid` (which takes only credit notes and a
+    /// reissue), `cancelled` and `void`.
     fn ensure_not_terminal(&self) -> Result<(), Refusal> {
         match self.status {
             InvoiceStatus::Paid => Err(Refusal::InvoicePaid),
@@ -167,6 +185,9 @@ pub(crate) mod test_support;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod credit_tests;
 
 #[cfg(test)]
 mod proptests;

@@ -54,6 +54,7 @@ impl Invoice {
             reference: payment.reference,
             received_at: ctx.now,
             refunds: Vec::new(),
+            source: crate::model::payment::PaymentSource::External,
         });
         b.change(Change::PaymentRecorded(id));
         b.event(EventKind::PaymentRecorded {
@@ -84,6 +85,7 @@ impl Invoice {
             amount: request.amount,
             reason: request.reason,
             refunded_at: ctx.now,
+            destination: crate::model::payment::RefundDestination::OriginalMethod,
         });
         b.change(Change::RefundRecorded {
             payment: request.payment_id,

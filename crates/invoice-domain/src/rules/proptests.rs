@@ -1,13 +1,22 @@
 //! Property tests of the invariants that must hold after any sequence of
-//! operations, starting from drafts as well as issued invoices.
+//! operations, starting from drafts as well as issued invoices: payments,
+//! refunds, credits of whole lines, some units, part of a net and goodwill
+//! (settled every way), voids under both policies, write-offs and reissues.
 
 use proptest::prelude::*;
 
-use crate::commands::{CancelRequest, NewPayment, RefundRequest};
+use crate::commands::{
+    CancelRequest, CreditPortion, CreditRequest, ExtraCredit, LineCreditRequest, NewPayment, RefundRequest,
+    ReissueRequest, Settlement,
+};
+use crate::model::balance::BalanceDirection;
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::line::{LineRef, NewLine};
 use crate::model::money::{Amount, LineAmounts, PositiveAmount, TaxRate};
+use crate::model::tax::LineTax;
+use crate::model::tenant::VoidPolicy;
 use crate::rules::test_support::*;
+use crate::rules::Transition;
 
 fn arb_line() -> impl Strategy<Value = NewLine> {
     (1i64..50, 0i64..200_000, 0u32..=30_000u32, any::<bool>(), 0u8..4).prop_map(|(q, unit, rate_units, incl, p)| {
@@ -23,7 +32,7 @@ fn arb_line() -> impl Strategy<Value = NewLine> {
     })
 }
 
-/// How a payment's amount relates to what is due when it is made.
+/// How an amount relates to what it is measured against when used.
 #[derive(Debug, Clone, Copy)]
 enum Size {
     Exact,
@@ -32,15 +41,25 @@ enum Size {
     Any(u64),
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Portion {
+    Rest,
+    Units(u32),
+    Net(Size),
+}
+
 #[derive(Debug, Clone)]
 enum Op {
-    Finalize,
+    Finalize(bool),
     Pay(Size),
     Refund(Size),
     CancelLine(usize),
     CancelAll,
-    Void,
+    Credit(usize, Portion, Settlement),
+    Goodwill(Size, Settlement),
+    Void(bool),
     WriteOff,
+    Reissue,
 }
 
 fn arb_size() -> impl Strategy<Value = Size> {
@@ -52,15 +71,31 @@ fn arb_size() -> impl Strategy<Value = Size> {
     ]
 }
 
-fn arb_op() -> impl Strategy<Value = Op> {
+fn arb_settlement() -> impl Strategy<Value = Settlement> {
     prop_oneof![
-        Just(Op::Finalize),
-        arb_size().prop_map(Op::Pay),
-        arb_size().prop_map(Op::Refund),
-        (0usize..8).prop_map(Op::CancelLine),
-        Just(Op::CancelAll),
-        Just(Op::Void),
-        Just(Op::WriteOff),
+        Just(Settlement::ReduceDue),
+        Just(Settlement::Refund),
+        Just(Settlement::CreditBalance)
+    ]
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    let portion = prop_oneof![
+        Just(Portion::Rest),
+        (1u32..5).prop_map(Portion::Units),
+        arb_size().prop_map(Portion::Net)
+    ];
+    prop_oneof![
+        2 => any::<bool>().prop_map(Op::Finalize),
+        3 => arb_size().prop_map(Op::Pay),
+        1 => arb_size().prop_map(Op::Refund),
+        1 => (0usize..8).prop_map(Op::CancelLine),
+        1 => Just(Op::CancelAll),
+        3 => ((0usize..8), portion, arb_settlement()).prop_map(|(i, p, s)| Op::Credit(i, p, s)),
+        1 => (arb_size(), arb_settlement()).prop_map(|(n, s)| Op::Goodwill(n, s)),
+        1 => any::<bool>().prop_map(Op::Void),
+        1 => Just(Op::WriteOff),
+        1 => Just(Op::Reissue),
     ]
 }
 
@@ -74,32 +109,71 @@ fn sized(size: Size, target: Amount) -> Option<PositiveAmount> {
     PositiveAmount::new(n).ok()
 }
 
-fn apply(inv: &Invoice, op: &Op) -> Option<Invoice> {
+/// Applies `op`; `balance` is the customer's credit balance, which the
+/// caller keeps as a store would. Returns the transition(s) made.
+fn apply(inv: &Invoice, op: &Op, balance: Amount) -> Vec<Transition> {
     let (a, ids) = (actor(), SeqIds::default());
     let c = ctx(&a, &ids);
-    let r = match op {
-        Op::Finalize => inv.finalize(c, || Ok::<_, ()>(number("INV", 1))).ok(),
+    let cn = || Ok::<_, ()>(number("CN", 1));
+    fn one<E>(r: Result<Transition, E>) -> Vec<Transition> {
+        r.ok().into_iter().collect()
+    }
+    match op {
+        Op::Finalize(apply_balance) => {
+            let available = if *apply_balance { balance } else { Amount::ZERO };
+            one(inv.finalize_applying_balance(c, available, || Ok::<_, ()>(number("INV", 1))))
+        }
         Op::Pay(size) => sized(*size, inv.totals().amount_due)
-            .and_then(|n| inv.record_payment(NewPayment::new(n, None, None).unwrap(), c).ok()),
-        Op::Refund(size) => inv.payments.last().and_then(|p| {
-            let n = sized(*size, p.net())?;
-            inv.refund_payment(RefundRequest::new(p.id, n, None).unwrap(), c).ok()
-        }),
-        Op::CancelLine(i) => inv.lines.get(*i).and_then(|l| {
-            let req = CancelRequest::lines(vec![LineRef::LineId(l.id)], None).unwrap();
-            inv.cancel(&req, c, || Ok::<_, ()>(number("CN", 1))).ok()
-        }),
-        Op::CancelAll => inv
-            .cancel(&CancelRequest::whole(None), c, || Ok::<_, ()>(number("CN", 1)))
-            .ok(),
-        Op::Void => inv.void(None, c).ok(),
-        Op::WriteOff => inv.mark_uncollectible(None, c).ok(),
-    };
-    r.map(|t| {
-        assert_eq!(t.invoice.version, inv.version + 1, "every transition bumps the version");
-        assert_eq!(t.expected_version, inv.version);
-        t.invoice
-    })
+            .map(|n| one(inv.record_payment(NewPayment::new(n, None, None).unwrap(), c)))
+            .unwrap_or_default(),
+        Op::Refund(size) => inv
+            .payments
+            .last()
+            .and_then(|p| {
+                let n = sized(*size, p.net())?;
+                Some(one(inv.refund_payment(RefundRequest::new(p.id, n, None).unwrap(), c)))
+            })
+            .unwrap_or_default(),
+        Op::CancelLine(i) => inv
+            .lines
+            .get(*i)
+            .map(|l| {
+                let req = CancelRequest::lines(vec![LineRef::LineId(l.id)], None).unwrap();
+                one(inv.cancel(&req, c, cn))
+            })
+            .unwrap_or_default(),
+        Op::CancelAll => one(inv.cancel(&CancelRequest::whole(None), c, cn)),
+        Op::Credit(i, portion, settle) => inv
+            .lines
+            .get(*i)
+            .and_then(|l| {
+                let portion = match portion {
+                    Portion::Rest => CreditPortion::Rest,
+                    Portion::Units(u) => CreditPortion::Quantity(*u),
+                    Portion::Net(size) => CreditPortion::Net(sized(*size, l.uncredited().net)?),
+                };
+                let line = LineCreditRequest::new(LineRef::LineId(l.id), portion).ok()?;
+                let req = CreditRequest::new(vec![line], None, None, *settle).unwrap();
+                Some(one(inv.credit(&req, balance, c, cn)))
+            })
+            .unwrap_or_default(),
+        Op::Goodwill(size, settle) => sized(*size, inv.totals().amount_due)
+            .map(|n| {
+                let extra = ExtraCredit::new("goodwill", n, LineTax::standard(TaxRate::ZERO)).unwrap();
+                let req = CreditRequest::new(vec![], Some(extra), None, *settle).unwrap();
+                one(inv.credit(&req, balance, c, cn))
+            })
+            .unwrap_or_default(),
+        Op::Void(always) => {
+            let policy = if *always { VoidPolicy::Always } else { VoidPolicy::Never };
+            one(inv.void(None, policy, c, cn))
+        }
+        Op::WriteOff => one(inv.mark_uncollectible(None, c)),
+        Op::Reissue => inv
+            .reissue(&ReissueRequest::default(), c, cn)
+            .map(|r| vec![r.cancelled, r.replacement])
+            .unwrap_or_default(),
+    }
 }
 
 /// What an issued invoice froze at finalize: everything but the status,
@@ -129,20 +203,32 @@ fn document(inv: &Invoice) -> impl PartialEq + std::fmt::Debug {
     )
 }
 
+fn sum(amounts: impl IntoIterator<Item = Amount>) -> Amount {
+    Amount::checked_sum(amounts).unwrap()
+}
+
 fn check_invariants(inv: &Invoice) {
     let t = inv.totals();
     assert_eq!(t.subtotal.checked_add(t.tax), Some(t.total), "subtotal + tax = total");
     let b = inv.tax_breakdown();
-    assert_eq!(
-        Amount::checked_sum(b.iter().map(|s| s.taxable_amount)),
-        Some(t.subtotal)
-    );
-    assert_eq!(Amount::checked_sum(b.iter().map(|s| s.tax_amount)), Some(t.tax));
-    let credited_lines = Amount::checked_sum(inv.lines.iter().map(|l| l.credited.amounts.gross)).unwrap();
-    assert_eq!(t.amount_credited, credited_lines, "Σ credit notes = Σ credited lines");
+    assert_eq!(sum(b.iter().map(|s| s.taxable_amount)), t.subtotal);
+    assert_eq!(sum(b.iter().map(|s| s.tax_amount)), t.tax);
     assert!(t.amount_credited <= t.total, "credits never exceed the total");
+    let credited_lines = sum(inv.lines.iter().map(|l| l.credited.amounts.gross));
+    let credited_by_line = sum(inv
+        .credit_notes
+        .iter()
+        .flat_map(|cn| cn.lines.iter().filter(|l| l.line_id.is_some()).map(|l| l.amounts.gross)));
+    assert_eq!(
+        credited_by_line, credited_lines,
+        "Σ credit-note lines = Σ credited lines"
+    );
     for l in &inv.lines {
-        assert!(l.credited.amounts.gross <= l.amounts.gross && l.credited.quantity <= l.quantity);
+        assert!(
+            l.credited.amounts.fits_within(&l.amounts),
+            "no line credited beyond its amount"
+        );
+        assert!(l.credited.quantity <= l.quantity);
         if inv.is_issued() {
             assert_eq!(
                 !l.is_active(),
@@ -156,6 +242,9 @@ fn check_invariants(inv: &Invoice) {
             assert_eq!(l.credited, Default::default(), "nothing of a draft is ever credited");
             assert_eq!(l.is_active(), inv.status == InvoiceStatus::Draft);
         }
+    }
+    for p in &inv.payments {
+        assert!(p.refunded() <= p.amount.amount(), "refunds never exceed their payment");
     }
     let paid_and_credited = t.amount_paid.checked_add(t.amount_credited).unwrap();
     match inv.status {
@@ -178,13 +267,24 @@ fn check_invariants(inv: &Invoice) {
     for cn in &inv.credit_notes {
         assert_eq!(cn.subtotal().checked_add(cn.tax()), Some(cn.total()));
         let cb = cn.tax_breakdown();
-        assert_eq!(
-            Amount::checked_sum(cb.iter().map(|s| s.taxable_amount)),
-            Some(cn.subtotal())
-        );
-        assert_eq!(Amount::checked_sum(cb.iter().map(|s| s.tax_amount)), Some(cn.tax()));
+        assert_eq!(sum(cb.iter().map(|s| s.taxable_amount)), cn.subtotal());
+        assert_eq!(sum(cb.iter().map(|s| s.tax_amount)), cn.tax());
         assert_eq!(Some(&cn.invoice_number), inv.number.as_ref());
     }
+}
+
+/// Follows the ledger entries of `t` from `balance`, checking each one.
+fn follow_ledger(t: &Transition, mut balance: Amount) -> Amount {
+    for entry in &t.balance_entries {
+        balance = match entry.direction {
+            BalanceDirection::Credit => balance.checked_add(entry.amount.amount()).unwrap(),
+            BalanceDirection::Debit => balance
+                .checked_sub(entry.amount.amount())
+                .expect("a debit never takes the balance below zero"),
+        };
+        assert_eq!(entry.balance_after, balance, "each entry states the balance after it");
+    }
+    balance
 }
 
 proptest! {
@@ -213,20 +313,47 @@ proptest! {
     fn invariants_hold_after_any_sequence(
         lines in prop::collection::vec(arb_line(), 1..8),
         from_draft: bool,
-        ops in prop::collection::vec(arb_op(), 0..16),
+        opening_balance in 0u64..100_000,
+        ops in prop::collection::vec(arb_op(), 0..20),
     ) {
         let mut inv = if from_draft { draft(lines) } else { open(lines) };
+        let mut balance = Amount::from_minor(opening_balance);
+        let mut ledger = (Amount::from_minor(opening_balance), Amount::ZERO);
         let mut issued = (!from_draft).then(|| document(&inv));
         check_invariants(&inv);
         for op in &ops {
             let was_terminal = inv.status.is_terminal();
-            if let Some(next) = apply(&inv, op) {
-                prop_assert!(!was_terminal, "terminal states accept no transition");
-                if inv.status == InvoiceStatus::Draft && next.status != InvoiceStatus::Draft && next.is_issued() {
-                    issued = Some(document(&next));
+            let made = apply(&inv, op, balance);
+            let Some(first) = made.first() else {
+                check_invariants(&inv);
+                continue;
+            };
+            prop_assert!(!was_terminal, "terminal states accept no transition");
+            prop_assert_eq!(first.invoice.version, inv.version + 1, "every transition bumps the version");
+            prop_assert_eq!(first.expected_version, inv.version);
+            for t in &made {
+                balance = follow_ledger(t, balance);
+                for e in &t.balance_entries {
+                    match e.direction {
+                        BalanceDirection::Credit => ledger.0 = ledger.0.checked_add(e.amount.amount()).unwrap(),
+                        BalanceDirection::Debit => ledger.1 = ledger.1.checked_add(e.amount.amount()).unwrap(),
+                    }
                 }
-                inv = next;
             }
+            prop_assert_eq!(ledger.0.checked_sub(ledger.1), Some(balance), "the ledger sums to the balance");
+            let next = made.last().unwrap().invoice.clone();
+            if made.len() == 2 {
+                // A reissue: the old invoice is cancelled, its replacement a fresh draft.
+                check_invariants(&first.invoice);
+                prop_assert_eq!(first.invoice.status, InvoiceStatus::Cancelled);
+                prop_assert_eq!(first.invoice.replaced_by, Some(next.id));
+                prop_assert_eq!(next.replaces, Some(inv.id));
+                prop_assert_eq!(next.status, InvoiceStatus::Draft);
+                issued = None;
+            } else if inv.status == InvoiceStatus::Draft && next.is_issued() {
+                issued = Some(document(&next));
+            }
+            inv = next;
             check_invariants(&inv);
             if let Some(doc) = &issued {
                 prop_assert_eq!(&document(&inv), doc, "an issued document never changes");

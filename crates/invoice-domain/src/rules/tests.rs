@@ -9,6 +9,7 @@ use crate::model::line::{LineRef, LineStatus, NewLine};
 use crate::model::money::{Amount, PositiveAmount};
 use crate::model::reason::{Reason, ReasonCode};
 use crate::model::tax::TaxCategory;
+use crate::model::tenant::VoidPolicy;
 use crate::rules::test_support::*;
 use crate::rules::{Change, NumberedError, Transition};
 
@@ -24,10 +25,15 @@ fn cancel(inv: &Invoice, lines: Vec<LineRef>) -> Result<Transition, Refusal> {
         CancelRequest::lines(lines, reason()).unwrap()
     };
     inv.cancel(&req, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 7)))
-        .map_err(|e| match e {
-            NumberedError::Refused(r) => r,
-            NumberedError::Number(()) => unreachable!(),
-        })
+        .map_err(refused)
+}
+
+/// The refusal inside a numbered error (the tests' number source never fails).
+fn refused(e: NumberedError<()>) -> Refusal {
+    match e {
+        NumberedError::Refused(r) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
 
 fn amount(n: u64) -> PositiveAmount {
@@ -40,8 +46,13 @@ fn pay(inv: &Invoice, n: u64) -> Result<Transition, Refusal> {
 }
 
 fn void(inv: &Invoice) -> Result<Transition, Refusal> {
+    void_with(inv, VoidPolicy::Never)
+}
+
+fn void_with(inv: &Invoice, policy: VoidPolicy) -> Result<Transition, Refusal> {
     let (a, ids) = (actor(), SeqIds::default());
-    inv.void(None, ctx(&a, &ids))
+    inv.void(None, policy, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 8)))
+        .map_err(refused)
 }
 
 fn write_off(inv: &Invoice) -> Result<Transition, Refusal> {
@@ -302,7 +313,7 @@ fn cancelling_the_last_active_line_cancels_the_invoice() {
     assert_eq!(t.invoice.credit_notes.len(), 2);
     assert_eq!(
         kinds(&t),
-        ["invoice.lines_cancelled", "invoice.cancelled", "credit_note.issued"]
+        ["invoice.lines_cancelled", "credit_note.issued", "invoice.cancelled"]
     );
     let sum: u64 = t.invoice.credit_notes.iter().map(|c| c.total().minor()).sum();
     assert_eq!(sum, open.totals().total.minor());
@@ -505,14 +516,14 @@ fn approval_goes_level_by_level_and_gates_payment() {
 #[test]
 fn terminal_states_accept_no_transition() {
     let open = open(two_lines());
-    let terminal = [
+    let closed = [
         void(&open).unwrap().invoice,
         cancel(&open, vec![]).unwrap().invoice,
         pay(&open, 14_575).unwrap().invoice,
     ];
     let (a, ids) = (actor(), SeqIds::default());
-    for inv in terminal {
-        assert!(inv.status.is_terminal());
+    for inv in closed {
+        assert_eq!(inv.status.is_terminal(), inv.status != InvoiceStatus::Paid);
         assert!(write_off(&inv).is_err());
         assert!(cancel(&inv, vec![]).is_err());
         assert!(cancel(&inv, vec![product("a")]).is_err());
@@ -560,6 +571,11 @@ fn refusal_codes_are_snake_case_and_distinct() {
         Refusal::InvoiceRejected,
         Refusal::InvoiceAlreadyUncollectible,
         Refusal::TooManyPayments,
+        Refusal::CreditExceedsLine(String::new()),
+        Refusal::CreditExceedsTotal,
+        Refusal::CreditExceedsAmountDue,
+        Refusal::CreditExceedsAmountPaid,
+        Refusal::ReissueHasPayments,
     ];
     let codes: std::collections::BTreeSet<_> = all.iter().map(Refusal::code).collect();
     assert_eq!(codes.len(), all.len());

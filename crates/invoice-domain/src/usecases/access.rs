@@ -43,6 +43,10 @@ pub enum Action {
     Finalize,
     /// Cancel the whole invoice or some lines (a credit note when issued).
     Cancel,
+    /// Issue a credit note: lines, units, part of a net, goodwill.
+    Credit,
+    /// Cancel an issued invoice and start its corrected draft.
+    Reissue,
     /// Void an open invoice.
     Void,
     /// Write an open invoice off as uncollectible.
@@ -59,11 +63,13 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the documentation lists them.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::Read,
         Action::Create,
         Action::Finalize,
         Action::Cancel,
+        Action::Credit,
+        Action::Reissue,
         Action::Void,
         Action::MarkUncollectible,
         Action::RecordPayment,
@@ -83,6 +89,8 @@ impl Action {
             Action::Create
             | Action::Finalize
             | Action::Cancel
+            | Action::Credit
+            | Action::Reissue
             | Action::Void
             | Action::MarkUncollectible
             | Action::RecordPayment
@@ -102,6 +110,8 @@ impl Action {
             Action::Create => "create",
             Action::Finalize => "finalize",
             Action::Cancel => "cancel",
+            Action::Credit => "credit",
+            Action::Reissue => "reissue",
             Action::Void => "void",
             Action::MarkUncollectible => "mark uncollectible",
             Action::RecordPayment => "record payments on",

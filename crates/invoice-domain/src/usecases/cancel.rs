@@ -1,11 +1,27 @@
-//! Use cases: cancel (fully or by lines), void, and write off.
+//! Use cases: cancel (fully or by lines), credit, void, reissue, write off.
 
-use crate::commands::CancelRequest;
+use crate::commands::{CancelRequest, CreditRequest, ReissueRequest, Settlement};
+use crate::model::invoice::Invoice;
+use crate::model::money::Amount;
 use crate::model::number::DocumentNumber;
 use crate::model::reason::Reason;
-use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository};
-use crate::rules::Transition;
+use crate::ports::{
+    BalanceRepository, Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, RepositoryError,
+    SettingsRepository,
+};
+use crate::rules::{Reissue, Transition};
 use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
+
+/// Draws the next credit-note number of the invoice's tenant, from the
+/// series its settings name.
+fn next_credit_note_number<S: NumberAllocator + SettingsRepository>(
+    store: &mut S,
+    invoice: &Invoice,
+) -> Result<DocumentNumber, RepositoryError> {
+    let series = store.settings(invoice.tenant)?.credit_note_series;
+    let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &series)?;
+    Ok(DocumentNumber { series, sequence })
+}
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     /// Cancels the whole invoice or the requested lines; an issued invoice
@@ -18,24 +34,58 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         request: &CancelRequest,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Cancel, |invoice, ctx, store| {
-            Ok(invoice.cancel(request, ctx, || {
-                let series = store.settings(invoice.tenant)?.credit_note_series;
-                let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &series)?;
-                Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
-            })?)
+            Ok(invoice.cancel(request, ctx, || next_credit_note_number(store, invoice))?)
         })
     }
 
-    /// Voids an open or uncollectible invoice.
-    pub fn void<S: InvoiceRepository>(
+    /// Issues a credit note on an open, uncollectible or paid invoice,
+    /// settled as the request says; a settlement onto the customer's credit
+    /// balance reads and changes that balance in the same transaction.
+    pub fn credit<S: InvoiceRepository + NumberAllocator + SettingsRepository + BalanceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        request: &CreditRequest,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, Action::Credit, |invoice, ctx, store| {
+            let balance = match request.settle() {
+                Settlement::ReduceDue => Amount::ZERO,
+                Settlement::Refund | Settlement::CreditBalance => {
+                    store.balance(invoice.tenant, &invoice.customer.id, invoice.currency)?
+                }
+            };
+            Ok(invoice.credit(request, balance, ctx, || next_credit_note_number(store, invoice))?)
+        })
+    }
+
+    /// Voids an open or uncollectible invoice; by the tenant's policy it
+    /// issues a credit note for everything still uncredited.
+    pub fn void<S: InvoiceRepository + NumberAllocator + SettingsRepository>(
         &self,
         store: &mut S,
         target: &Target<'_>,
         reason: Option<Reason>,
     ) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, Action::Void, |invoice, ctx, _| {
-            Ok(invoice.void(reason, ctx)?)
+        self.transition(store, target, Action::Void, |invoice, ctx, store| {
+            let policy = store.settings(invoice.tenant)?.void_credit_note;
+            Ok(invoice.void(reason, policy, ctx, || next_credit_note_number(store, invoice))?)
         })
+    }
+
+    /// Cancels an issued invoice with a credit note and creates its
+    /// corrected draft in the same transaction; both are saved or neither.
+    pub fn reissue<S: InvoiceRepository + NumberAllocator + SettingsRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+        request: &ReissueRequest,
+    ) -> Result<Reissue, UseCaseError> {
+        let invoice = self.load(store, target, Action::Reissue)?;
+        let ctx = self.context(target.actor);
+        let reissue = invoice.reissue(request, ctx, || next_credit_note_number(store, &invoice))?;
+        store.save(&reissue.cancelled)?;
+        store.save(&reissue.replacement)?;
+        Ok(reissue)
     }
 
     /// Marks an open invoice uncollectible: collection halts.

@@ -1,19 +1,29 @@
 //! Use case: finalize a draft, drawing its number in the same transaction.
 
+use crate::model::money::Amount;
 use crate::model::number::DocumentNumber;
-use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
+use crate::ports::{
+    BalanceRepository, Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository,
+};
 use crate::rules::Transition;
 use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
-    /// Finalizes a draft: number, issue date, collection start.
-    pub fn finalize<S: InvoiceRepository + NumberAllocator>(
+    /// Finalizes a draft: number, issue date, collection start. When the
+    /// tenant applies credit balances, the customer's balance in the
+    /// invoice's currency is spent on it in the same transaction.
+    pub fn finalize<S: InvoiceRepository + NumberAllocator + SettingsRepository + BalanceRepository>(
         &self,
         store: &mut S,
         target: &Target<'_>,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Finalize, |invoice, ctx, store| {
-            Ok(invoice.finalize(ctx, || {
+            let balance = if store.settings(invoice.tenant)?.apply_credit_balance {
+                store.balance(invoice.tenant, &invoice.customer.id, invoice.currency)?
+            } else {
+                Amount::ZERO
+            };
+            Ok(invoice.finalize_applying_balance(ctx, balance, || {
                 let series = invoice.series.clone();
                 let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;
                 Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })

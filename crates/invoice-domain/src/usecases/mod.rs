@@ -80,6 +80,7 @@ impl From<NumberedError<RepositoryError>> for UseCaseError {
     fn from(e: NumberedError<RepositoryError>) -> Self {
         match e {
             NumberedError::Refused(r) => UseCaseError::Refused(r),
+            NumberedError::Invalid(v) => UseCaseError::Invalid(v),
             NumberedError::Number(e) => e.into(),
         }
     }

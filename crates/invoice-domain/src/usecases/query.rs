@@ -1,10 +1,11 @@
 //! Use cases that only read: get, list, audit trail, credit note.
 
+use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
-use crate::model::ids::CreditNoteId;
+use crate::model::ids::{CreditNoteId, PartyId};
 use crate::model::invoice::Invoice;
-use crate::ports::{Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery};
+use crate::ports::{BalanceRepository, Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery};
 use crate::usecases::{Action, InvoiceService, Scope, UseCaseError};
 
 /// Largest page a list returns.
@@ -75,5 +76,19 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
             self.get(store, scope, &InvoiceRef::Id(note.invoice_id))?;
         }
         Ok(note)
+    }
+
+    /// The credit balances of `customer`, one per currency, with their
+    /// ledgers. A party-restricted caller may read only its own balances.
+    pub fn customer_balances<S: BalanceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        customer: &PartyId,
+    ) -> Result<Vec<CustomerBalance>, UseCaseError> {
+        if scope.party.as_ref().is_some_and(|p| p != customer) {
+            return Err(UseCaseError::NotOwned);
+        }
+        Ok(store.balances(scope.tenant, customer)?)
     }
 }

@@ -6,14 +6,16 @@ use mockall::predicate::*;
 
 use crate::commands::CancelRequest;
 use crate::commands::{NewPayment, RefundRequest, Rejection};
+use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::{Actor, Event};
 use crate::model::ids::PaymentId;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
+use crate::model::money::{Amount, Currency};
 use crate::model::number::SeriesPrefix;
 use crate::model::tenant::TenantSettings;
-use crate::ports::SettingsRepository;
+use crate::ports::{BalanceRepository, SettingsRepository};
 use crate::ports::{
     DocumentKind, InvoiceRef, InvoiceRepository, ListQuery, MockClock, MockIdGenerator, NumberAllocator,
     RepositoryError,
@@ -36,6 +38,10 @@ mockall::mock! {
     }
     impl SettingsRepository for Store {
         fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+    }
+    impl BalanceRepository for Store {
+        fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError>;
+        fn balances(&mut self, tenant: TenantId, customer: &PartyId) -> Result<Vec<CustomerBalance>, RepositoryError>;
     }
 }
 
@@ -96,6 +102,7 @@ fn a_cancel_draws_a_credit_note_number_and_saves_once() {
     let series = SeriesPrefix::parse("GS").unwrap();
     let settings = TenantSettings {
         credit_note_series: series.clone(),
+        ..TenantSettings::default()
     };
     store
         .expect_settings()
@@ -133,6 +140,12 @@ fn a_cancel_draws_a_credit_note_number_and_saves_once() {
 fn a_version_conflict_on_save_surfaces_as_version_mismatch() {
     let inv = open(vec![line("a", 1, 100, "19")]);
     let mut store = store_with(inv.clone());
+    store.expect_settings().returning(|_| {
+        Ok(TenantSettings {
+            void_credit_note: crate::model::tenant::VoidPolicy::Never,
+            ..TenantSettings::default()
+        })
+    });
     store
         .expect_save()
         .times(1)
@@ -170,6 +183,8 @@ fn a_stale_expected_version_is_refused_before_deciding() {
 fn a_failed_number_draw_aborts_finalize() {
     let d = draft(vec![line("a", 1, 100, "19")]);
     let mut store = store_with(d.clone());
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
+    store.expect_balance().never();
     store
         .expect_next_number()
         .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
@@ -262,6 +277,26 @@ fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
             .map(drop),
         Action::Finalize => svc.finalize(&mut store, &t).map(drop),
         Action::Cancel => svc.cancel(&mut store, &t, &CancelRequest::whole(None)).map(drop),
+        Action::Credit => svc
+            .credit(
+                &mut store,
+                &t,
+                &crate::commands::CreditRequest::new(
+                    vec![crate::commands::LineCreditRequest::new(
+                        crate::model::line::LineRef::LineId(invoice.lines[0].id),
+                        crate::commands::CreditPortion::Quantity(1),
+                    )
+                    .unwrap()],
+                    None,
+                    None,
+                    crate::commands::Settlement::ReduceDue,
+                )
+                .unwrap(),
+            )
+            .map(drop),
+        Action::Reissue => svc
+            .reissue(&mut store, &t, &crate::commands::ReissueRequest::default())
+            .map(drop),
         Action::Void => svc.void(&mut store, &t, None).map(drop),
         Action::MarkUncollectible => svc.mark_uncollectible(&mut store, &t, None).map(drop),
         Action::RecordPayment => svc
@@ -290,6 +325,8 @@ fn each_use_case_lets_each_side_do_exactly_what_the_party_table_says() {
         (Action::Create, true, false),
         (Action::Finalize, true, false),
         (Action::Cancel, true, false),
+        (Action::Credit, true, false),
+        (Action::Reissue, true, false),
         (Action::Void, true, false),
         (Action::MarkUncollectible, true, false),
         (Action::RecordPayment, true, false),
