@@ -97,6 +97,12 @@ pub enum TenantCommand {
         /// The series every credit note is numbered from (1 to 16 of `A-Z`, `0-9`, `_`; default `CN`).
         #[arg(long)]
         credit_note_series: Option<String>,
+        /// Whether a void issues a credit note for what is left: `always` (default) or `never`.
+        #[arg(long)]
+        void_credit_note: Option<String>,
+        /// Whether finalize spends the customer's credit balance on a new invoice (default false).
+        #[arg(long)]
+        apply_credit_balance: Option<bool>,
     },
 }
 

@@ -154,16 +154,23 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Command::Tenants {
-            command: TenantCommand::Update {
-                tenant,
-                credit_note_series,
-            },
+            command:
+                TenantCommand::Update {
+                    tenant,
+                    credit_note_series,
+                    void_credit_note,
+                    apply_credit_balance,
+                },
         }) => {
             let series = credit_note_series
                 .as_deref()
                 .map(invoice_domain::SeriesPrefix::parse)
                 .transpose()
                 .map_err(|e| format!("--credit-note-series: {e}"))?;
+            let void_policy = void_credit_note
+                .as_deref()
+                .map(|p| invoice_domain::VoidPolicy::parse(p).ok_or("--void-credit-note must be always or never"))
+                .transpose()?;
             let db = open(&cli)?;
             let settings = db
                 .write_conn(|c| {
@@ -172,6 +179,12 @@ fn run(cli: Cli) -> Result<(), String> {
                     let mut settings = settings::load(c, id)?;
                     if let Some(series) = series {
                         settings.credit_note_series = series;
+                    }
+                    if let Some(policy) = void_policy {
+                        settings.void_credit_note = policy;
+                    }
+                    if let Some(apply) = *apply_credit_balance {
+                        settings.apply_credit_balance = apply;
                     }
                     settings::save(c, id, &settings)?;
                     Ok(settings)
@@ -183,6 +196,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let shown = serde_json::json!({
                 "tenant": tenant,
                 "credit_note_series": settings.credit_note_series.as_str(),
+                "void_credit_note": settings.void_credit_note.as_str(),
+                "apply_credit_balance": settings.apply_credit_balance,
             });
             println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
             Ok(())

@@ -169,6 +169,25 @@ fn the_admin_cli_creates_tenants_and_keys_that_work() {
     assert!(ok && shown.contains("\"credit_note_series\": \"GS\""), "{shown}");
     let (ok, _) = run(&["tenants", "update", "globex", "--credit-note-series", "gs"]);
     assert!(!ok, "a bad series is refused");
+    let (ok, shown) = run(&[
+        "tenants",
+        "update",
+        "globex",
+        "--void-credit-note",
+        "never",
+        "--apply-credit-balance",
+        "true",
+    ]);
+    assert!(
+        ok && shown.contains("\"void_credit_note\": \"never\"") && shown.contains("\"apply_credit_balance\": true"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\"credit_note_series\": \"GS\""),
+        "other settings are kept: {shown}"
+    );
+    let (ok, _) = run(&["tenants", "update", "globex", "--void-credit-note", "sometimes"]);
+    assert!(!ok, "an unknown policy is refused");
     let (ok, _) = run(&["tenants", "update", "nobody", "--credit-note-series", "GS"]);
     assert!(!ok, "unknown tenants are refused");
     let (ok, writer) = run(&[

@@ -124,8 +124,10 @@ fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
                 "invoice.finalized",
                 "invoice.lines_cancelled",
                 "credit_note.issued",
-                "invoice.voided"
-            ]
+                "invoice.voided",
+                "credit_note.issued"
+            ],
+            "a void writes a credit note for what is left (the default policy)"
         );
         assert!(events.json["data"]
             .as_array()

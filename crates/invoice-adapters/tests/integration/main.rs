@@ -2,6 +2,7 @@
 
 mod api;
 mod conformance;
+mod corrections;
 mod dialects;
 mod documents;
 mod http_support;

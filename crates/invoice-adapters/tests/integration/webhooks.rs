@@ -319,6 +319,19 @@ fn every_event_type_is_delivered_signed_with_the_invoice_right_after_it() {
         let due = after_cancel["amount_due"].as_i64().unwrap();
         let b_final = post(&s, &format!("/v1/invoices/{b_id}/payments"), json!({"amount": due}));
         assert_eq!(b_final["status"], "paid", "{}", s.backend);
+        // B, paid: a goodwill credit onto the customer's balance.
+        post(
+            &s,
+            &format!("/v1/invoices/{b_id}/credit-notes"),
+            json!({"extra": {"description": "Late delivery", "amount": 100, "tax_rate": "19"}, "settle": "credit_balance"}),
+        );
+        // F: reissued (cancelled with a credit note, a new draft linked to it).
+        let f = s.open(&invoice_body());
+        post(
+            &s,
+            &format!("/v1/invoices/{}/reissue", f["id"].as_str().unwrap()),
+            json!({}),
+        );
         // E: a draft loses a line (no money), is issued, written off, then paid.
         let e = s.create(&invoice_body());
         let e_id = e["id"].as_str().unwrap();

@@ -41,8 +41,9 @@ impl Modify for Security {
     }
 }
 
-/// States the tax rules that tie a line's fields together, so that every
-/// line the contract allows is one the parser accepts: `S` needs a rate
+/// States the rules that tie a body's fields together, so that every body
+/// the contract allows is one the parser accepts. For a line (and a goodwill
+/// credit): `S` needs a rate
 /// above zero and every other category a zero rate; `E`, `AE`, `K`, `G` and
 /// `O` need an exemption reason (code or text), and no other line may carry
 /// one. utoipa has no `if`/`then`, so the JSON Schema keywords go in as
@@ -52,9 +53,6 @@ struct LineRules;
 impl Modify for LineRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let Some(components) = openapi.components.as_mut() else {
-            return;
-        };
-        let Some(RefOr::T(Schema::Object(line))) = components.schemas.get_mut("LineBody") else {
             return;
         };
         let untaxed = ["E", "AE", "K", "G", "O"];
@@ -68,9 +66,20 @@ impl Modify for LineRules {
              "then": {"anyOf": [has("exemption_reason"), has("exemption_reason_code")]},
              "else": {"properties": {"exemption_reason": {"type": "null"}, "exemption_reason_code": {"type": "null"}}}},
         ]);
-        line.extensions
-            .get_or_insert_with(Default::default)
-            .insert("allOf".into(), rules);
+        for name in ["LineBody", "ExtraCreditBody"] {
+            if let Some(RefOr::T(Schema::Object(line))) = components.schemas.get_mut(name) {
+                line.extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("allOf".into(), rules.clone());
+            }
+        }
+        for (name, rule) in cross_field_rules() {
+            if let (Some(RefOr::T(Schema::Object(body))), serde_json::Value::Object(keywords)) =
+                (components.schemas.get_mut(name), rule)
+            {
+                body.extensions.get_or_insert_with(Default::default).extend(keywords);
+            }
+        }
     }
 }
 
@@ -103,6 +112,8 @@ impl Modify for Links {
             ("Cancel", "cancel_invoice"),
             ("Void", "void_invoice"),
             ("MarkUncollectible", "mark_uncollectible"),
+            ("CreditNote", "credit_invoice"),
+            ("Reissue", "reissue_invoice"),
             ("Approve", "approve_invoice"),
             ("Reject", "reject_invoice"),
         ];
@@ -166,6 +177,9 @@ impl Modify for Links {
         v1::cancel_invoice,
         v1::void_invoice,
         v1::mark_uncollectible,
+        v1::credit_invoice,
+        v1::reissue_invoice,
+        v1::get_customer_balance,
         v1::approve_invoice,
         v1::reject_invoice,
         v1::list_invoice_events,
@@ -175,11 +189,12 @@ impl Modify for Links {
         health::metrics,
         openapi_json,
     ),
-    components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView)),
+    components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView, CreditNoteBody, ReissueBody, ExtraCreditBody)),
     modifiers(&Security, &Links, &LineRules),
     tags(
         (name = "invoices", description = "The product's own API"),
-        (name = "credit notes", description = "Documents cancelling issued invoices"),
+        (name = "credit notes", description = "Documents correcting issued invoices"),
+        (name = "customers", description = "Customers' credit balances"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

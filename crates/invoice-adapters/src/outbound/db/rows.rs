@@ -5,14 +5,66 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use invoice_domain::{
-    Amount, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber, Event, ExemptionReason, Invoice,
-    InvoiceStatus, Line, LineAmounts, LineCredit, LineStatus, LineTax, Payment, PositiveAmount, ProductId, Refund,
-    RepositoryError, SeriesPrefix, TaxCategory, TaxRate, VariationId,
+    Amount, BalanceDirection, BalanceEntry, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber,
+    Event, ExemptionReason, Invoice, InvoiceId, InvoiceStatus, Line, LineAmounts, LineCredit, LineStatus, LineTax,
+    PartyId, Payment, PaymentSource, PositiveAmount, ProductId, Refund, RefundDestination, RepositoryError,
+    SeriesPrefix, Settlement, TaxCategory, TaxRate, VariationId,
 };
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde::Serialize;
 
-use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
+/// Attributes of an invoice that no query filters on, stored as one
+/// versioned JSON document (`invoices.details`) owned by this adapter, so
+/// the domain's types can change shape without touching stored rows. Every
+/// field is optional: absent means none, and an older document reads.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredDetails {
+    /// Format version.
+    v: u32,
+    /// The invoice this draft was reissued from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaces: Option<String>,
+    /// The draft that replaced this invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<String>,
+}
+
+/// A value stored as its snake_case name (a status, source or direction)
+/// back in its type; an unknown name is corrupt, never a default.
+fn named<T>(what: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, RepositoryError> {
+    parse(text).ok_or_else(|| corrupt(what, text))
+}
+
+fn source_text(s: PaymentSource) -> &'static str {
+    match s {
+        PaymentSource::External => "external",
+        PaymentSource::CustomerBalance => "customer_balance",
+    }
+}
+
+fn parse_source(text: &str) -> Option<PaymentSource> {
+    [PaymentSource::External, PaymentSource::CustomerBalance]
+        .into_iter()
+        .find(|s| source_text(*s) == text)
+}
+
+fn destination_text(d: RefundDestination) -> &'static str {
+    match d {
+        RefundDestination::OriginalMethod => "original_method",
+        RefundDestination::CustomerBalance => "customer_balance",
+    }
+}
+
+fn parse_destination(text: &str) -> Option<RefundDestination> {
+    [RefundDestination::OriginalMethod, RefundDestination::CustomerBalance]
+        .into_iter()
+        .find(|d| destination_text(*d) == text)
+}
+
+use super::schema::{
+    balance_entries, credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds,
+};
 
 /// A stored value that no longer parses: a bug or manual tampering.
 pub fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
@@ -146,6 +198,7 @@ pub struct InvoiceRow {
     pub cancelled_at: Option<NaiveDateTime>,
     pub voided_at: Option<NaiveDateTime>,
     pub uncollectible: Option<String>,
+    pub details: String,
 }
 
 impl InvoiceRow {
@@ -188,6 +241,11 @@ impl InvoiceRow {
             cancelled_at: inv.cancelled_at.map(ts),
             voided_at: inv.voided_at.map(ts),
             uncollectible: inv.uncollectible.as_ref().map(to_json),
+            details: to_json(&StoredDetails {
+                v: 1,
+                replaces: inv.replaces.map(|id| id.to_string()),
+                replaced_by: inv.replaced_by.map(|id| id.to_string()),
+            }),
         })
     }
 
@@ -199,6 +257,8 @@ impl InvoiceRow {
         credit_notes: Vec<CreditNote>,
     ) -> Result<Invoice, RepositoryError> {
         let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
+        let details: StoredDetails = from_json("invoice details", &self.details)?;
+        let link = |id: Option<String>| id.map(|id| uuid_of::<InvoiceId>("reissue link", &id)).transpose();
         let number = self
             .number_seq
             .map(|seq| {
@@ -237,6 +297,8 @@ impl InvoiceRow {
                 .as_deref()
                 .map(|j| from_json("uncollectible record", j))
                 .transpose()?,
+            replaces: link(details.replaces)?,
+            replaced_by: link(details.replaced_by)?,
             credit_notes,
             due_date: self.due_date,
             external_reference: self.external_reference,
@@ -371,6 +433,7 @@ pub struct PaymentRow {
     pub method: Option<String>,
     pub reference: Option<String>,
     pub received_at: NaiveDateTime,
+    pub source: String,
 }
 
 impl PaymentRow {
@@ -385,6 +448,7 @@ impl PaymentRow {
             method: p.method.clone(),
             reference: p.reference.clone(),
             received_at: ts(p.received_at),
+            source: source_text(p.source).to_string(),
         })
     }
 
@@ -397,6 +461,7 @@ impl PaymentRow {
             reference: self.reference,
             received_at: utc(self.received_at),
             refunds,
+            source: named("payment source", &self.source, parse_source)?,
         })
     }
 }
@@ -413,6 +478,7 @@ pub struct RefundRow {
     pub amount: i64,
     pub reason: Option<String>,
     pub refunded_at: NaiveDateTime,
+    pub destination: String,
 }
 
 impl RefundRow {
@@ -426,6 +492,7 @@ impl RefundRow {
             amount: db_amount(r.amount.amount())?,
             reason: r.reason.clone(),
             refunded_at: ts(r.refunded_at),
+            destination: destination_text(r.destination).to_string(),
         })
     }
 
@@ -436,6 +503,7 @@ impl RefundRow {
             amount: stored_positive("refund amount", self.amount)?,
             reason: self.reason,
             refunded_at: utc(self.refunded_at),
+            destination: named("refund destination", &self.destination, parse_destination)?,
         })
     }
 }
@@ -459,6 +527,7 @@ pub struct CreditNoteRow {
     pub tax: i64,
     pub total: i64,
     pub issued_at: NaiveDateTime,
+    pub settlement: String,
 }
 
 impl CreditNoteRow {
@@ -479,6 +548,7 @@ impl CreditNoteRow {
             tax: db_amount(cn.tax())?,
             total: db_amount(cn.total())?,
             issued_at: ts(cn.issued_at),
+            settlement: cn.settlement.as_str().to_string(),
         })
     }
 
@@ -501,7 +571,7 @@ impl CreditNoteRow {
                 .into_iter()
                 .map(|l| {
                     Ok(CreditNoteLine {
-                        line_id: uuid_of("line id", &l.line_id)?,
+                        line_id: l.line_id.as_deref().map(|id| uuid_of("line id", id)).transpose()?,
                         tax: stored_tax(
                             l.tax_rate,
                             &l.tax_category,
@@ -517,6 +587,7 @@ impl CreditNoteRow {
                 })
                 .collect::<Result<_, RepositoryError>>()?,
             reason: self.reason.as_deref().map(|j| from_json("reason", j)).transpose()?,
+            settlement: Settlement::parse(&self.settlement).map_err(|e| corrupt("settlement", e))?,
             issued_at: utc(self.issued_at),
         })
     }
@@ -529,7 +600,7 @@ impl CreditNoteRow {
 pub struct CreditNoteLineRow {
     pub tenant_id: i64,
     pub credit_note_id: String,
-    pub line_id: String,
+    pub line_id: Option<String>,
     pub position: i32,
     pub description: String,
     pub quantity: i64,
@@ -555,7 +626,7 @@ impl CreditNoteLineRow {
                 Ok(CreditNoteLineRow {
                     tenant_id: cn.tenant.get(),
                     credit_note_id: cn.id.to_string(),
-                    line_id: l.line_id.to_string(),
+                    line_id: l.line_id.map(|id| id.to_string()),
                     position: stored_position(i)?,
                     description: l.description.clone(),
                     quantity: i64::from(l.quantity),
@@ -638,6 +709,75 @@ impl EventRow {
             actor: invoice_domain::Actor::new(self.actor_id.clone(), self.channel.clone()),
             occurred_at: utc(self.occurred_at),
             invoice_version: stored_count("version", self.invoice_version)?,
+        })
+    }
+}
+
+/// A `balance_entries` row (the sequence is assigned by the database).
+#[allow(missing_docs)] // fields mirror the columns in schema.rs
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = balance_entries)]
+pub struct BalanceEntryRow {
+    pub tenant_id: i64,
+    pub id: String,
+    pub customer_id: String,
+    pub currency: String,
+    pub direction: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub invoice_id: String,
+    pub credit_note_id: Option<String>,
+    pub payment_id: Option<String>,
+    pub refund_id: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+impl BalanceEntryRow {
+    /// The row of a ledger entry.
+    pub fn from_domain(e: &BalanceEntry) -> Result<Self, RepositoryError> {
+        Ok(BalanceEntryRow {
+            tenant_id: e.tenant.get(),
+            id: e.id.to_string(),
+            customer_id: e.customer.to_string(),
+            currency: e.currency.code().to_string(),
+            direction: e.direction.as_str().to_string(),
+            amount: db_amount(e.amount.amount())?,
+            balance_after: db_amount(e.balance_after)?,
+            invoice_id: e.invoice_id.to_string(),
+            credit_note_id: e.credit_note_id.map(|id| id.to_string()),
+            payment_id: e.payment_id.map(|id| id.to_string()),
+            refund_id: e.refund_id.map(|id| id.to_string()),
+            at: ts(e.at),
+        })
+    }
+
+    /// Rebuilds the ledger entry.
+    pub fn into_domain(self) -> Result<BalanceEntry, RepositoryError> {
+        Ok(BalanceEntry {
+            id: uuid_of("balance entry id", &self.id)?,
+            tenant: invoice_domain::TenantId::new(self.tenant_id),
+            customer: PartyId::parse(&self.customer_id).map_err(|e| corrupt("customer id", e))?,
+            currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
+            direction: named("balance direction", &self.direction, BalanceDirection::parse)?,
+            amount: stored_positive("balance entry amount", self.amount)?,
+            balance_after: stored_amount("balance", self.balance_after)?,
+            invoice_id: uuid_of("invoice id", &self.invoice_id)?,
+            credit_note_id: self
+                .credit_note_id
+                .as_deref()
+                .map(|id| uuid_of("credit note id", id))
+                .transpose()?,
+            payment_id: self
+                .payment_id
+                .as_deref()
+                .map(|id| uuid_of("payment id", id))
+                .transpose()?,
+            refund_id: self
+                .refund_id
+                .as_deref()
+                .map(|id| uuid_of("refund id", id))
+                .transpose()?,
+            at: utc(self.at),
         })
     }
 }

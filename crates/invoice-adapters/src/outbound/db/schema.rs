@@ -61,6 +61,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         voided_at -> Nullable<Timestamp>,
         uncollectible -> Nullable<Text>,
+        details -> Text,
     }
 }
 
@@ -103,6 +104,7 @@ diesel::table! {
         method -> Nullable<Text>,
         reference -> Nullable<Text>,
         received_at -> Timestamp,
+        source -> Text,
     }
 }
 
@@ -116,6 +118,7 @@ diesel::table! {
         amount -> BigInt,
         reason -> Nullable<Text>,
         refunded_at -> Timestamp,
+        destination -> Text,
     }
 }
 
@@ -136,15 +139,16 @@ diesel::table! {
         tax -> BigInt,
         total -> BigInt,
         issued_at -> Timestamp,
+        settlement -> Text,
     }
 }
 
 diesel::table! {
     /// Credited lines.
-    credit_note_lines (tenant_id, credit_note_id, line_id) {
+    credit_note_lines (tenant_id, credit_note_id, position) {
         tenant_id -> BigInt,
         credit_note_id -> Text,
-        line_id -> Text,
+        line_id -> Nullable<Text>,
         position -> Integer,
         description -> Text,
         quantity -> BigInt,
@@ -270,6 +274,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Customers' credit balances, per tenant, customer and currency.
+    customer_balances (tenant_id, customer_id, currency) {
+        tenant_id -> BigInt,
+        customer_id -> Text,
+        currency -> Text,
+        balance -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The ledger of every change of a customer's credit balance.
+    balance_entries (tenant_id, seq) {
+        tenant_id -> BigInt,
+        seq -> BigInt,
+        id -> Text,
+        customer_id -> Text,
+        currency -> Text,
+        direction -> Text,
+        amount -> BigInt,
+        balance_after -> BigInt,
+        invoice_id -> Text,
+        credit_note_id -> Nullable<Text>,
+        payment_id -> Nullable<Text>,
+        refund_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     api_keys,
@@ -282,6 +315,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     number_series,
     events,
     idempotency_keys,
+    customer_balances,
+    balance_entries,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

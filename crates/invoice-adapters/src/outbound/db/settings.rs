@@ -3,7 +3,7 @@
 //! touching stored rows, and new settings need no migration.
 
 use diesel::prelude::*;
-use invoice_domain::{RepositoryError, SeriesPrefix, TenantId, TenantSettings};
+use invoice_domain::{RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
 use serde::{Deserialize, Serialize};
 
 use super::connection::DbConnection;
@@ -20,6 +20,12 @@ struct StoredSettings {
     /// Credit-note series prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     credit_note_series: Option<String>,
+    /// `always` or `never`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    void_credit_note: Option<String>,
+    /// Whether finalize spends the customer's credit balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    apply_credit_balance: Option<bool>,
 }
 
 impl StoredSettings {
@@ -27,6 +33,12 @@ impl StoredSettings {
         let mut settings = TenantSettings::default();
         if let Some(series) = self.credit_note_series {
             settings.credit_note_series = SeriesPrefix::parse(&series).map_err(|e| corrupt("credit-note series", e))?;
+        }
+        if let Some(policy) = self.void_credit_note {
+            settings.void_credit_note = VoidPolicy::parse(&policy).ok_or_else(|| corrupt("void policy", &policy))?;
+        }
+        if let Some(apply) = self.apply_credit_balance {
+            settings.apply_credit_balance = apply;
         }
         Ok(settings)
     }
@@ -37,6 +49,10 @@ impl StoredSettings {
             v: 1,
             credit_note_series: (settings.credit_note_series != defaults.credit_note_series)
                 .then(|| settings.credit_note_series.to_string()),
+            void_credit_note: (settings.void_credit_note != defaults.void_credit_note)
+                .then(|| settings.void_credit_note.as_str().to_string()),
+            apply_credit_balance: (settings.apply_credit_balance != defaults.apply_credit_balance)
+                .then_some(settings.apply_credit_balance),
         }
     }
 }

@@ -8,15 +8,19 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Text};
 use invoice_domain::{
-    Change, CreditNote, CreditNoteId, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId,
-    LineStatus, ListQuery, NumberAllocator, Payment, RepositoryError, SeriesPrefix, SettingsRepository, TenantId,
+    Amount, BalanceDirection, BalanceEntry, BalanceRepository, Change, CreditNote, CreditNoteId, Currency,
+    CustomerBalance, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId, LineStatus,
+    ListQuery, NumberAllocator, PartyId, Payment, RepositoryError, SeriesPrefix, SettingsRepository, TenantId,
     TenantSettings, Transition,
 };
 
 use super::connection::DbConnection;
 use super::errors::repository_error;
 use super::rows::*;
-use super::schema::{credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds};
+use super::schema::{
+    balance_entries, credit_note_lines, credit_notes, customer_balances, events, invoice_lines, invoices, payments,
+    refunds,
+};
 
 /// Runs a statement that MultiConnection cannot express (multi-row inserts)
 /// on the concrete connection inside.
@@ -272,6 +276,59 @@ impl<'c> DieselStore<'c> {
         Ok(())
     }
 
+    /// Moves a customer's balance by one ledger entry and records it. The
+    /// stored balance must land exactly on the entry's `balance_after`: if
+    /// another transaction moved it since the use case read it, this is a
+    /// `VersionConflict`, and a debit never takes it below zero.
+    fn apply_balance_entry(&mut self, entry: &BalanceEntry) -> Result<(), RepositoryError> {
+        let amount = db_amount(entry.amount.amount())?;
+        let key = (
+            entry.tenant.get(),
+            entry.customer.to_string(),
+            entry.currency.code().to_string(),
+        );
+        let after: Option<Allocated> = match entry.direction {
+            BalanceDirection::Credit => Cached(
+                diesel::sql_query(
+                    "INSERT INTO customer_balances (tenant_id, customer_id, currency, balance) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (tenant_id, customer_id, currency) \
+                     DO UPDATE SET balance = customer_balances.balance + excluded.balance \
+                     RETURNING balance AS value",
+                )
+                .bind::<BigInt, _>(key.0)
+                .bind::<Text, _>(&key.1)
+                .bind::<Text, _>(&key.2)
+                .bind::<BigInt, _>(amount),
+            )
+            .get_result(self.conn)
+            .optional(),
+            // SQLite numbers `$n` parameters in order of first appearance,
+            // so they appear here in the order they are bound.
+            BalanceDirection::Debit => Cached(
+                diesel::sql_query(
+                    "UPDATE customer_balances SET balance = balance - $1 \
+                     WHERE tenant_id = $2 AND customer_id = $3 AND currency = $4 AND balance >= $1 \
+                     RETURNING balance AS value",
+                )
+                .bind::<BigInt, _>(amount)
+                .bind::<BigInt, _>(key.0)
+                .bind::<Text, _>(&key.1)
+                .bind::<Text, _>(&key.2),
+            )
+            .get_result(self.conn)
+            .optional(),
+        }
+        .map_err(repository_error)?;
+        if after.map(|a| a.value) != Some(db_amount(entry.balance_after)?) {
+            return Err(RepositoryError::VersionConflict);
+        }
+        diesel::insert_into(balance_entries::table)
+            .values(BalanceEntryRow::from_domain(entry)?)
+            .execute(self.conn)
+            .map_err(repository_error)?;
+        Ok(())
+    }
+
     /// Writes the status and credited amounts of `ids`, the only parts of a
     /// line that change once it is on a document. Lines credited in full
     /// (the common case) take one statement together; any other line its own.
@@ -394,6 +451,79 @@ impl NumberAllocator for DieselStore<'_> {
     }
 }
 
+impl BalanceRepository for DieselStore<'_> {
+    /// In a write transaction the balance row is created (at zero) when
+    /// missing and locked on PostgreSQL, so every writer takes its locks in
+    /// one order (invoice, balance, number series) and two racing writers
+    /// queue instead of deadlocking.
+    fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError> {
+        if self.lock_rows {
+            Cached(
+                diesel::sql_query(
+                    "INSERT INTO customer_balances (tenant_id, customer_id, currency, balance) VALUES ($1, $2, $3, 0) \
+                     ON CONFLICT (tenant_id, customer_id, currency) DO NOTHING",
+                )
+                .bind::<BigInt, _>(tenant.get())
+                .bind::<Text, _>(customer.as_str())
+                .bind::<Text, _>(currency.code()),
+            )
+            .execute(self.conn)
+            .map_err(repository_error)?;
+        }
+        let query = || {
+            customer_balances::table
+                .filter(customer_balances::tenant_id.eq(tenant.get()))
+                .filter(customer_balances::customer_id.eq(customer.as_str()))
+                .filter(customer_balances::currency.eq(currency.code()))
+                .select(customer_balances::balance)
+        };
+        let stored: Option<i64> = match (self.lock_rows, &mut *self.conn) {
+            (true, DbConnection::Pg(pg)) => query().for_update().first(pg),
+            (_, conn) => query().first(conn),
+        }
+        .optional()
+        .map_err(repository_error)?;
+        stored.map_or(Ok(Amount::ZERO), |b| stored_amount("balance", b))
+    }
+
+    fn balances(&mut self, tenant: TenantId, customer: &PartyId) -> Result<Vec<CustomerBalance>, RepositoryError> {
+        let rows: Vec<(String, i64)> = customer_balances::table
+            .filter(customer_balances::tenant_id.eq(tenant.get()))
+            .filter(customer_balances::customer_id.eq(customer.as_str()))
+            .order(customer_balances::currency)
+            .select((customer_balances::currency, customer_balances::balance))
+            .load(self.conn)
+            .map_err(repository_error)?;
+        let entries: Vec<BalanceEntryRow> = balance_entries::table
+            .filter(balance_entries::tenant_id.eq(tenant.get()))
+            .filter(balance_entries::customer_id.eq(customer.as_str()))
+            .order(balance_entries::seq)
+            .select(BalanceEntryRow::as_select())
+            .load(self.conn)
+            .map_err(repository_error)?;
+        let mut entries: Vec<BalanceEntry> = entries
+            .into_iter()
+            .map(BalanceEntryRow::into_domain)
+            .collect::<Result<_, _>>()?;
+        // A row made only to be locked, that never saw an entry, is no balance.
+        let used: Vec<String> = entries.iter().map(|e| e.currency.code().to_string()).collect();
+        rows.into_iter()
+            .filter(|(currency, _)| used.contains(currency))
+            .map(|(currency, balance)| {
+                let currency = Currency::parse(&currency).map_err(|e| corrupt("currency", e))?;
+                let (mine, rest): (Vec<_>, Vec<_>) = entries.drain(..).partition(|e| e.currency == currency);
+                entries = rest;
+                Ok(CustomerBalance {
+                    customer: customer.clone(),
+                    currency,
+                    balance: stored_amount("balance", balance)?,
+                    entries: mine,
+                })
+            })
+            .collect()
+    }
+}
+
 impl SettingsRepository for DieselStore<'_> {
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError> {
         super::settings::load(self.conn, tenant)
@@ -503,6 +633,9 @@ impl InvoiceRepository for DieselStore<'_> {
                     self.insert_credit_note(cn)?;
                 }
             }
+        }
+        for entry in &transition.balance_entries {
+            self.apply_balance_entry(entry)?;
         }
         if !transition.events.is_empty() {
             let snapshot = to_json(inv);

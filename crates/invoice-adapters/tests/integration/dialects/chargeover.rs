@@ -55,7 +55,12 @@ fn chargeover_void_replays_the_documented_request() {
         assert_eq!(v1["collection"]["halted"], true, "dunning is halted");
         assert_eq!(v1["void"]["channel"], "chargeover");
         assert_eq!(v1["total"], first["total"], "void keeps the totals for the record");
-        assert_eq!(channels(&s, &id(&first)), ["v1", "v1", "chargeover"]);
+        assert_eq!(
+            channels(&s, &id(&first)),
+            ["v1", "v1", "chargeover", "chargeover"],
+            "the void and its credit note"
+        );
+        assert_eq!(v1["amount_credited"], first["total"], "a void credits what is left");
         let pay = s
             .req("POST", &format!("/v1/invoices/{}/payments", id(&first)))
             .json(&json!({"amount": 1}))

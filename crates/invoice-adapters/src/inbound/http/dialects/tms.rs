@@ -375,9 +375,9 @@ pub fn approval_state(approval: &Approval) -> String {
 pub fn view(invoice: &Invoice) -> TmsInvoice {
     let (approved_at, rejected_at, reasons, remark) = match &invoice.approval {
         Approval::Approved { at } => (Some(common::epoch_millis(*at)), None, Vec::new(), None),
-        Approval::Rejected { at, reasons, remark } => {
-            (None, Some(common::epoch_millis(*at)), reasons.clone(), remark.clone())
-        }
+        Approval::Rejected {
+            at, reasons, remark, ..
+        } => (None, Some(common::epoch_millis(*at)), reasons.clone(), remark.clone()),
         Approval::NotRequired | Approval::Pending { .. } => (None, None, Vec::new(), None),
     };
     let charge_count = match common::metadata_number(invoice, "chargeCount") {

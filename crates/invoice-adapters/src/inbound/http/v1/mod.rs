@@ -3,28 +3,34 @@
 mod approve_invoice;
 mod cancel_invoice;
 mod create_invoice;
+mod credit_invoice;
 mod finalize_invoice;
 mod get_credit_note;
+mod get_customer_balance;
 mod get_invoice;
 mod list_invoice_events;
 mod list_invoices;
 mod mark_uncollectible;
 mod record_payment;
 mod refund_payment;
+mod reissue_invoice;
 mod reject_invoice;
 mod void_invoice;
 
 pub use approve_invoice::*;
 pub use cancel_invoice::*;
 pub use create_invoice::*;
+pub use credit_invoice::*;
 pub use finalize_invoice::*;
 pub use get_credit_note::*;
+pub use get_customer_balance::*;
 pub use get_invoice::*;
 pub use list_invoice_events::*;
 pub use list_invoices::*;
 pub use mark_uncollectible::*;
 pub use record_payment::*;
 pub use refund_payment::*;
+pub use reissue_invoice::*;
 pub use reject_invoice::*;
 pub use void_invoice::*;
 
@@ -65,6 +71,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/invoices/{reference}/cancel").route(web::post().to(cancel_invoice)))
             .service(post("/invoices/{reference}/void").route(web::post().to(void_invoice)))
             .service(post("/invoices/{reference}/mark-uncollectible").route(web::post().to(mark_uncollectible)))
+            .service(post("/invoices/{reference}/credit-notes").route(web::post().to(credit_invoice)))
+            .service(post("/invoices/{reference}/reissue").route(web::post().to(reissue_invoice)))
+            .service(
+                web::resource("/customers/{id}/balance")
+                    .route(web::get().to(get_customer_balance))
+                    .default_service(allow("GET")),
+            )
             .service(post("/invoices/{reference}/approve").route(web::post().to(approve_invoice)))
             .service(post("/invoices/{reference}/reject").route(web::post().to(reject_invoice)))
             .service(
@@ -113,6 +126,30 @@ where
     P: FnOnce(&HttpRequest, &[u8]) -> Result<B, ApiError>,
     F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>, B) -> Result<Transition, UseCaseError> + Send + 'static,
 {
+    let reply = |t: &Transition| Ok(invoice_reply(StatusCode::OK, t));
+    command(req, state, principal, scope, reference, payload, parse, run, reply).await
+}
+
+/// [`invoice_command`] for a use case with its own outcome and reply (a
+/// credit note, a reissue).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn command<B, T, P, F, R>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    scope: &'static str,
+    reference: &str,
+    payload: web::Payload,
+    parse: P,
+    run: F,
+    reply: R,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Send + 'static,
+    P: FnOnce(&HttpRequest, &[u8]) -> Result<B, ApiError>,
+    F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>, B) -> Result<T, UseCaseError> + Send + 'static,
+    R: FnOnce(&T) -> Result<Reply, ApiError> + Send + 'static,
+{
     principal.require(scope)?;
     let body = read_body(&req, payload).await?;
     let input = parse(&req, &body)?;
@@ -128,8 +165,8 @@ where
             actor: &actor,
             expected_version,
         };
-        let transition = run(&st.service, store, &target, input).map_err(|e| from_use_case(e, "invoice"))?;
-        Ok(invoice_reply(StatusCode::OK, &transition))
+        let outcome = run(&st.service, store, &target, input).map_err(|e| from_use_case(e, "invoice"))?;
+        reply(&outcome)
     })
     .await)
 }

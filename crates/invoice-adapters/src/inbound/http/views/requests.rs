@@ -124,7 +124,7 @@ fn string_type(nullable: bool) -> SchemaType {
 }
 
 /// A string limited to `values`, or null when `nullable`.
-fn string_enum(description: &str, values: &[&str], nullable: bool) -> Schema {
+pub(super) fn string_enum(description: &str, values: &[&str], nullable: bool) -> Schema {
     let mut all: Vec<Value> = values.iter().map(|v| Value::from(*v)).collect();
     if nullable {
         all.push(Value::Null);
@@ -171,7 +171,7 @@ fn collection_method_schema() -> Schema {
     string_enum("`automatic` (default) or `manual`.", &["automatic", "manual"], true)
 }
 
-fn tax_category_schema() -> Schema {
+pub(super) fn tax_category_schema() -> Schema {
     let codes: Vec<&str> = TaxCategory::ALL.iter().map(|c| c.code()).collect();
     string_enum(
         "EN 16931 VAT category: `S` standard, `Z` zero-rated, `E` exempt, `AE` reverse charge, `K` intra-community, \
@@ -182,7 +182,7 @@ fn tax_category_schema() -> Schema {
     )
 }
 
-fn reason_code_schema() -> Schema {
+pub(super) fn reason_code_schema() -> Schema {
     let codes: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
     string_enum("Reason code (`other` when absent).", &codes, true)
 }
@@ -518,12 +518,31 @@ pub struct LineRefBody {
 /// chosen key is a string (`uuid_key` a UUID, the others identifiers), the
 /// others are absent or null. Shared by `/v1` and the dialects.
 pub fn one_of_three_keys(description: &str, uuid_key: &str, keys: [(&str, &str); 3]) -> RefOr<Schema> {
+    one_of_three_keys_and(description, uuid_key, keys, &[], None)
+}
+
+/// [`one_of_three_keys`] with `extra` optional properties beside the key,
+/// and `rules` (JSON Schema keywords utoipa cannot build, such as `not` or
+/// `if`/`then`) added to each branch.
+pub fn one_of_three_keys_and(
+    description: &str,
+    uuid_key: &str,
+    keys: [(&str, &str); 3],
+    extra: &[(&str, Schema)],
+    rules: Option<&[(&str, Value)]>,
+) -> RefOr<Schema> {
     let by = |chosen: &str, description: &str| {
         let mut object = ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(description))
             .required(chosen)
             .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+        for (name, property) in extra {
+            object = object.property(*name, property.clone());
+        }
+        if let Some(rules) = rules {
+            object = object.extensions(Some(rules.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()));
+        }
         for (field, _) in keys {
             let property = if field != chosen {
                 ObjectBuilder::new().schema_type(Type::Null)

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use invoice_domain::{ActionRecord, Approval, CreditNote, Event, Invoice, Line, LineTax, Party, Payment, TaxSubtotal};
+use invoice_domain::{
+    ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineTax, Party, Payment,
+    PaymentSource, RefundDestination, Reissue, TaxSubtotal,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -196,7 +199,9 @@ impl From<&Approval> for ApprovalView {
                 v.state = "approved";
                 v.approved_at = Some(*at);
             }
-            Approval::Rejected { at, reasons, remark } => {
+            Approval::Rejected {
+                at, reasons, remark, ..
+            } => {
                 v.state = "rejected";
                 v.rejected_at = Some(*at);
                 v.reasons.clone_from(reasons);
@@ -245,6 +250,8 @@ pub struct RefundView {
     pub reason: Option<String>,
     /// When.
     pub refunded_at: DateTime<Utc>,
+    /// `original_method` (back to the payer) or `customer_balance`.
+    pub destination: &'static str,
 }
 
 /// A payment with its refunds.
@@ -262,6 +269,8 @@ pub struct PaymentView {
     pub reference: Option<String>,
     /// When.
     pub received_at: DateTime<Utc>,
+    /// `external` (from the payer) or `customer_balance` (spent from the customer's credit balance).
+    pub source: &'static str,
     /// Refunds.
     pub refunds: Vec<RefundView>,
 }
@@ -275,6 +284,10 @@ impl From<&Payment> for PaymentView {
             method: p.method.clone(),
             reference: p.reference.clone(),
             received_at: p.received_at,
+            source: match p.source {
+                PaymentSource::External => "external",
+                PaymentSource::CustomerBalance => "customer_balance",
+            },
             refunds: p
                 .refunds
                 .iter()
@@ -283,6 +296,10 @@ impl From<&Payment> for PaymentView {
                     amount: r.amount.minor(),
                     reason: r.reason.clone(),
                     refunded_at: r.refunded_at,
+                    destination: match r.destination {
+                        RefundDestination::OriginalMethod => "original_method",
+                        RefundDestination::CustomerBalance => "customer_balance",
+                    },
                 })
                 .collect(),
         }
@@ -292,8 +309,8 @@ impl From<&Payment> for PaymentView {
 /// A credited line.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreditNoteLineView {
-    /// The invoice line credited.
-    pub line_id: String,
+    /// The invoice line credited; null for a goodwill credit.
+    pub line_id: Option<String>,
     /// Description.
     pub description: String,
     /// Units credited.
@@ -350,6 +367,8 @@ pub struct CreditNoteView {
     pub reason_code: Option<&'static str>,
     /// Reason text.
     pub reason: Option<String>,
+    /// How it was settled: `reduce_due`, `refund` or `credit_balance`.
+    pub settlement: &'static str,
     /// When issued.
     pub issued_at: DateTime<Utc>,
 }
@@ -370,7 +389,7 @@ impl From<&CreditNote> for CreditNoteView {
                 .map(|l| {
                     let (tax_category, exemption_reason_code, exemption_reason) = tax_fields(&l.tax);
                     CreditNoteLineView {
-                        line_id: l.line_id.to_string(),
+                        line_id: l.line_id.map(|id| id.to_string()),
                         description: l.description.clone(),
                         quantity: l.quantity,
                         unit_amount: l.unit_amount.minor(),
@@ -391,6 +410,7 @@ impl From<&CreditNote> for CreditNoteView {
             total: c.total().minor(),
             reason_code: c.reason.as_ref().map(|r| r.code.as_str()),
             reason: c.reason.as_ref().and_then(|r| r.text.clone()),
+            settlement: c.settlement.as_str(),
             issued_at: c.issued_at,
         }
     }
@@ -442,6 +462,10 @@ pub struct InvoiceView {
     pub void: Option<RecordView>,
     /// Set once marked uncollectible.
     pub uncollectible: Option<RecordView>,
+    /// The invoice this draft was reissued from.
+    pub replaces: Option<String>,
+    /// The draft that replaced this invoice after a reissue.
+    pub replaced_by: Option<String>,
     /// Credit notes issued against it.
     pub credit_notes: Vec<CreditNoteView>,
     /// Payments.
@@ -500,6 +524,8 @@ impl From<&Invoice> for InvoiceView {
             cancellation: i.cancellation.as_ref().map(Into::into),
             void: i.void.as_ref().map(Into::into),
             uncollectible: i.uncollectible.as_ref().map(Into::into),
+            replaces: i.replaces.map(|id| id.to_string()),
+            replaced_by: i.replaced_by.map(|id| id.to_string()),
             credit_notes: i.credit_notes.iter().map(Into::into).collect(),
             payments: i.payments.iter().map(Into::into).collect(),
             due_date: i.due_date,
@@ -588,4 +614,116 @@ pub struct EventList {
     pub object: &'static str,
     /// Events, oldest first.
     pub data: Vec<EventView>,
+}
+
+/// A cancel and reissue: the credited old invoice and its new draft.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReissueView {
+    /// Always `reissue`.
+    pub object: &'static str,
+    /// The old invoice, cancelled by a credit note, with `replaced_by`.
+    pub cancelled: InvoiceView,
+    /// The new draft, with `replaces`.
+    pub replacement: InvoiceView,
+}
+
+impl From<&Reissue> for ReissueView {
+    fn from(r: &Reissue) -> Self {
+        ReissueView {
+            object: "reissue",
+            cancelled: (&r.cancelled.invoice).into(),
+            replacement: (&r.replacement.invoice).into(),
+        }
+    }
+}
+
+/// One entry of a customer's balance ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceEntryView {
+    /// Entry id.
+    pub id: String,
+    /// `credit` (the balance grew) or `debit` (it was spent).
+    pub direction: &'static str,
+    /// How much, in minor units.
+    pub amount: u64,
+    /// The balance right after it.
+    pub balance_after: u64,
+    /// The invoice it concerns.
+    pub invoice_id: String,
+    /// The credit note settled onto the balance, for credits.
+    pub credit_note_id: Option<String>,
+    /// The payment made from the balance, for debits.
+    pub payment_id: Option<String>,
+    /// The refund that moved paid money onto the balance, for credits.
+    pub refund_id: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&BalanceEntry> for BalanceEntryView {
+    fn from(e: &BalanceEntry) -> Self {
+        BalanceEntryView {
+            id: e.id.to_string(),
+            direction: e.direction.as_str(),
+            amount: e.amount.minor(),
+            balance_after: e.balance_after.minor(),
+            invoice_id: e.invoice_id.to_string(),
+            credit_note_id: e.credit_note_id.map(|id| id.to_string()),
+            payment_id: e.payment_id.map(|id| id.to_string()),
+            refund_id: e.refund_id.map(|id| id.to_string()),
+            created_at: e.at,
+        }
+    }
+}
+
+/// A customer's balance in one currency, with its ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrencyBalanceView {
+    /// ISO 4217 code.
+    pub currency: &'static str,
+    /// What the customer holds, in minor units: credits minus debits.
+    pub balance: u64,
+    /// Every entry, oldest first.
+    pub entries: Vec<BalanceEntryView>,
+}
+
+/// `GET /v1/customers/{id}/balance`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerBalanceView {
+    /// Always `customer_balance`.
+    pub object: &'static str,
+    /// The customer (party) id.
+    pub customer_id: String,
+    /// One entry per currency the customer ever held a balance in.
+    pub balances: Vec<CurrencyBalanceView>,
+}
+
+impl CustomerBalanceView {
+    /// The view of `customer`'s balances.
+    pub fn new(customer: &str, balances: &[CustomerBalance]) -> Self {
+        CustomerBalanceView {
+            object: "customer_balance",
+            customer_id: customer.to_string(),
+            balances: balances
+                .iter()
+                .map(|b| CurrencyBalanceView {
+                    currency: b.currency.code(),
+                    balance: b.balance.minor(),
+                    entries: b.entries.iter().map(Into::into).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a credit note request made: the credit note and the invoice after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditResultView {
+    /// Always `credit_note_issued`.
+    pub object: &'static str,
+    /// The new credit note.
+    pub credit_note: CreditNoteView,
+    /// The invoice after the credit: `amount_credited`, `amount_refunded`
+    /// and `amount_due` follow; the document itself is unchanged.
+    pub invoice: InvoiceView,
 }

@@ -1,0 +1,56 @@
+//! `POST /v1/invoices/{reference}/reissue`: cancel an issued invoice with a credit note and start its corrected draft.
+
+use actix_web::http::StatusCode;
+
+use super::command;
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::body::parse_optional_json;
+use crate::inbound::http::exec::Reply;
+use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::state::AppState;
+use crate::inbound::http::views::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// Cancel an issued invoice with a credit note and, in the same transaction, create a new draft copying its lines (or edited or replacement lines), parties and metadata; the two point at each other.
+#[utoipa::path(post, path = "/v1/invoices/{reference}/reissue", tag = "invoices",
+    request_body(content = Option<ReissueBody>, description = "Optional: replacement lines or edits, and a reason"),
+    params(("reference" = String, Path, description = "Invoice UUID or number like INV-000052", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"),
+        ("If-Match" = Option<String>, Header, description = "Expected version, e.g. `\"3\"`, or `*`", nullable = false, pattern = r#"^(?:\*|(?:W/)?"[0-9]{1,19}")$"#),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    responses(
+        (status = 201, description = "The cancelled invoice and its new draft", body = ReissueView, headers(("ETag" = String, description = "The new draft's version, e.g. `\"1\"` (not on idempotent replays)"))),
+        (status = 400, description = "Malformed JSON, JSON nested too deep, a bad reference or a bad `If-Match`/`Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
+        (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused by a rule (`reissue_has_payments`, `invoice_approved`, an edit naming no line, a draft, cancelled or void invoice…), a concurrent change, or the idempotency key in use", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not match the version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+    ),
+    security(("bearer" = []), ("basic" = [])))]
+pub async fn reissue_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let reference = path.into_inner();
+    principal.require("invoices:write")?;
+    command(
+        req,
+        state,
+        principal,
+        "invoices:cancel",
+        &reference,
+        payload,
+        |r, b| Ok(parse_optional_json::<ReissueBody>(r, b)?.into_domain()?),
+        |svc, store, target, request| svc.reissue(store, target, &request),
+        |r| Ok(Reply::json(StatusCode::CREATED, &ReissueView::from(r)).with_etag(r.replacement.invoice.version)),
+    )
+    .await
+}
