@@ -1,4 +1,5 @@
 //! Outbound adapters: implementations of the domain's ports.
 
 pub mod db;
+pub mod housekeeping;
 pub mod webhooks;

@@ -47,8 +47,20 @@ pub fn create_key(db: &Database, tenant: TenantId, scopes: &str, party: Option<&
 /// Creates a key in `tenant` and returns its secret and its id.
 pub fn create_key_with_id(db: &Database, tenant: TenantId, scopes: &str, party: Option<&str>) -> (String, String) {
     let key = auth::mint_key();
-    db.write_conn(|c| admin::insert_api_key(c, tenant.get(), &key.id, &key.hash, scopes, party))
-        .expect("insert key");
+    db.write_conn(|c| {
+        admin::insert_api_key(
+            c,
+            admin::NewApiKey {
+                tenant_id: tenant.get(),
+                id: &key.id,
+                key_hash: &key.hash,
+                scopes,
+                party_id: party,
+                expires_at: None,
+            },
+        )
+    })
+    .expect("insert key");
     (key.secret, key.id)
 }
 

@@ -14,7 +14,7 @@ pub mod rows;
 pub mod schema;
 mod store;
 
-pub use connection::{Backend, Database, DbConnection, DbError, PoolConfig};
+pub use connection::{Backend, Database, DbConnection, DbError, MigrationStatus, PoolConfig};
 pub use errors::repository_error;
 pub use store::DieselStore;
 #[cfg(feature = "testkit")]

@@ -29,6 +29,7 @@ use super::payload::EventObject;
 use super::policy::RetryPolicy;
 use super::sender::{Sender, SignedRequest};
 use super::signing;
+use super::stats::{AttemptCounter, AttemptOutcome};
 use super::store::{self, Claim, Outcome};
 use crate::outbound::db::{Backend, Database};
 
@@ -53,6 +54,8 @@ pub struct DispatcherConfig {
     pub settle: Duration,
     /// Most events fanned out per tenant per transaction.
     pub batch: i64,
+    /// Where to count attempts by outcome (the `/metrics` registry).
+    pub attempts: Option<AttemptCounter>,
 }
 
 impl DispatcherConfig {
@@ -67,6 +70,7 @@ impl DispatcherConfig {
             lease: Duration::from_secs(60),
             settle: Duration::from_secs(10),
             batch: 500,
+            attempts: None,
         }
     }
 }
@@ -97,6 +101,7 @@ impl Dispatcher {
                 jobs: job_rx.clone(),
                 signals: signal_tx.clone(),
                 busy: busy.clone(),
+                attempts: config.attempts.clone(),
             };
             threads.push(
                 std::thread::Builder::new()
@@ -312,6 +317,7 @@ struct Worker {
     jobs: Arc<Mutex<Receiver<Claim>>>,
     signals: SignalSender<Signal>,
     busy: Arc<AtomicUsize>,
+    attempts: Option<AttemptCounter>,
 }
 
 impl Worker {
@@ -360,6 +366,9 @@ impl Worker {
             duration_ms = outcome.duration_ms,
             "webhook attempt"
         );
+        if let Some(counter) = &self.attempts {
+            counter.record(AttemptOutcome::of(&outcome));
+        }
         self.db
             .write_conn(|c| store::record_attempt(c, claim, &outcome, &self.policy, store::now()))
     }
