@@ -6,6 +6,7 @@ mod dialects;
 mod http_support;
 mod idempotency;
 mod migrations;
+mod races;
 mod reliability;
 mod security;
 mod state_machine;
