@@ -4,6 +4,7 @@ mod api;
 mod conformance;
 mod dialects;
 mod http_support;
+mod housekeeping;
 mod idempotency;
 mod migrations;
 mod races;
