@@ -28,6 +28,8 @@ pub struct TestServer {
     pub db: Database,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// The server's state (its metrics, limiters, key cache).
+    pub state: web::Data<AppState>,
     handle: ServerHandle,
     _db: TestDb,
 }
@@ -88,6 +90,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let state = web::Data::new(customize(AppState::new(db.clone(), dialects)));
+        let shared = state.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -108,6 +111,7 @@ impl TestServer {
             tenant,
             backend: t.backend,
             db,
+            state: shared,
             handle,
             _db: t,
         }

@@ -6,6 +6,7 @@ mod dialects;
 mod http_support;
 mod housekeeping;
 mod idempotency;
+mod limits;
 mod migrations;
 mod races;
 mod reliability;
