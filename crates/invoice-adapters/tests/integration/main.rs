@@ -8,6 +8,7 @@ mod housekeeping;
 mod idempotency;
 mod limits;
 mod migrations;
+mod operations;
 mod races;
 mod reliability;
 mod security;
