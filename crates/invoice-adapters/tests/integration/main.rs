@@ -3,8 +3,8 @@
 mod api;
 mod conformance;
 mod dialects;
-mod http_support;
 mod housekeeping;
+mod http_support;
 mod idempotency;
 mod limits;
 mod migrations;
