@@ -67,12 +67,13 @@ trap 'exit 143' TERM
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
-# The per-key rate limit is lifted: the fuzzer is one key sending as fast as
-# it can, and 429s would only hide the behaviour under test. Webhooks are
-# never delivered (no dispatcher in this process), and private targets are
-# allowed so that registering an endpoint never resolves a host name the
-# fuzzer made up: the run stays on the loopback interface.
-INVOICE_NO_WEBHOOK_DELIVERY=true INVOICE_WEBHOOK_ALLOW_PRIVATE=true INVOICE_RATE_LIMIT=0 \
+# The rate limits (per key, per address) are lifted: the fuzzer is one
+# client sending as fast as it can, and 429s would only hide the behaviour
+# under test. Webhooks are never delivered (no dispatcher in this process),
+# and private targets are allowed so that registering an endpoint never
+# resolves a host name the fuzzer made up: the run stays on the loopback
+# interface.
+INVOICE_NO_WEBHOOK_DELIVERY=true INVOICE_WEBHOOK_ALLOW_PRIVATE=true INVOICE_RATE_LIMIT=0 INVOICE_CLIENT_RATE_LIMIT=0 \
   INVOICE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info} \
   "$server_bin" --database-url "sqlite://$work/fuzz.db" --bind "127.0.0.1:$port" --dialects all \
   >"$work/server.out" 2>"$work/server.log" </dev/null &

@@ -85,11 +85,14 @@ fn tenant_with_key(db: &Database, slug: &str) -> Result<(i64, String), Repositor
         let t = admin::create_tenant(c, slug, slug)?;
         admin::insert_api_key(
             c,
-            t.id,
-            &format!("key_{slug}"),
-            &hash,
-            &auth::ALL_SCOPES.join(","),
-            None,
+            admin::NewApiKey {
+                tenant_id: t.id,
+                id: &format!("key_{slug}"),
+                key_hash: &hash,
+                scopes: &auth::ALL_SCOPES.join(","),
+                party_id: None,
+                expires_at: None,
+            },
         )?;
         Ok::<_, RepositoryError>(t.id)
     })?;

@@ -1,5 +1,7 @@
 //! Command-line interface and configuration (flags and environment).
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Storno: invoices with exact cancellation and voiding.
@@ -27,6 +29,27 @@ pub struct Cli {
     /// Requests an idle API key may send at once.
     #[arg(long, env = "INVOICE_RATE_BURST", default_value_t = 200, global = true)]
     pub rate_burst: u32,
+    /// Requests per second per client address that the key cache cannot
+    /// answer (no key, a bad key, a key's first use in a cache period),
+    /// checked before any database lookup (0: unlimited).
+    #[arg(long, env = "INVOICE_CLIENT_RATE_LIMIT", default_value_t = 10, global = true)]
+    pub client_rate_limit: u32,
+    /// Such requests an idle client address may send at once.
+    #[arg(long, env = "INVOICE_CLIENT_RATE_BURST", default_value_t = 50, global = true)]
+    pub client_rate_burst: u32,
+    /// How long a validated API key is cached by each instance, and so how
+    /// long a revoked key may keep working there (`0s`: no cache).
+    #[arg(long, env = "INVOICE_KEY_CACHE_TTL", default_value = "30s", value_parser = duration, global = true)]
+    pub key_cache_ttl: Duration,
+    /// How long idempotency records are kept (and a key replays its reply).
+    #[arg(long, env = "INVOICE_IDEMPOTENCY_RETENTION", default_value = "48h", value_parser = positive_duration, global = true)]
+    pub idempotency_retention: Duration,
+    /// How long finished webhook deliveries and their attempts are kept.
+    #[arg(long, env = "INVOICE_WEBHOOK_RETENTION", default_value = "30d", value_parser = positive_duration, global = true)]
+    pub webhook_retention: Duration,
+    /// Time between two housekeeping runs (purging expired records).
+    #[arg(long, env = "INVOICE_HOUSEKEEPING_INTERVAL", default_value = "10m", value_parser = positive_duration, global = true)]
+    pub housekeeping_interval: Duration,
     /// Let webhook endpoints target loopback, private and link-local
     /// addresses (local development and tests only; refused by default).
     #[arg(long, env = "INVOICE_WEBHOOK_ALLOW_PRIVATE", global = true)]
@@ -63,6 +86,12 @@ pub enum Command {
     Serve,
     /// Run pending database migrations and exit.
     Migrate,
+    /// Check the configuration, connect to the database and show its
+    /// migration status; exits non-zero on any problem (a readiness probe).
+    Check,
+    /// Delete expired idempotency records and webhook deliveries past their
+    /// retention now (the server also does it on a schedule).
+    Purge,
     /// Print the OpenAPI document.
     Openapi,
     /// Manage tenants.
@@ -120,5 +149,69 @@ pub enum KeyCommand {
         /// Restrict the key to invoices where this party is issuer or customer.
         #[arg(long)]
         party: Option<String>,
+        /// When the key stops working, as RFC 3339 (`2027-01-31T00:00:00Z`).
+        #[arg(long)]
+        expires_at: Option<String>,
     },
+    /// List keys: id, tenant, scopes, party, created, last used, expiry, revocation.
+    List {
+        /// Only this tenant's keys (slug or id).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a key by its id (`key_…`); every instance refuses it within
+    /// the key-cache TTL.
+    Revoke {
+        /// The key id, as `keys list` shows it.
+        id: String,
+    },
+}
+
+/// Parses a duration: a whole number with a unit, `s`, `m`, `h` or `d`
+/// (`90s`, `10m`, `48h`, `30d`); a bare number is seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 10m, 48h or 30d"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?}; use s, m, h or d")),
+    };
+    n.checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// Like [`duration`], but zero is refused.
+pub fn positive_duration(text: &str) -> Result<Duration, String> {
+    let d = duration(text)?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_refuse_junk() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(duration("48h"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(duration("30d"), Ok(Duration::from_secs(2_592_000)));
+        assert_eq!(duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration("0s"), Ok(Duration::ZERO));
+        for bad in ["", "s", "1w", "-1s", "1.5h", "99999999999999999999d", "1 h"] {
+            assert!(duration(bad).is_err(), "{bad:?}");
+        }
+        assert!(positive_duration("0s").is_err());
+    }
 }

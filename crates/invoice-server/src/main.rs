@@ -6,23 +6,31 @@
 
 mod cli;
 
-use std::net::TcpListener;
+use std::io::IsTerminal;
+use std::net::{TcpListener, ToSocketAddrs};
 use std::process::ExitCode;
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use clap::Parser;
 use invoice_adapters::inbound::http::rate_limit::RateLimit;
 use invoice_adapters::inbound::http::{self, auth, AppState, Dialects, ServerConfig};
-use invoice_adapters::outbound::db::{admin, settings, Database, PoolConfig};
+use invoice_adapters::outbound::db::admin::{self, NewApiKey, Revoked};
+use invoice_adapters::outbound::db::{settings, Backend, Database, PoolConfig};
+use invoice_adapters::outbound::housekeeping::{self, Housekeeper, HousekeepingConfig, Retention};
 use invoice_adapters::outbound::secrets::{self, SecretBox};
 use invoice_adapters::outbound::webhooks::{Dispatcher, DispatcherConfig, RetryPolicy, WebhookSettings};
+use invoice_domain::RepositoryError;
 
 use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
 
+/// Logs go to stderr; colours only when it is a terminal, so log files and
+/// collectors never receive escape codes.
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
@@ -30,29 +38,77 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn open(cli: &Cli) -> Result<Database, String> {
-    let config = PoolConfig {
+/// The configuration, checked as a whole before anything starts.
+struct Settings {
+    dialects: Dialects,
+    backend: &'static str,
+}
+
+/// Checks every setting that can be checked without side effects.
+fn validate(cli: &Cli) -> Result<Settings, String> {
+    let dialects = Dialects::parse(&cli.dialects).map_err(|e| format!("--dialects: {e}"))?;
+    let backend = Backend::from_url(&cli.database_url)
+        .map_err(|e| format!("--database-url: {e}"))?
+        .name();
+    let resolves = cli.bind.to_socket_addrs().map(|mut a| a.next().is_some());
+    if !matches!(resolves, Ok(true)) {
+        return Err(format!("--bind: {:?} is not an address like 127.0.0.1:8080", cli.bind));
+    }
+    if cli.pool_size == 0 {
+        return Err("--pool-size must be at least 1".into());
+    }
+    if cli.rate_limit > 0 && cli.rate_burst == 0 {
+        return Err("--rate-burst must be at least 1 when --rate-limit is set".into());
+    }
+    if cli.client_rate_limit > 0 && cli.client_rate_burst == 0 {
+        return Err("--client-rate-burst must be at least 1 when --client-rate-limit is set".into());
+    }
+    Ok(Settings { dialects, backend })
+}
+
+fn pool_config(cli: &Cli) -> PoolConfig {
+    PoolConfig {
         max_size: cli.pool_size,
         ..PoolConfig::default()
-    };
-    Database::open(&cli.database_url, config).map_err(|e| e.to_string())
+    }
+}
+
+fn open(cli: &Cli) -> Result<Database, String> {
+    Database::open(&cli.database_url, pool_config(cli)).map_err(|e| e.to_string())
+}
+
+fn housekeeping_config(cli: &Cli) -> HousekeepingConfig {
+    HousekeepingConfig {
+        retention: Retention {
+            idempotency: cli.idempotency_retention,
+            webhook_deliveries: cli.webhook_retention,
+        },
+        interval: cli.housekeeping_interval,
+        ..HousekeepingConfig::default()
+    }
 }
 
 /// On an empty database, creates tenant `default` and one all-scope key,
-/// printed once.
+/// printed once (by exactly one of several instances starting together).
 fn bootstrap(db: &Database) -> Result<(), String> {
+    let key = auth::mint_key();
+    let scopes = auth::ALL_SCOPES.join(",");
     let created = db
         .write_conn(|c| {
-            if admin::count_tenants(c)? > 0 {
-                return Ok(None);
-            }
-            let tenant = admin::create_tenant(c, "default", "Default tenant")?;
-            let key = auth::mint_key();
-            admin::insert_api_key(c, tenant.id, &key.id, &key.hash, &auth::ALL_SCOPES.join(","), None)?;
-            Ok::<_, invoice_domain::RepositoryError>(Some(key))
+            admin::create_first_tenant(
+                c,
+                NewApiKey {
+                    tenant_id: 0,
+                    id: &key.id,
+                    key_hash: &key.hash,
+                    scopes: &scopes,
+                    party_id: None,
+                    expires_at: None,
+                },
+            )
         })
         .map_err(|e| e.to_string())?;
-    if let Some(key) = created {
+    if created {
         println!("Created tenant \"default\" and an API key with every scope:\n");
         println!("    {}\n", key.secret);
         println!("Store it now: it will not be shown again.");
@@ -84,23 +140,28 @@ fn secret_box(db: &Database) -> Result<SecretBox, String> {
 }
 
 fn serve(cli: &Cli) -> Result<(), String> {
+    let settings = validate(cli)?;
     let db = open(cli)?;
     bootstrap(&db)?;
     let secrets = secret_box(&db)?;
-    let dialects = Dialects::parse(&cli.dialects)?;
     let listener = TcpListener::bind(&cli.bind).map_err(|e| format!("cannot bind {}: {e}", cli.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, backend = db.backend().name(), "listening");
-    let limit = RateLimit {
-        per_second: cli.rate_limit,
-        burst: cli.rate_burst,
-    };
+    tracing::info!(%addr, backend = settings.backend, "listening");
     let webhooks = WebhookSettings {
         allow_private: cli.webhook_allow_private,
     };
     let state = actix_web::web::Data::new(
-        AppState::new(db.clone(), dialects)
-            .with_rate_limit(limit)
+        AppState::new(db.clone(), settings.dialects)
+            .with_rate_limit(RateLimit {
+                per_second: cli.rate_limit,
+                burst: cli.rate_burst,
+            })
+            .with_client_rate_limit(RateLimit {
+                per_second: cli.client_rate_limit,
+                burst: cli.client_rate_burst,
+            })
+            .with_key_cache_ttl(cli.key_cache_ttl)
+            .with_idempotency_retention(cli.idempotency_retention)
             .with_webhooks(webhooks)
             .with_secrets(secrets.clone()),
     );
@@ -108,18 +169,20 @@ fn serve(cli: &Cli) -> Result<(), String> {
         workers: cli.workers,
         ..ServerConfig::default()
     };
-    // Webhooks go out from their own threads, never from the HTTP workers.
+    // Webhooks and housekeeping run on their own threads, never on the HTTP workers.
     let lease = std::time::Duration::from_secs(cli.webhook_lease_secs.max(11));
     let dispatcher = (!cli.no_webhook_delivery).then(|| {
         Dispatcher::start_with(
-            db,
+            db.clone(),
             DispatcherConfig {
                 lease,
                 secrets,
+                attempts: Some(state.metrics.webhook_attempts()),
                 ..DispatcherConfig::new(RetryPolicy::default(), webhooks.allow_private)
             },
         )
     });
+    let housekeeper = Housekeeper::start(db, housekeeping_config(cli));
     let served = actix_web::rt::System::new().block_on(async move {
         let server = http::serve(state, listener, config).map_err(|e| e.to_string())?;
         server.await.map_err(|e| e.to_string())
@@ -127,7 +190,166 @@ fn serve(cli: &Cli) -> Result<(), String> {
     if let Some(d) = dispatcher {
         d.stop();
     }
+    housekeeper.stop();
     served
+}
+
+/// `check`: every line says what was checked; any problem makes it fail.
+fn check(cli: &Cli) -> Result<(), String> {
+    let settings = validate(cli)?;
+    println!("configuration: ok ({} database, bind {})", settings.backend, cli.bind);
+    // Connecting would create a missing SQLite file: say it is missing instead.
+    if let Ok(Backend::Sqlite(path)) = Backend::from_url(&cli.database_url) {
+        if !std::path::Path::new(&path).exists() {
+            return Err(format!(
+                "database: the SQLite file {path} does not exist (the server or `invoice-server migrate` creates it)"
+            ));
+        }
+    }
+    let db = Database::connect(&cli.database_url, pool_config(cli)).map_err(|e| e.to_string())?;
+    db.ping().map_err(|e| format!("database: {e}"))?;
+    let tls = db.tls_version().map_err(|e| format!("database: {e}"))?;
+    match (settings.backend, tls) {
+        ("postgres", Some(version)) => println!("database: connected (TLS {version})"),
+        ("postgres", None) => println!("database: connected (no TLS)"),
+        _ => println!("database: connected"),
+    }
+    let status = db.migration_status().map_err(|e| e.to_string())?;
+    println!(
+        "migrations: {} applied, {} pending",
+        status.applied.len(),
+        status.pending.len()
+    );
+    for version in &status.pending {
+        println!("  pending: {version}");
+    }
+    if !status.unknown.is_empty() {
+        return Err(format!(
+            "the database has migrations this build does not know ({}): it was migrated by a newer release",
+            status.unknown.join(", ")
+        ));
+    }
+    if !status.pending.is_empty() {
+        return Err("migrations are pending: run `invoice-server migrate` (or start the server)".into());
+    }
+    println!("ok");
+    Ok(())
+}
+
+/// `purge`: one housekeeping run, now.
+fn purge(cli: &Cli) -> Result<(), String> {
+    let db = open(cli)?;
+    let purged =
+        housekeeping::purge(&db, &housekeeping_config(cli), Utc::now(), &|| true).map_err(|e| e.to_string())?;
+    println!(
+        "purged {} idempotency records, {} webhook deliveries and {} attempts",
+        purged.idempotency_records, purged.webhook_deliveries, purged.webhook_attempts
+    );
+    Ok(())
+}
+
+/// Reads `--expires-at`: RFC 3339, in the future.
+fn expiry(text: &str) -> Result<NaiveDateTime, String> {
+    let at = DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|e| format!("--expires-at {text:?} is not an RFC 3339 time like 2027-01-31T00:00:00Z: {e}"))?
+        .with_timezone(&Utc);
+    if at <= Utc::now() {
+        return Err(format!("--expires-at {text:?} is not in the future"));
+    }
+    Ok(at.naive_utc())
+}
+
+/// A stored time for `keys list`, or `-`.
+fn when(at: Option<NaiveDateTime>) -> String {
+    at.map_or_else(|| "-".into(), |t| t.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+fn keys(cli: &Cli, command: &KeyCommand) -> Result<(), String> {
+    match command {
+        KeyCommand::Create {
+            tenant,
+            scopes,
+            party,
+            expires_at,
+        } => {
+            // Every input is checked before anything is written.
+            let scopes = auth::parse_scopes(scopes)?;
+            let expires_at = expires_at.as_deref().map(expiry).transpose()?;
+            let db = open(cli)?;
+            let key = auth::mint_key();
+            db.write_conn(|c| {
+                let t = admin::find_tenant(c, tenant)?.ok_or(RepositoryError::NotFound)?;
+                admin::insert_api_key(
+                    c,
+                    NewApiKey {
+                        tenant_id: t.id,
+                        id: &key.id,
+                        key_hash: &key.hash,
+                        scopes: &scopes.join(","),
+                        party_id: party.as_deref(),
+                        expires_at,
+                    },
+                )
+            })
+            .map_err(|e| match e {
+                RepositoryError::NotFound => format!("no tenant {tenant:?}"),
+                other => other.to_string(),
+            })?;
+            println!("{}", key.secret);
+            Ok(())
+        }
+        KeyCommand::List { tenant } => {
+            let db = open(cli)?;
+            let rows = db
+                .read_conn(|c| {
+                    let only = match tenant {
+                        Some(t) => Some(admin::find_tenant(c, t)?.ok_or(RepositoryError::NotFound)?.id),
+                        None => None,
+                    };
+                    admin::list_api_keys(c, only)
+                })
+                .map_err(|e| match e {
+                    RepositoryError::NotFound => format!("no tenant {:?}", tenant.as_deref().unwrap_or_default()),
+                    other => other.to_string(),
+                })?;
+            println!("ID\tTENANT\tSCOPES\tPARTY\tCREATED\tLAST USED\tEXPIRES\tREVOKED");
+            for (k, slug) in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    k.id,
+                    slug,
+                    k.scopes,
+                    k.party_id.as_deref().unwrap_or("-"),
+                    when(Some(k.created_at)),
+                    when(k.last_used_at),
+                    when(k.expires_at),
+                    when(k.revoked_at),
+                );
+            }
+            Ok(())
+        }
+        KeyCommand::Revoke { id } => {
+            let db = open(cli)?;
+            let now = Utc::now().naive_utc();
+            match db
+                .write_conn(|c| admin::revoke_api_key(c, id, now))
+                .map_err(|e| e.to_string())?
+            {
+                Revoked::Now => {
+                    println!(
+                        "revoked {id}; every instance refuses it within its key-cache TTL ({} s here)",
+                        cli.key_cache_ttl.as_secs()
+                    );
+                    Ok(())
+                }
+                Revoked::Already(at) => {
+                    println!("{id} was already revoked at {}", when(Some(at)));
+                    Ok(())
+                }
+                Revoked::NotFound => Err(format!("no key {id:?}")),
+            }
+        }
+    }
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -138,6 +360,8 @@ fn run(cli: Cli) -> Result<(), String> {
             eprintln!("migrations are up to date");
             Ok(())
         }
+        Some(Command::Check) => check(&cli),
+        Some(Command::Purge) => purge(&cli),
         Some(Command::Openapi) => {
             let doc = http::openapi::document(&Dialects::parse(&cli.dialects)?);
             println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
@@ -149,7 +373,10 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = open(&cli)?;
             let row = db
                 .write_conn(|c| admin::create_tenant(c, slug, name.as_deref().unwrap_or(slug)))
-                .map_err(|e| format!("cannot create tenant {slug:?}: {e}"))?;
+                .map_err(|e| match e {
+                    RepositoryError::UniqueViolation(_) => format!("a tenant with slug {slug:?} already exists"),
+                    other => format!("cannot create tenant {slug:?}: {other}"),
+                })?;
             println!("{}", row.id);
             Ok(())
         }
@@ -202,23 +429,7 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
             Ok(())
         }
-        Some(Command::Keys {
-            command: KeyCommand::Create { tenant, scopes, party },
-        }) => {
-            let scopes = auth::parse_scopes(scopes)?;
-            let db = open(&cli)?;
-            let key = auth::mint_key();
-            db.write_conn(|c| {
-                let t = admin::find_tenant(c, tenant)?.ok_or(invoice_domain::RepositoryError::NotFound)?;
-                admin::insert_api_key(c, t.id, &key.id, &key.hash, &scopes.join(","), party.as_deref())
-            })
-            .map_err(|e| match e {
-                invoice_domain::RepositoryError::NotFound => format!("no tenant {tenant:?}"),
-                other => other.to_string(),
-            })?;
-            println!("{}", key.secret);
-            Ok(())
-        }
+        Some(Command::Keys { command }) => keys(&cli, command),
     }
 }
 

@@ -282,6 +282,63 @@ impl PgCluster {
         }
     }
 
+    /// Creates and starts a fresh cluster that also listens on TCP
+    /// (`127.0.0.1`, the cluster's port) with TLS on, presenting the PEM
+    /// certificate chain `cert_pem` with private key `key_pem`, so tests can
+    /// connect with `sslmode=require` or `verify-full`.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> io::Result<PgCluster> {
+        let mut cluster = PgCluster::start(&[])?;
+        cluster.stop()?;
+        cluster.install_file("server.crt", cert_pem, 0o600)?;
+        cluster.install_file("server.key", key_pem, 0o600)?;
+        let cert = path_str(&cluster.dir.path().join("server.crt"))?.to_owned();
+        let key = path_str(&cluster.dir.path().join("server.key"))?.to_owned();
+        let settings = [
+            ("listen_addresses", "127.0.0.1"),
+            ("ssl", "on"),
+            ("ssl_cert_file", cert.as_str()),
+            ("ssl_key_file", key.as_str()),
+        ];
+        let mut attempt = 1;
+        loop {
+            match cluster.pg_ctl_start(&settings) {
+                Ok(()) => return Ok(cluster),
+                // A TCP port, unlike a socket name, can be taken by anyone.
+                Err(e) if attempt < START_ATTEMPTS && looks_like_port_clash(&e) => {
+                    attempt += 1;
+                    cluster.port = pick_port();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes `contents` to `name` in the cluster directory with `mode`,
+    /// owned by the OS user the server runs as (PostgreSQL refuses a key
+    /// file anyone else can read).
+    fn install_file(&self, name: &str, contents: &str, mode: u32) -> io::Result<()> {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        if !matches!(runner()?, Runner::Direct) {
+            let out = Command::new("chown").arg(PG_OS_USER).arg(&path).output()?;
+            check_output("chown of a cluster file", &out)?;
+        }
+        Ok(())
+    }
+
+    /// A libpq URL over TCP to `host` (which must resolve to 127.0.0.1), with
+    /// extra libpq parameters such as `sslmode=verify-full&sslrootcert=…`.
+    #[must_use]
+    pub fn tcp_url(&self, host: &str, dbname: &str, params: &str) -> String {
+        let sep = if params.is_empty() { "" } else { "?" };
+        format!(
+            "postgres://postgres@{host}:{}/{}{sep}{params}",
+            self.port,
+            percent_encode(dbname)
+        )
+    }
+
     /// Builds a command that runs `program args…` as the right OS user.
     fn server_command(&self, program: &str, args: &[String]) -> io::Result<Command> {
         let argv = server_argv(&runner()?, &self.bin, program, args)?;

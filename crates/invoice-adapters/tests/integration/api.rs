@@ -626,7 +626,14 @@ fn idempotency_keys_replay_refuse_reuse_and_in_flight_duplicates() {
                 tenant: s.tenant.get(),
                 api_key_id: s.key_id.clone(),
             };
-            invoice_adapters::outbound::db::idempotency::claim(c, &owner, "busy", &hash, chrono::Utc::now())
+            invoice_adapters::outbound::db::idempotency::claim(
+                c,
+                &owner,
+                "busy",
+                &hash,
+                chrono::Utc::now(),
+                invoice_adapters::outbound::db::idempotency::default_retention(),
+            )
         })
         .unwrap();
         let busy = s

@@ -330,11 +330,40 @@ fn tenants_and_api_keys_are_stored_and_found_by_hash() {
             "{}: {dup:?}",
             t.backend
         );
-        t.db.write_conn(|c| admin::insert_api_key(c, row.id, "key_1", "hash1", "invoices:read", Some("p1")))
+        let key = |id, hash, expires_at| admin::NewApiKey {
+            tenant_id: row.id,
+            id,
+            key_hash: hash,
+            scopes: "invoices:read",
+            party_id: Some("p1"),
+            expires_at,
+        };
+        // Microseconds: what both databases store.
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6).naive_utc();
+        t.db.write_conn(|c| admin::insert_api_key(c, key("key_1", "hash1", None)))
             .unwrap();
-        let found = t.db.read_conn(|c| admin::find_api_key(c, "hash1")).unwrap().unwrap();
+        let found =
+            t.db.read_conn(|c| admin::find_api_key(c, "hash1", now))
+                .unwrap()
+                .unwrap();
         assert_eq!((found.tenant_id, found.party_id.as_deref()), (row.id, Some("p1")));
-        assert!(t.db.read_conn(|c| admin::find_api_key(c, "nope")).unwrap().is_none());
+        assert!(t
+            .db
+            .read_conn(|c| admin::find_api_key(c, "nope", now))
+            .unwrap()
+            .is_none());
+        // An expiring key is found until it expires; a revoked key never again.
+        let until = now + chrono::Duration::hours(1);
+        t.db.write_conn(|c| admin::insert_api_key(c, key("key_2", "hash2", Some(until))))
+            .unwrap();
+        let found = |hash, at| t.db.read_conn(|c| admin::find_api_key(c, hash, at)).unwrap();
+        assert!(found("hash2", now).is_some(), "{}", t.backend);
+        assert!(found("hash2", until).is_none(), "{}: expired", t.backend);
+        let revoke = |id| t.db.write_conn(|c| admin::revoke_api_key(c, id, now)).unwrap();
+        assert_eq!(revoke("key_1"), admin::Revoked::Now);
+        assert_eq!(revoke("key_1"), admin::Revoked::Already(now));
+        assert_eq!(revoke("key_nope"), admin::Revoked::NotFound);
+        assert!(found("hash1", now).is_none(), "{}: revoked", t.backend);
         let by_id = t.db.read_conn(|c| admin::find_tenant(c, &row.id.to_string())).unwrap();
         assert_eq!(by_id.unwrap().slug, "shop");
     }
@@ -349,7 +378,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
         };
         let now = chrono::Utc::now();
         let claim = |key: &str, hash: &str, at| {
-            t.db.write_conn(|c| idempotency::claim(c, &owner, key, hash, at))
+            t.db.write_conn(|c| idempotency::claim(c, &owner, key, hash, at, idempotency::default_retention()))
                 .unwrap()
         };
         assert_eq!(claim("k1", "h1", now), idempotency::Claim::Claimed);
@@ -374,7 +403,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
             api_key_id: "key_a".into(),
         };
         let fresh =
-            t.db.write_conn(|c| idempotency::claim(c, &other, "k1", "h1", now))
+            t.db.write_conn(|c| idempotency::claim(c, &other, "k1", "h1", now, idempotency::default_retention()))
                 .unwrap();
         assert_eq!(fresh, idempotency::Claim::Claimed);
         let sibling = idempotency::Owner {
@@ -382,7 +411,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
             ..owner.clone()
         };
         let fresh =
-            t.db.write_conn(|c| idempotency::claim(c, &sibling, "k1", "h1", later))
+            t.db.write_conn(|c| idempotency::claim(c, &sibling, "k1", "h1", later, idempotency::default_retention()))
                 .unwrap();
         assert_eq!(fresh, idempotency::Claim::Claimed, "{}", t.backend);
         // An expired record is taken over as new, whatever it held.

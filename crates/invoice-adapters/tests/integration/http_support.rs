@@ -28,6 +28,8 @@ pub struct TestServer {
     pub db: Database,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// The server's state (its metrics, limiters, key cache).
+    pub state: web::Data<AppState>,
     handle: ServerHandle,
     _db: TestDb,
 }
@@ -47,8 +49,20 @@ pub fn create_key(db: &Database, tenant: TenantId, scopes: &str, party: Option<&
 /// Creates a key in `tenant` and returns its secret and its id.
 pub fn create_key_with_id(db: &Database, tenant: TenantId, scopes: &str, party: Option<&str>) -> (String, String) {
     let key = auth::mint_key();
-    db.write_conn(|c| admin::insert_api_key(c, tenant.get(), &key.id, &key.hash, scopes, party))
-        .expect("insert key");
+    db.write_conn(|c| {
+        admin::insert_api_key(
+            c,
+            admin::NewApiKey {
+                tenant_id: tenant.get(),
+                id: &key.id,
+                key_hash: &key.hash,
+                scopes,
+                party_id: party,
+                expires_at: None,
+            },
+        )
+    })
+    .expect("insert key");
     (key.secret, key.id)
 }
 
@@ -76,6 +90,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let state = web::Data::new(customize(AppState::new(db.clone(), dialects)));
+        let shared = state.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -96,6 +111,7 @@ impl TestServer {
             tenant,
             backend: t.backend,
             db,
+            state: shared,
             handle,
             _db: t,
         }

@@ -15,6 +15,17 @@ use super::state::AppState;
 use crate::outbound::db::idempotency::{self, Claim, Owner};
 use crate::outbound::db::DieselStore;
 
+/// Runs blocking work on the blocking thread pool inside the current
+/// tracing span, so log lines written there still carry the request id.
+pub async fn blocking<F, R>(work: F) -> Result<R, actix_web::error::BlockingError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(work)).await
+}
+
 /// A rendered response, storable under an idempotency key.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -227,7 +238,7 @@ where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError> + Send + 'static,
 {
     let st = state.clone();
-    let reply = web::block(move || run_write(&st, idem, render_error, work)).await;
+    let reply = blocking(move || run_write(&st, idem, render_error, work)).await;
     match reply {
         Ok(r) => r.into_response(),
         Err(e) => render_error(&ApiError::internal(&e)).into_response(),
@@ -239,9 +250,16 @@ where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError>,
 {
     if let Some(k) = &idem {
-        let claim = state
-            .db
-            .write_conn(|c| idempotency::claim(c, &k.owner, &k.key, &k.request_hash, Utc::now()));
+        let claim = state.db.write_conn(|c| {
+            idempotency::claim(
+                c,
+                &k.owner,
+                &k.key,
+                &k.request_hash,
+                Utc::now(),
+                state.idempotency_retention,
+            )
+        });
         match claim {
             Ok(Claim::Claimed) => {}
             Ok(Claim::Replay {
@@ -333,12 +351,15 @@ where
 ///
 /// Everything else releases the key: answers decided before the use case
 /// ran (401, 403, 404 on the target, 412, 429), a lost race (409
-/// `version_mismatch`) and the infrastructure's failures (5xx). Storing
-/// those would let one failed attempt, or another caller's probe, decide
-/// the outcome of the next attempt.
+/// `version_mismatch` or `concurrent_conflict`) and the infrastructure's
+/// failures (5xx). Storing those would let one failed attempt, or another
+/// caller's probe, decide the outcome of the next attempt.
 pub fn is_stored_outcome(error: &ApiError) -> bool {
     match error.status {
-        StatusCode::CONFLICT => !matches!(error.code, "version_mismatch" | "idempotency_key_in_use"),
+        StatusCode::CONFLICT => !matches!(
+            error.code,
+            "version_mismatch" | "idempotency_key_in_use" | "concurrent_conflict"
+        ),
         StatusCode::UNPROCESSABLE_ENTITY => error.code != "idempotency_key_reused",
         _ => false,
     }
@@ -351,7 +372,7 @@ where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<T, UseCaseError> + Send + 'static,
 {
     let st = state.clone();
-    web::block(move || st.db.read(|store| work(&st, store)))
+    blocking(move || st.db.read(|store| work(&st, store)))
         .await
         .map_err(|e| UseCaseError::Repository(RepositoryError::Other(e.to_string())))?
 }

@@ -1,15 +1,21 @@
 //! Request ids, one structured log line per request, and metrics.
+//!
+//! Each request runs inside a `request` tracing span carrying its
+//! `request_id`, so every line logged while serving it (the closing
+//! `request` line, an `internal error`, a warning from the database layer)
+//! names the request it belongs to.
 
 use std::time::Instant;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
+use tracing::Instrument;
 
-use actix_web::http::StatusCode;
-
+use super::metrics::method_label;
 use super::problem::ApiError;
 use super::state::AppState;
 
@@ -62,7 +68,30 @@ pub async fn observe(
         .and_then(accept_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id);
+    handle(req, next, id, started).instrument(span).await
+}
+
+/// Most characters of a client-chosen value (the method) written to a log line.
+const MAX_LOGGED: usize = 32;
+
+/// `text` cut to [`MAX_LOGGED`] characters, marked when cut.
+fn truncated(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_LOGGED) {
+        Some((at, _)) => format!("{}…", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
+/// The body of [`observe`], inside the request's span.
+async fn handle(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    id: String,
+    started: Instant,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let method_label = method_label(req.method());
+    let method = truncated(req.method().as_str()).into_owned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let res = match oversize(&req) {
@@ -96,10 +125,9 @@ pub async fn observe(
     }
     let seconds = started.elapsed().as_secs_f64();
     if let Some(state) = state {
-        state.metrics.observe(&method, &route, status, seconds);
+        state.metrics.observe(method_label, &route, status, seconds);
     }
     tracing::info!(
-        request_id = %id,
         method = %method,
         route = %route,
         status,
@@ -107,4 +135,18 @@ pub async fn observe(
         "request"
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_values_are_cut_to_a_fixed_length() {
+        assert_eq!(truncated("GET"), "GET");
+        let long = "M".repeat(4000);
+        let cut = truncated(&long);
+        assert_eq!(cut.chars().count(), MAX_LOGGED + 1);
+        assert!(cut.ends_with('…'));
+    }
 }

@@ -1,10 +1,11 @@
 //! The HTTP adapter: the `/v1` API, the seed-API dialects, and the
 //! cross-cutting pieces they share (auth, problem+json, idempotency,
-//! request ids, metrics).
+//! request ids, metrics, rate limits, the interactive docs).
 
 pub mod auth;
 pub mod body;
 pub mod dialects;
+pub mod docs;
 pub mod exec;
 pub mod health;
 pub mod metrics;
@@ -71,6 +72,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dialects: &Dialects) {
         .service(get_only("/readyz", health::readyz))
         .service(get_only("/metrics", health::metrics))
         .service(get_only("/openapi.json", openapi::openapi_json))
+        .service(get_only(docs::DOCS_PATH, docs::docs_redirect))
+        .service(get_only("/docs/{file:.*}", docs::docs_file))
         .configure(webhooks::configure)
         .configure(v1::configure);
     dialects::configure(cfg, dialects);

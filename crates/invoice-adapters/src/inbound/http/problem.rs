@@ -187,6 +187,20 @@ impl From<RepositoryError> for ApiError {
                 "version_mismatch",
                 "the invoice was changed concurrently",
             ),
+            // A unique constraint is only ever met by a race with a
+            // concurrent request (every id is generated, every counter is
+            // an upsert): the client's request was fine and may be retried.
+            RepositoryError::UniqueViolation(constraint) => {
+                tracing::info!(%constraint, "unique constraint met by a concurrent request");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::CONFLICT,
+                        "concurrent_conflict",
+                        "a concurrent request wrote the same record; retry the request",
+                    )
+                }
+            }
             other => ApiError::internal(&other),
         }
     }
@@ -247,5 +261,25 @@ fn not_permitted_detail(action: Action) -> String {
 impl From<UseCaseError> for ApiError {
     fn from(e: UseCaseError) -> Self {
         from_use_case(e, "invoice")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_is_a_retryable_409_never_a_500() {
+        let e = ApiError::from(RepositoryError::UniqueViolation("invoices_pkey".into()));
+        assert_eq!(
+            (e.status, e.code, e.retry_after),
+            (StatusCode::CONFLICT, "concurrent_conflict", Some(1))
+        );
+        assert!(!e.detail.contains("invoices_pkey"), "the constraint name is not leaked");
+        let e = from_use_case(
+            UseCaseError::Repository(RepositoryError::UniqueViolation("x".into())),
+            "invoice",
+        );
+        assert_eq!(e.status, StatusCode::CONFLICT);
     }
 }

@@ -1,13 +1,17 @@
 //! Shared state of the HTTP adapter.
 
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use invoice_domain::{InvoiceService, SystemClock, UuidV7};
 
 use super::auth::KeyCache;
 use super::metrics::Metrics;
 use super::rate_limit::{RateLimit, RateLimiter};
-use crate::outbound::db::Database;
+use crate::outbound::db::{idempotency, Database};
 use crate::outbound::secrets::SecretBox;
-use crate::outbound::webhooks::WebhookSettings;
+use crate::outbound::webhooks::{OutboxStats, WebhookSettings};
 
 /// The use-case service as wired in production.
 pub type Service = InvoiceService<SystemClock, UuidV7>;
@@ -78,15 +82,23 @@ pub struct AppState {
     /// Mounted dialects.
     pub dialects: Dialects,
     /// Per-key request rate limit.
-    pub rate_limiter: RateLimiter,
+    pub rate_limiter: RateLimiter<String>,
+    /// Per-client-address limit on requests the key cache cannot answer.
+    pub client_limiter: RateLimiter<IpAddr>,
     /// Webhook settings (which endpoint URLs are accepted).
     pub webhooks: WebhookSettings,
     /// Seals webhook secrets, and the stored replies showing them, at rest.
     pub secrets: SecretBox,
+    /// How long idempotency records are kept (and a key replays).
+    pub idempotency_retention: Duration,
+    /// The outbox figures last read for `/metrics`, and when.
+    pub outbox_stats: Mutex<Option<(Instant, OutboxStats)>>,
+    /// How old those figures may be before a scrape reads them again.
+    pub outbox_stats_max_age: Duration,
 }
 
 impl AppState {
-    /// Builds the state around a database.
+    /// Builds the state around a database, with the production defaults.
     pub fn new(db: Database, dialects: Dialects) -> Self {
         AppState {
             db,
@@ -95,8 +107,12 @@ impl AppState {
             metrics: Metrics::new(),
             dialects,
             rate_limiter: RateLimiter::new(RateLimit::default()),
+            client_limiter: RateLimiter::new(RateLimit::client_default()),
             webhooks: WebhookSettings::default(),
             secrets: SecretBox::plaintext(),
+            idempotency_retention: idempotency::default_retention(),
+            outbox_stats: Mutex::new(None),
+            outbox_stats_max_age: Duration::from_secs(10),
         }
     }
 
@@ -111,12 +127,37 @@ impl AppState {
         self.webhooks = webhooks;
         self
     }
-}
 
-impl AppState {
     /// Replaces the per-key rate limit (0 requests per second disables it).
     pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limiter = RateLimiter::new(limit);
+        self
+    }
+
+    /// Replaces the per-client-address limit on requests the key cache
+    /// cannot answer (0 requests per second disables it).
+    pub fn with_client_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.client_limiter = RateLimiter::new(limit);
+        self
+    }
+
+    /// Sets how long a validated key is cached, which bounds how long a
+    /// revoked key keeps working on this instance.
+    pub fn with_key_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.keys = KeyCache::new(ttl);
+        self
+    }
+
+    /// Sets how long idempotency records are kept.
+    pub fn with_idempotency_retention(mut self, retention: Duration) -> Self {
+        self.idempotency_retention = retention;
+        self
+    }
+
+    /// Sets how often a scrape of `/metrics` may query the database for the
+    /// outbox figures (zero: every scrape).
+    pub fn with_outbox_stats_max_age(mut self, max_age: Duration) -> Self {
+        self.outbox_stats_max_age = max_age;
         self
     }
 }

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use invoice_domain::RepositoryError;
 
@@ -16,6 +18,45 @@ use super::store::DieselStore;
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 /// Migrations for SQLite, embedded at build time.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Advisory lock key held while migrating PostgreSQL ("StornoM1" in ASCII).
+const MIGRATION_LOCK: i64 = 0x5374_6f72_6e6f_4d31;
+
+/// Migration versions: applied, pending, and applied but unknown to this
+/// build (the database was migrated by a newer release).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Versions the database has applied, oldest first.
+    pub applied: Vec<String>,
+    /// Versions this build has that the database has not applied.
+    pub pending: Vec<String>,
+    /// Versions the database has applied that this build does not know.
+    pub unknown: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct LockTaken {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    taken: bool,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+#[derive(QueryableByName)]
+struct TlsRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    version: Option<String>,
+}
 
 /// One connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -252,13 +293,101 @@ impl Database {
     }
 
     /// Runs every pending migration.
+    ///
+    /// Several instances may start at once on one database. On PostgreSQL
+    /// the migrations run under a session advisory lock, so one instance
+    /// migrates while the others wait and then find nothing left to do. On
+    /// SQLite they run inside one `BEGIN IMMEDIATE` transaction, which other
+    /// processes wait for through the busy timeout.
     pub fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;
-        let result = match &mut *conn {
-            DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        let migration = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let query = |e: diesel::result::Error| DbError::Migration(e.to_string());
+        match &mut *conn {
+            DbConnection::Pg(c) => {
+                let free: LockTaken = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS taken")
+                    .bind::<BigInt, _>(MIGRATION_LOCK)
+                    .get_result(c)
+                    .map_err(query)?;
+                if !free.taken {
+                    tracing::info!("another instance is migrating the database; waiting for it");
+                    diesel::sql_query("SELECT pg_advisory_lock($1)")
+                        .bind::<BigInt, _>(MIGRATION_LOCK)
+                        .execute(c)
+                        .map_err(query)?;
+                }
+                let result = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ());
+                // A failed unlock means a broken connection, whose session
+                // (and lock) the server has already ended.
+                let _ = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                    .bind::<BigInt, _>(MIGRATION_LOCK)
+                    .execute(c);
+                result.map_err(migration)
+            }
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(query)?;
+                match c.run_pending_migrations(SQLITE_MIGRATIONS) {
+                    Ok(_) => AnsiTransactionManager::commit_transaction(c).map_err(query),
+                    Err(e) => {
+                        let _ = AnsiTransactionManager::rollback_transaction(c);
+                        Err(migration(e))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which embedded migrations the database has applied and which are
+    /// pending, read without changing anything (a database never migrated
+    /// has them all pending).
+    pub fn migration_status(&self) -> Result<MigrationStatus, DbError> {
+        let mut conn = self.read.get().map_err(|e| DbError::Connect(e.to_string()))?;
+        let (known, exists_sql) = match &*conn {
+            DbConnection::Pg(_) => (
+                MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
+                    .map(|all| all.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>()),
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '__diesel_schema_migrations'",
+            ),
+            DbConnection::Sqlite(_) => (
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .map(|all| all.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>()),
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+            ),
         };
-        result.map_err(|e| DbError::Migration(e.to_string()))
+        let known = known.map_err(|e| DbError::Migration(e.to_string()))?;
+        let query = |e: diesel::result::Error| DbError::Connect(e.to_string());
+        let table: Count = diesel::sql_query(exists_sql).get_result(&mut *conn).map_err(query)?;
+        let applied: Vec<String> = if table.n > 0 {
+            diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+                .load::<Version>(&mut *conn)
+                .map_err(query)?
+                .into_iter()
+                .map(|v| v.version)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(MigrationStatus {
+            pending: known.iter().filter(|k| !applied.contains(k)).cloned().collect(),
+            unknown: applied.iter().filter(|a| !known.contains(a)).cloned().collect(),
+            applied,
+        })
+    }
+
+    /// On PostgreSQL, whether this process's connections use TLS, and which
+    /// version (`Some("TLSv1.3")`); `None` on SQLite or without TLS.
+    pub fn tls_version(&self) -> Result<Option<String>, RepositoryError> {
+        let mut conn = self.checkout(&self.read)?;
+        if let DbConnection::Sqlite(_) = &*conn {
+            return Ok(None);
+        }
+        let row: Option<TlsRow> =
+            diesel::sql_query("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+                .get_result(&mut *conn)
+                .optional()
+                .map_err(super::repository_error)?;
+        Ok(row.and_then(|r| r.version))
     }
 
     /// Reverts the `count` most recent migrations (used by the tests that

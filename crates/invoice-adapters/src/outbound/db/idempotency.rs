@@ -24,8 +24,20 @@ use super::schema::idempotency_keys;
 /// How long a claimed key is protected before it counts as abandoned (a
 /// crashed request); after that a retry may claim it again.
 pub const LOCK_SECONDS: i64 = 60;
-/// How long a completed key is kept: at least 24 hours.
+/// How long a completed key is kept by default: 48 hours (at least 24 is
+/// what clients may rely on). After it the key may be used afresh and the
+/// housekeeper deletes the record.
 pub const RETENTION_HOURS: i64 = 48;
+
+/// The default retention window as a duration.
+pub fn default_retention() -> std::time::Duration {
+    std::time::Duration::from_secs(u64::try_from(RETENTION_HOURS).unwrap_or(48) * 3600)
+}
+
+/// `retention` as a chrono duration (saturating, for absurdly long windows).
+fn window(retention: std::time::Duration) -> Duration {
+    Duration::from_std(retention).unwrap_or(Duration::MAX)
+}
 
 /// The state of a record whose request is still running.
 const IN_PROGRESS: &str = "in_progress";
@@ -83,14 +95,16 @@ macro_rules! record {
     };
 }
 
-/// Claims `key` for a request whose fingerprint is `request_hash`.
-/// Run it in its own short write transaction.
+/// Claims `key` for a request whose fingerprint is `request_hash`; a
+/// record older than `retention` counts as expired. Run it in its own short
+/// write transaction.
 pub fn claim(
     conn: &mut DbConnection,
     owner: &Owner,
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
+    retention: std::time::Duration,
 ) -> Result<Claim, RepositoryError> {
     let locked_until = ts(now + Duration::seconds(LOCK_SECONDS));
     let inserted = diesel::sql_query(
@@ -120,7 +134,7 @@ pub fn claim(
         // Purged between the two statements: the caller may simply retry.
         return Ok(Claim::InUse);
     };
-    if stored.created_at < ts(now - Duration::hours(RETENTION_HOURS)) {
+    if stored.created_at < ts(now - window(retention)) {
         // Expired: whoever rewrites the record from exactly this state owns it.
         let taken = diesel::update(record!(owner, key).filter(idempotency_keys::created_at.eq(stored.created_at)))
             .set((
@@ -194,11 +208,37 @@ pub fn release(conn: &mut DbConnection, owner: &Owner, key: &str) -> Result<(), 
     Ok(())
 }
 
-/// Deletes keys older than the retention window; returns how many.
-pub fn purge_expired(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, RepositoryError> {
-    diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(ts(now - Duration::hours(RETENTION_HOURS)))),
-    )
+/// Deletes up to `batch` of `tenant`'s records created before `cutoff`;
+/// returns how many. The caller repeats it until it returns less than
+/// `batch`, one short transaction each, so purging never holds locks long.
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    tenant: i64,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, RepositoryError> {
+    // PostgreSQL skips rows another instance's purge holds, so concurrent
+    // purges never wait on (or deadlock with) each other.
+    let lock = match conn {
+        DbConnection::Pg(_) => " FOR UPDATE SKIP LOCKED",
+        DbConnection::Sqlite(_) => "",
+    };
+    diesel::sql_query(format!(
+        "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND (api_key_id, key) IN \
+         (SELECT api_key_id, key FROM idempotency_keys \
+          WHERE tenant_id = $1 AND created_at < $2 LIMIT $3{lock})"
+    ))
+    .bind::<BigInt, _>(tenant)
+    .bind::<Timestamp, _>(ts(cutoff))
+    .bind::<BigInt, _>(batch)
     .execute(conn)
     .map_err(repository_error)
+}
+
+/// How many records the table holds (all tenants), for the metrics.
+pub fn count(conn: &mut DbConnection) -> Result<i64, RepositoryError> {
+    idempotency_keys::table
+        .count()
+        .get_result(conn)
+        .map_err(repository_error)
 }

@@ -15,7 +15,7 @@ pub mod schema;
 pub mod settings;
 mod store;
 
-pub use connection::{Backend, Database, DbConnection, DbError, PoolConfig};
+pub use connection::{Backend, Database, DbConnection, DbError, MigrationStatus, PoolConfig};
 pub use errors::repository_error;
 pub use store::DieselStore;
 #[cfg(feature = "testkit")]

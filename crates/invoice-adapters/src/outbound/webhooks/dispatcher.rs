@@ -29,6 +29,7 @@ use super::payload::EventObject;
 use super::policy::RetryPolicy;
 use super::sender::{FailureClass, Sender, SignedRequest};
 use super::signing;
+use super::stats::{AttemptCounter, AttemptOutcome};
 use super::store::{self, Claim, Outcome};
 use crate::outbound::db::{Backend, Database};
 use crate::outbound::secrets::{endpoint_context, SecretBox};
@@ -56,6 +57,8 @@ pub struct DispatcherConfig {
     pub batch: i64,
     /// Opens the endpoints' signing secrets when they are stored sealed.
     pub secrets: SecretBox,
+    /// Where to count attempts by outcome (the `/metrics` registry).
+    pub attempts: Option<AttemptCounter>,
 }
 
 impl DispatcherConfig {
@@ -71,6 +74,7 @@ impl DispatcherConfig {
             settle: Duration::from_secs(10),
             batch: 500,
             secrets: SecretBox::plaintext(),
+            attempts: None,
         }
     }
 }
@@ -102,6 +106,7 @@ impl Dispatcher {
                 jobs: job_rx.clone(),
                 signals: signal_tx.clone(),
                 busy: busy.clone(),
+                attempts: config.attempts.clone(),
             };
             threads.push(
                 std::thread::Builder::new()
@@ -318,6 +323,7 @@ struct Worker {
     jobs: Arc<Mutex<Receiver<Claim>>>,
     signals: SignalSender<Signal>,
     busy: Arc<AtomicUsize>,
+    attempts: Option<AttemptCounter>,
 }
 
 impl Worker {
@@ -369,6 +375,9 @@ impl Worker {
             duration_ms = outcome.duration_ms,
             "webhook attempt"
         );
+        if let Some(counter) = &self.attempts {
+            counter.record(AttemptOutcome::of(&outcome));
+        }
         self.db
             .write_conn(|c| store::record_attempt(c, claim, &outcome, &self.policy, store::now()))
     }

@@ -15,11 +15,13 @@ mod policy;
 pub mod rows;
 mod sender;
 pub mod signing;
+pub mod stats;
 pub mod store;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
 pub use payload::{EventData, EventObject};
 pub use policy::RetryPolicy;
+pub use stats::{AttemptCounter, AttemptOutcome, OutboxStats};
 
 /// Webhook settings the HTTP adapter needs when endpoints are created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -83,6 +83,21 @@ fn start_cursor(conn: &mut DbConnection, tenant: i64, fast_forward: bool, now: N
     Ok(())
 }
 
+/// Serializes changes to the tenant's set of endpoints for the rest of the
+/// transaction, so concurrent creations cannot all pass the per-tenant cap.
+/// On PostgreSQL it locks the tenant's row with `FOR NO KEY UPDATE`, which
+/// does not block inserts referencing the tenant; on SQLite the write
+/// transaction already excludes other writers.
+pub fn lock_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<()> {
+    if let DbConnection::Pg(_) = conn {
+        diesel::sql_query("SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
+            .bind::<BigInt, _>(tenant)
+            .execute(conn)
+            .map_err(repository_error)?;
+    }
+    Ok(())
+}
+
 /// Stores a new endpoint and starts its tenant's fan-out cursor.
 pub fn insert_endpoint(conn: &mut DbConnection, row: &EndpointRow) -> Result<()> {
     let others = count_enabled(conn, row.tenant_id)?;
@@ -732,6 +747,64 @@ fn update_endpoint_health(
         .execute(conn)
         .map(drop)
         .map_err(repository_error)
+}
+
+// --------------------------------------------------------------- retention
+
+/// The smallest UUID v7 (as stored text) of an id created at `at`: every id
+/// created earlier sorts below it, so a time bound becomes a key range.
+fn first_id_at(at: NaiveDateTime) -> String {
+    let ms = u64::try_from(at.and_utc().timestamp_millis()).unwrap_or(0);
+    format!("{:08x}-{:04x}-7000-8000-000000000000", ms >> 16, ms & 0xffff)
+}
+
+/// Deletes up to `batch` of `tenant`'s finished deliveries (succeeded, or
+/// failed after every retry) last changed before `cutoff`, with all their
+/// attempts; returns (deliveries, attempts) deleted. Pending deliveries are
+/// kept however old, and events are never touched.
+pub fn prune_finished(
+    conn: &mut DbConnection,
+    tenant: i64,
+    cutoff: NaiveDateTime,
+    batch: i64,
+) -> Result<(usize, usize)> {
+    let old = || {
+        webhook_deliveries::table
+            .filter(webhook_deliveries::tenant_id.eq(tenant))
+            // Created before the cutoff (an index range on the UUID v7 key)…
+            .filter(webhook_deliveries::id.lt(first_id_at(cutoff)))
+            // …finished, and untouched since.
+            .filter(webhook_deliveries::status.eq_any([SUCCEEDED, FAILED]))
+            .filter(webhook_deliveries::updated_at.lt(cutoff))
+            .select(webhook_deliveries::id)
+            .order(webhook_deliveries::id)
+            .limit(batch)
+    };
+    // On PostgreSQL the rows are locked, so a manual retry racing with the
+    // purge either waits and finds the delivery gone, or wins and keeps it.
+    let ids: Vec<String> = match &mut *conn {
+        DbConnection::Pg(c) => old().for_update().skip_locked().load(c),
+        DbConnection::Sqlite(c) => old().load(c),
+    }
+    .map_err(repository_error)?;
+    if ids.is_empty() {
+        return Ok((0, 0));
+    }
+    let attempts = diesel::delete(
+        webhook_attempts::table
+            .filter(webhook_attempts::tenant_id.eq(tenant))
+            .filter(webhook_attempts::delivery_id.eq_any(&ids)),
+    )
+    .execute(conn)
+    .map_err(repository_error)?;
+    let deliveries = diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::tenant_id.eq(tenant))
+            .filter(webhook_deliveries::id.eq_any(&ids)),
+    )
+    .execute(conn)
+    .map_err(repository_error)?;
+    Ok((deliveries, attempts))
 }
 
 // ---------------------------------------------------------------- event log

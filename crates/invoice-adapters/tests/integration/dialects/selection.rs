@@ -144,8 +144,8 @@ fn the_openapi_document_tags_every_dialect_route() {
         let op = &doc["paths"]["/api/v1/invoices/{id}/cancel"]["post"];
         assert_eq!(
             op["security"],
-            json!([{"bearer": [], "tenant": []}]),
-            "Bearer and X-Tenant"
+            json!([{"bearer": [], "tenant": []}, {"basic": [], "tenant": []}]),
+            "Bearer or Basic, with X-Tenant"
         );
         assert_eq!(doc["components"]["securitySchemes"]["tenant"]["name"], "X-Tenant");
         let op = &doc["paths"]["/api/v3/invoice/{invoice_id}/_action/void"]["post"];

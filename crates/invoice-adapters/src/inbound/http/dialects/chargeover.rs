@@ -124,7 +124,11 @@ pub async fn void_invoice(req: HttpRequest, state: web::Data<AppState>, payload:
 
 /// The handler's work; errors are rendered by the caller.
 async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    if !matches!(auth::credentials(&req), Credentials::Basic(_)) {
+    if !matches!(
+        auth::credentials(&req),
+        Credentials::Basic(_) | Credentials::BasicWithPassword
+    ) {
+        auth::limit_client(&state, &req)?;
         return Err(ApiError::unauthorized(MISSING_BASIC));
     }
     let principal = common::authenticate(&req, "invoices:cancel").await?;

@@ -178,7 +178,7 @@ async fn not_found() -> HttpResponse {
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = PlugnpaidError),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = PlugnpaidError),
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
     common::respond(render, cancel(req, state, payload).await)
 }

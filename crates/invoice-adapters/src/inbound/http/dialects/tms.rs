@@ -225,7 +225,7 @@ async fn check_host(req: &HttpRequest, state: &web::Data<AppState>, principal: &
         return Ok(());
     }
     let st = state.clone();
-    let found = web::block(move || st.db.read_conn(|c| admin::find_tenant(c, &label)))
+    let found = crate::inbound::http::exec::blocking(move || st.db.read_conn(|c| admin::find_tenant(c, &label)))
         .await
         .map_err(|e| ApiError::internal(&e))??;
     match found {

@@ -41,7 +41,7 @@ pub fn check_event_types(events: &[String]) -> Result<Vec<String>, ApiError> {
 
 /// Checks the URL (scheme, and the SSRF guard unless private targets are allowed).
 pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<String, ApiError> {
-    let checked = web::block(move || guard::check_url(&url, allow_private).map(|_| url))
+    let checked = crate::inbound::http::exec::blocking(move || guard::check_url(&url, allow_private).map(|_| url))
         .await
         .map_err(|e| ApiError::internal(&e))?;
     checked.map_err(|e| match e {
@@ -94,6 +94,7 @@ pub async fn create_endpoint(
     let tenant = principal.tenant;
     Ok(exec::write(&state, idem, problem_reply, move |st, db| {
         let conn = db.connection();
+        store::lock_endpoints(conn, tenant.get())?;
         if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

@@ -27,9 +27,10 @@ pub async fn delete_endpoint(
     let id = path_id(&path, endpoint_not_found)?;
     let tenant = principal.tenant.get();
     let st = state.clone();
-    let deleted = web::block(move || st.db.write_conn(|c| store::delete_endpoint(c, tenant, &id)))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let deleted =
+        crate::inbound::http::exec::blocking(move || st.db.write_conn(|c| store::delete_endpoint(c, tenant, &id)))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
     if deleted {
         Ok(HttpResponse::NoContent().finish())
     } else {

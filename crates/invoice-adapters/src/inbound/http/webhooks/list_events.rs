@@ -87,7 +87,7 @@ pub async fn list_events(
     let tenant = principal.tenant;
     let party = principal.party.as_ref().map(|p| p.as_str().to_string());
     let st = state.clone();
-    let mut events = web::block(move || {
+    let mut events = crate::inbound::http::exec::blocking(move || {
         st.db.read(|store| {
             let after = match &starting_after {
                 Some(id) => Some(store.event_seq(tenant, id)?.ok_or_else(event_not_found)?),

@@ -456,7 +456,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
     let st = state.clone();
-    web::block(move || st.db.read(|store| work(store.connection())))
+    crate::inbound::http::exec::blocking(move || st.db.read(|store| work(store.connection())))
         .await
         .map_err(|e| ApiError::internal(&e))?
 }

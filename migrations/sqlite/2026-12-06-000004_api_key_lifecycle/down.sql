@@ -1,0 +1,2 @@
+ALTER TABLE api_keys DROP COLUMN last_used_at;
+ALTER TABLE api_keys DROP COLUMN expires_at;
