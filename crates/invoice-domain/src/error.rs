@@ -110,6 +110,13 @@ pub enum Refusal {
     /// The invoice holds as many payments as one invoice may.
     #[error("the invoice has reached the maximum number of payments")]
     TooManyPayments,
+    /// A draft has no document yet: it is finalized first.
+    #[error("a draft is not a document yet; finalize it first")]
+    InvoiceNotIssued,
+    /// The document lacks what EN 16931 requires (the document routes, and
+    /// finalize when the tenant requires e-invoices).
+    #[error("{0}")]
+    DocumentIncomplete(crate::einvoice::Incomplete),
 }
 
 impl Refusal {
@@ -138,6 +145,8 @@ impl Refusal {
             Refusal::InvoiceRejected => "invoice_rejected",
             Refusal::InvoiceAlreadyUncollectible => "invoice_already_uncollectible",
             Refusal::TooManyPayments => "too_many_payments",
+            Refusal::InvoiceNotIssued => "invoice_not_issued",
+            Refusal::DocumentIncomplete(_) => "document_incomplete",
         }
     }
 }

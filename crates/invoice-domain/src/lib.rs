@@ -56,6 +56,7 @@
 //! ```
 
 pub mod commands;
+pub mod einvoice;
 pub mod error;
 pub mod model;
 pub mod ports;
@@ -66,7 +67,9 @@ pub use chrono;
 pub use uuid;
 
 pub use commands::{CancelRequest, NewInvoice, NewInvoiceBuilder, NewPayment, RefundRequest, Rejection};
+pub use einvoice::{DocumentLine, DocumentType, EDocument, Incomplete, Missing, Profile, SellerSource};
 pub use error::{Refusal, ValidationError};
+pub use model::address::{CountryCode, PostalAddress};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
 pub use model::event::{Actor, Event, EventKind};
 pub use model::ids::{
@@ -82,6 +85,7 @@ pub use model::number::{DocumentNumber, SeriesPrefix};
 pub use model::party::Party;
 pub use model::payment::{Payment, Refund};
 pub use model::reason::{Reason, ReasonCode};
+pub use model::seller::{Contact, ElectronicAddress, Iban, Locale, PaymentMeans, SellerProfile, VatId};
 pub use model::tax::{ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
 pub use model::tenant::TenantSettings;
 pub use model::text::Metadata;

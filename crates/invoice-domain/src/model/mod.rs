@@ -1,5 +1,6 @@
 //! The invoice model: values that are valid by construction.
 
+pub mod address;
 pub mod credit_note;
 pub mod event;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod number;
 pub mod party;
 pub mod payment;
 pub mod reason;
+pub mod seller;
 pub mod tax;
 pub mod tenant;
 pub mod text;

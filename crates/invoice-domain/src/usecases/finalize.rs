@@ -1,23 +1,29 @@
 //! Use case: finalize a draft, drawing its number in the same transaction.
 
 use crate::model::number::DocumentNumber;
-use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator};
+use crate::ports::{Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository};
 use crate::rules::Transition;
 use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
-    /// Finalizes a draft: number, issue date, collection start.
-    pub fn finalize<S: InvoiceRepository + NumberAllocator>(
+    /// Finalizes a draft: number, issue date, collection start, and the
+    /// seller frozen on the document from the tenant's settings, which may
+    /// require every issued invoice to be a complete EN 16931 e-invoice.
+    pub fn finalize<S: InvoiceRepository + NumberAllocator + SettingsRepository>(
         &self,
         store: &mut S,
         target: &Target<'_>,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Finalize, |invoice, ctx, store| {
-            Ok(invoice.finalize(ctx, || {
-                let series = invoice.series.clone();
-                let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;
-                Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
-            })?)
+            invoice.check_finalize()?;
+            let settings = store.settings(invoice.tenant)?;
+            Ok(
+                invoice.finalize_with_seller(&settings.seller, settings.require_en16931, ctx, || {
+                    let series = invoice.series.clone();
+                    let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;
+                    Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
+                })?,
+            )
         })
     }
 }
