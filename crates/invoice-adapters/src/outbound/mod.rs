@@ -1,5 +1,6 @@
 //! Outbound adapters: implementations of the domain's ports.
 
 pub mod db;
+pub mod documents;
 pub mod secrets;
 pub mod webhooks;

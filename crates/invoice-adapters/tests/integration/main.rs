@@ -1,9 +1,11 @@
 //! Integration tests: every test in one binary, so the crate links once.
 
 mod api;
+mod browser;
 mod conformance;
 mod dialects;
 mod documents;
+mod einvoice;
 mod http_support;
 mod idempotency;
 mod migrations;

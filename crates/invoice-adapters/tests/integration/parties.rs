@@ -93,11 +93,7 @@ fn v1_a_customer_key_may_read_and_review_but_never_cancel_credit_void_or_book_mo
                 Some(json!({"reason": "x", "lines": [{"product_id": "b"}]})),
             ),
             ("void", format!("/v1/invoices/{id}/void"), None),
-            (
-                "write off",
-                format!("/v1/invoices/{id}/mark-uncollectible"),
-                None,
-            ),
+            ("write off", format!("/v1/invoices/{id}/mark-uncollectible"), None),
             ("finalize", format!("/v1/invoices/{id}/finalize"), None),
             (
                 "record a payment",

@@ -36,6 +36,7 @@ mockall::mock! {
     }
     impl SettingsRepository for Store {
         fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+        fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError>;
     }
 }
 

@@ -26,7 +26,13 @@ use super::state::AppState;
 use crate::outbound::db::admin;
 
 /// Every scope a key can hold.
-pub const ALL_SCOPES: [&str; 4] = ["invoices:read", "invoices:write", "invoices:cancel", "webhooks:manage"];
+pub const ALL_SCOPES: [&str; 5] = [
+    "invoices:read",
+    "invoices:write",
+    "invoices:cancel",
+    "webhooks:manage",
+    "tenant:manage",
+];
 
 /// How long a validated key stays cached.
 const CACHE_TTL: Duration = Duration::from_secs(30);

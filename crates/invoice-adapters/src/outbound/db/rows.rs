@@ -146,6 +146,7 @@ pub struct InvoiceRow {
     pub cancelled_at: Option<NaiveDateTime>,
     pub voided_at: Option<NaiveDateTime>,
     pub uncollectible: Option<String>,
+    pub einvoice: Option<String>,
 }
 
 impl InvoiceRow {
@@ -188,6 +189,7 @@ impl InvoiceRow {
             cancelled_at: inv.cancelled_at.map(ts),
             voided_at: inv.voided_at.map(ts),
             uncollectible: inv.uncollectible.as_ref().map(to_json),
+            einvoice: super::seller::StoredTerms::column(inv.buyer_reference.as_ref(), inv.seller.as_ref()),
         })
     }
 
@@ -199,6 +201,7 @@ impl InvoiceRow {
         credit_notes: Vec<CreditNote>,
     ) -> Result<Invoice, RepositoryError> {
         let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
+        let (buyer_reference, seller) = super::seller::StoredTerms::read(self.einvoice.as_deref())?;
         let number = self
             .number_seq
             .map(|seq| {
@@ -240,6 +243,8 @@ impl InvoiceRow {
             credit_notes,
             due_date: self.due_date,
             external_reference: self.external_reference,
+            buyer_reference,
+            seller,
             metadata: from_json("metadata", &self.metadata)?,
             version: stored_count("version", self.version)?,
             created_at: utc(self.created_at),

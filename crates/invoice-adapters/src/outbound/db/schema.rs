@@ -61,6 +61,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         voided_at -> Nullable<Timestamp>,
         uncollectible -> Nullable<Text>,
+        einvoice -> Nullable<Text>,
     }
 }
 

@@ -10,6 +10,7 @@ use super::connection::DbConnection;
 use super::errors::repository_error;
 use super::rows::{corrupt, from_json, to_json};
 use super::schema::tenants;
+use super::seller::StoredSeller;
 
 /// The stored shape, version 1. Every field is optional so that an absent
 /// one means "the default", and a document written by an older version reads.
@@ -20,6 +21,12 @@ struct StoredSettings {
     /// Credit-note series prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     credit_note_series: Option<String>,
+    /// The seller profile, when any part of it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seller: Option<StoredSeller>,
+    /// Whether finalize requires a complete EN 16931 document (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    require_en16931: Option<bool>,
 }
 
 impl StoredSettings {
@@ -28,6 +35,10 @@ impl StoredSettings {
         if let Some(series) = self.credit_note_series {
             settings.credit_note_series = SeriesPrefix::parse(&series).map_err(|e| corrupt("credit-note series", e))?;
         }
+        if let Some(seller) = self.seller {
+            settings.seller = seller.into_domain()?;
+        }
+        settings.require_en16931 = self.require_en16931.unwrap_or(false);
         Ok(settings)
     }
 
@@ -37,6 +48,8 @@ impl StoredSettings {
             v: 1,
             credit_note_series: (settings.credit_note_series != defaults.credit_note_series)
                 .then(|| settings.credit_note_series.to_string()),
+            seller: (settings.seller != defaults.seller).then(|| StoredSeller::from_domain(&settings.seller)),
+            require_en16931: settings.require_en16931.then_some(true),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 mod requests;
 mod responses;
+mod tenant;
 
 pub use requests::*;
 pub use responses::*;
+pub use tenant::*;

@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
+use invoice_domain::einvoice::codes;
 use invoice_domain::{
     Amount, CancelRequest, CollectionMethod, Currency, LineId, LineRef, NewInvoice, NewLine, NewPayment, Party,
-    PaymentId, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix, TaxCategory, ValidationError,
-    VariationId,
+    PaymentId, PostalAddress, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix, TaxCategory,
+    ValidationError, VariationId,
 };
 use serde::de::{Error as _, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -224,6 +225,85 @@ fn rejection_reasons_schema() -> Schema {
         .into()
 }
 
+/// The country codes EN 16931 accepts, as a schema.
+pub fn country_schema() -> Schema {
+    string_enum(
+        "ISO 3166-1 alpha-2 country code (upper case), as EN 16931 lists them.",
+        codes::COUNTRIES,
+        true,
+    )
+}
+
+/// A structured postal address in a request.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    /// Street and number (BT-35, BT-50).
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 500))]
+    pub street: Option<String>,
+    /// City (BT-37, BT-52).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 200))]
+    pub city: Option<String>,
+    /// Post code (BT-38, BT-53).
+    #[schema(max_length = 32, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 32))]
+    pub postcode: Option<String>,
+    /// Region or state (BT-39, BT-54).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 200))]
+    pub region: Option<String>,
+    /// Country (BT-40, BT-55).
+    #[schema(schema_with = country_schema)]
+    pub country: Option<String>,
+}
+
+impl AddressBody {
+    /// Parses into a domain address; errors name the field under `field`.
+    pub fn into_domain(self, field: &str) -> Result<PostalAddress, ValidationError> {
+        PostalAddress::parse(
+            self.street.as_deref(),
+            self.city.as_deref(),
+            self.postcode.as_deref(),
+            self.region.as_deref(),
+            self.country.as_deref(),
+        )
+        .map_err(|e| e.within(field))
+    }
+}
+
+/// A party's address: an object, or (as before structured addresses) free
+/// text, which becomes the street line.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AddressInput {
+    /// Free text.
+    Text(String),
+    /// Street, city, post code, region and country.
+    Structured(AddressBody),
+}
+
+impl PartialSchema for AddressInput {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "A postal address: an object, or free text (kept as the street line).",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(500))
+                    .pattern(Some(TEXT_PATTERN)),
+            )
+            .item(AddressBody::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for AddressInput {}
+
 /// An issuer or customer in a request.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -244,33 +324,44 @@ pub struct PartyBody {
     )]
     #[validate(length(min = 1, max = 200))]
     pub name: String,
-    /// E-mail.
+    /// E-mail; on an e-invoice the buyer's electronic address (BT-49, scheme `EM`).
     #[schema(
         max_length = 254,
         pattern = r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$"
     )]
     #[validate(email)]
     pub email: Option<String>,
-    /// Tax number.
+    /// Tax number; one with a country prefix (`DE123456789`) is the VAT identifier of an e-invoice (BT-31, BT-48).
     #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 64))]
     pub tax_number: Option<String>,
-    /// Address.
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
-    #[validate(length(max = 500))]
-    pub address: Option<String>,
+    /// Postal address.
+    #[schema(schema_with = AddressInput::schema)]
+    pub address: Option<AddressInput>,
+    /// Telephone.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 64))]
+    pub phone: Option<String>,
 }
 
 impl PartyBody {
     fn into_domain(self, field: &str) -> Result<Party, ValidationError> {
-        Party::parse(
+        let text = match &self.address {
+            Some(AddressInput::Text(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        let mut party = Party::parse(
             &self.id,
             &self.name,
             self.email.as_deref(),
             self.tax_number.as_deref(),
-            self.address.as_deref(),
+            text,
         )
-        .map_err(|e| e.within(field))
+        .map_err(|e| e.within(field))?;
+        if let Some(AddressInput::Structured(a)) = self.address {
+            party = party.with_address(a.into_domain(&format!("{field}.address"))?);
+        }
+        party.with_phone(self.phone.as_deref()).map_err(|e| e.within(field))
     }
 }
 
@@ -393,10 +484,14 @@ pub struct CreateInvoiceBody {
     /// Number series prefix (default `INV`).
     #[schema(pattern = r"^[A-Z0-9_]{1,16}$")]
     pub series: Option<String>,
-    /// Your own invoice number.
+    /// Your own invoice number; an e-invoice's buyer reference (BT-10) when `buyer_reference` is absent.
     #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 200))]
     pub external_reference: Option<String>,
+    /// The buyer's reference for routing the invoice, e.g. a Leitweg-ID (BT-10).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 200))]
+    pub buyer_reference: Option<String>,
     /// Payer approval levels required (0–10).
     #[schema(maximum = 10)]
     #[validate(range(max = 10))]
@@ -441,6 +536,9 @@ impl CreateInvoiceBody {
         }
         if let Some(reference) = &self.external_reference {
             builder = builder.external_reference(reference);
+        }
+        if let Some(reference) = &self.buyer_reference {
+            builder = builder.buyer_reference(reference);
         }
         builder.build()
     }
@@ -703,7 +801,9 @@ mod tests {
         let party = || PartyBody::schema();
         assert_eq!(property(party(), "id")["pattern"], TOKEN_PATTERN);
         assert_eq!(property(party(), "name")["pattern"], REQUIRED_TEXT_PATTERN);
-        assert_eq!(property(party(), "address")["pattern"], TEXT_PATTERN);
+        assert_eq!(property(party(), "address")["oneOf"][0]["pattern"], TEXT_PATTERN);
+        assert_eq!(property(AddressBody::schema(), "street")["pattern"], TEXT_PATTERN);
+        assert_eq!(property(party(), "phone")["pattern"], TEXT_PATTERN);
         assert_eq!(property(LineBody::schema(), "product_id")["pattern"], TOKEN_PATTERN);
         assert_eq!(
             property(LineBody::schema(), "description")["pattern"],
