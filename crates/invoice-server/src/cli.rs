@@ -102,7 +102,7 @@ pub enum TenantCommand {
         require_en16931: Option<bool>,
         /// The seller profile (who issues the tenant's invoices).
         #[command(flatten)]
-        seller: SellerFlags,
+        seller: Box<SellerFlags>,
     },
 }
 

@@ -387,6 +387,6 @@ mod tests {
         assert_eq!(date(d, Locale::En), "7 December 2026");
         assert_eq!(date(d, Locale::De), "07.12.2026");
         let eur = Currency::parse("EUR").unwrap();
-        assert_eq!(money(Amount::from_minor(1_428_00), eur, Locale::De), "1.428,00 EUR");
+        assert_eq!(money(Amount::from_minor(142_800), eur, Locale::De), "1.428,00 EUR");
     }
 }
