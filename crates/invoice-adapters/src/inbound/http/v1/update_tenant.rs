@@ -37,6 +37,15 @@ pub async fn update_tenant(
     principal.require("tenant:manage")?;
     let body = read_body(&req, payload).await?;
     let patch = parse_json::<TenantPatchBody>(&req, &body)?;
+    // serde also reads a struct from an array of its fields; the contract
+    // only describes an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    }
     Ok(exec::write(&state, None, problem_reply, move |_, store| {
         let tenant = principal.tenant;
         let next = patch.apply(&store.settings(tenant)?)?;

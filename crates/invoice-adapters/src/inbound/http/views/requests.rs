@@ -99,6 +99,65 @@ where
     deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
 }
 
+/// A deserializer that reads structs from JSON objects only. serde's
+/// derived structs also accept an array of their fields in order, which
+/// no schema here describes; this refuses it.
+struct ObjectOnly<D>(D);
+
+/// Passes maps on to the derived visitor and refuses everything else.
+struct MapsOnly<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for MapsOnly<V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(MapsOnly(visitor))
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, MapsOnly(visitor))
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Reads a struct from a JSON object only (never from an array).
+pub fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(ObjectOnly(d))
+}
+
+/// [`object`] for a field that may be absent (unchanged), `null` (cleared)
+/// or an object; use with `#[serde(default)]`.
+pub fn patch_object<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    /// A struct read with [`object`].
+    struct Obj<T>(T);
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            object(d).map(Obj)
+        }
+    }
+    Ok(Some(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0)))
+}
+
 /// [`integer`] for an optional field: `null` is `None`. Use it with
 /// `#[serde(default)]` so that an absent field is `None` too.
 pub fn optional_integer<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -275,13 +334,32 @@ impl AddressBody {
 
 /// A party's address: an object, or (as before structured addresses) free
 /// text, which becomes the street line.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum AddressInput {
     /// Free text.
     Text(String),
     /// Street, city, post code, region and country.
     Structured(AddressBody),
+}
+
+impl<'de> Deserialize<'de> for AddressInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> Visitor<'de> for Either {
+            type Value = AddressInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an address object or text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AddressInput, E> {
+                Ok(AddressInput::Text(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AddressInput, A::Error> {
+                AddressBody::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(AddressInput::Structured)
+            }
+        }
+        d.deserialize_any(Either)
+    }
 }
 
 impl PartialSchema for AddressInput {

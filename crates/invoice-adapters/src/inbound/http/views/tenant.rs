@@ -12,8 +12,13 @@ use utoipa::openapi::Schema;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::requests::AddressBody;
+use super::requests::{patch_object, AddressBody};
 use super::responses::AddressView;
+
+/// Reads an optional struct from an object (or `null`), never an array.
+fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(patch_object(d)?.flatten())
+}
 
 /// Reads a field that may be absent (unchanged), `null` (cleared) or a value.
 fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -118,19 +123,19 @@ pub struct SellerPatch {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     pub tax_registration: Option<Option<String>>,
     /// Postal address (BG-5), the same shape as a party's.
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<AddressBody>)]
     pub address: Option<Option<AddressBody>>,
     /// Electronic address (BT-34).
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<ElectronicAddressBody>)]
     pub electronic_address: Option<Option<ElectronicAddressBody>>,
     /// Contact (BG-6).
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<ContactBody>)]
     pub contact: Option<Option<ContactBody>>,
     /// Payment means (BG-16).
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<PaymentMeansBody>)]
     pub payment_means: Option<Option<PaymentMeansBody>>,
     /// Default payment terms (BT-20).
@@ -148,6 +153,7 @@ pub struct SellerPatch {
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchBody {
     /// Changes to the seller profile.
+    #[serde(default, deserialize_with = "optional_object")]
     pub seller: Option<SellerPatch>,
     /// Make finalize refuse invoices that could not be sent as EN 16931 e-invoices.
     pub require_en16931: Option<bool>,
@@ -379,6 +385,9 @@ mod tests {
             Some("Seller GmbH"),
             "left out, left alone"
         );
+        for array in [r#"{"seller": [null, null]}"#, r#"{"seller": {"address": ["Main St"]}}"#] {
+            assert!(serde_json::from_str::<TenantPatchBody>(array).is_err(), "{array}");
+        }
         let bad: TenantPatchBody = serde_json::from_str(r#"{"seller": {"vat_id": "XX1"}}"#).unwrap();
         assert_eq!(bad.apply(&s).unwrap_err().field, "seller.vat_id");
         let bad: TenantPatchBody =
