@@ -38,6 +38,7 @@ pub struct NewInvoice {
     pub(crate) due_date: Option<NaiveDate>,
     pub(crate) series: Option<SeriesPrefix>,
     pub(crate) external_reference: Option<String>,
+    pub(crate) buyer_reference: Option<String>,
     pub(crate) approval_levels: u8,
     pub(crate) collection_method: CollectionMethod,
     pub(crate) metadata: Metadata,
@@ -54,6 +55,7 @@ impl NewInvoice {
             due_date: None,
             series: None,
             external_reference: None,
+            buyer_reference: None,
             approval_levels: 0,
             collection_method: CollectionMethod::Automatic,
             metadata: BTreeMap::new(),
@@ -95,6 +97,11 @@ impl NewInvoice {
         self.external_reference.as_deref()
     }
 
+    /// The buyer's reference (BT-10).
+    pub fn buyer_reference(&self) -> Option<&str> {
+        self.buyer_reference.as_deref()
+    }
+
     /// Payer approval levels required.
     pub fn approval_levels(&self) -> u8 {
         self.approval_levels
@@ -122,6 +129,7 @@ pub struct NewInvoiceBuilder {
     due_date: Option<NaiveDate>,
     series: Option<SeriesPrefix>,
     external_reference: Option<String>,
+    buyer_reference: Option<String>,
     approval_levels: u8,
     collection_method: CollectionMethod,
     metadata: BTreeMap<String, String>,
@@ -161,6 +169,13 @@ impl NewInvoiceBuilder {
     /// The caller's own reference (at most 200 characters).
     pub fn external_reference(mut self, reference: &str) -> Self {
         self.external_reference = Some(reference.to_string());
+        self
+    }
+
+    /// The buyer's reference for routing the invoice (BT-10, at most 200
+    /// characters); e-invoices fall back to the external reference.
+    pub fn buyer_reference(mut self, reference: &str) -> Self {
+        self.buyer_reference = Some(reference.to_string());
         self
     }
 
@@ -212,6 +227,8 @@ impl NewInvoiceBuilder {
             due_date: self.due_date,
             series: self.series,
             external_reference: optional_text(self.external_reference.as_deref(), "external_reference", 200)?,
+            buyer_reference: optional_text(self.buyer_reference.as_deref(), "buyer_reference", 200)?
+                .filter(|r| !r.trim().is_empty()),
             approval_levels: self.approval_levels,
             collection_method: self.collection_method,
             metadata: parse_metadata(self.metadata)?,

@@ -58,6 +58,7 @@
 //! ```
 
 pub mod commands;
+pub mod einvoice;
 pub mod error;
 pub mod model;
 pub mod ports;
@@ -71,7 +72,9 @@ pub use commands::{
     CancelRequest, CreditPortion, CreditRequest, ExtraCredit, LineCreditRequest, LineEdit, NewInvoice,
     NewInvoiceBuilder, NewPayment, RefundRequest, ReissueLines, ReissueRequest, Rejection, Settlement,
 };
+pub use einvoice::{DocumentLine, DocumentType, EDocument, Incomplete, Missing, Profile, SellerSource};
 pub use error::{Refusal, ValidationError};
+pub use model::address::{CountryCode, PostalAddress};
 pub use model::balance::{BalanceDirection, BalanceEntry, CustomerBalance};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
 pub use model::event::{Actor, Event, EventKind};
@@ -89,6 +92,7 @@ pub use model::number::{DocumentNumber, SeriesPrefix};
 pub use model::party::Party;
 pub use model::payment::{Payment, PaymentSource, Refund, RefundDestination};
 pub use model::reason::{Reason, ReasonCode};
+pub use model::seller::{Contact, ElectronicAddress, Iban, Locale, PaymentMeans, SellerProfile, VatId};
 pub use model::tax::{ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
 pub use model::tenant::{TenantSettings, VoidPolicy};
 pub use model::text::Metadata;

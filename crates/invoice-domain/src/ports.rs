@@ -155,6 +155,10 @@ pub trait SettingsRepository {
     /// of that transaction.
     /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+
+    /// Replaces the settings of `tenant`, inside the caller's transaction.
+    /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
+    fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError>;
 }
 
 /// Reads customers' credit balances. Changes to them are written by

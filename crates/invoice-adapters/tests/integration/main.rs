@@ -1,10 +1,12 @@
 //! Integration tests: every test in one binary, so the crate links once.
 
 mod api;
+mod browser;
 mod conformance;
 mod corrections;
 mod dialects;
 mod documents;
+mod einvoice;
 mod housekeeping;
 mod http_support;
 mod idempotency;

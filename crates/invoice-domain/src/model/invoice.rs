@@ -12,6 +12,7 @@ use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::party::Party;
 use crate::model::payment::Payment;
 use crate::model::reason::Reason;
+use crate::model::seller::SellerProfile;
 use crate::model::tax::{self, TaxSubtotal};
 use crate::model::text::Metadata;
 
@@ -240,6 +241,14 @@ pub struct Invoice {
     pub due_date: Option<NaiveDate>,
     /// The supplier's own invoice number.
     pub external_reference: Option<String>,
+    /// The buyer's reference for routing the invoice (EN 16931 BT-10).
+    #[serde(default)]
+    pub buyer_reference: Option<String>,
+    /// The seller as the document names it (BG-4), frozen at finalize from
+    /// the issuer or the tenant's seller profile; `None` on drafts and on
+    /// invoices issued before seller profiles existed.
+    #[serde(default)]
+    pub seller: Option<SellerProfile>,
     /// Caller-defined string pairs.
     pub metadata: Metadata,
     /// Bumped by every transition; used for optimistic concurrency.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::model::address::{address_compat, PostalAddress};
 use crate::model::ids::PartyId;
 use crate::model::text::{optional_text, required_text};
 
@@ -17,8 +18,12 @@ pub struct Party {
     pub email: Option<String>,
     /// VAT or other tax registration number.
     pub tax_number: Option<String>,
-    /// Postal address as free text.
-    pub address: Option<String>,
+    /// Postal address (BG-5, BG-8); older free-text addresses read as the street line.
+    #[serde(default, deserialize_with = "address_compat")]
+    pub address: Option<PostalAddress>,
+    /// Telephone.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 impl Party {
@@ -44,7 +49,38 @@ impl Party {
             name: required_text(name, "name", 200)?,
             email,
             tax_number: optional_text(tax_number, "tax_number", 64)?,
-            address: optional_text(address, "address", 500)?,
+            address: optional_text(address, "address", 500)?
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| PostalAddress::street_only(&a)),
+            phone: None,
         })
+    }
+
+    /// Replaces the address with a structured one (an empty one clears it).
+    pub fn with_address(mut self, address: PostalAddress) -> Self {
+        self.address = (!address.is_empty()).then_some(address);
+        self
+    }
+
+    /// Sets the telephone number (at most 64 characters).
+    pub fn with_phone(mut self, phone: Option<&str>) -> Result<Self, ValidationError> {
+        self.phone = optional_text(phone, "phone", 64)?.filter(|p| !p.trim().is_empty());
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_free_text_address_reads_as_the_street_line() {
+        let old: Party =
+            serde_json::from_str(r#"{"id":"c","name":"C","email":null,"tax_number":null,"address":"Main St 1"}"#)
+                .unwrap();
+        assert_eq!(old.address, Some(PostalAddress::street_only("Main St 1")));
+        assert_eq!(old.phone, None);
+        let round: Party = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert_eq!(round, old);
     }
 }

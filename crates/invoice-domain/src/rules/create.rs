@@ -42,6 +42,8 @@ impl Invoice {
             credit_notes: Vec::new(),
             due_date: new.due_date,
             external_reference: new.external_reference,
+            buyer_reference: new.buyer_reference,
+            seller: None,
             metadata: new.metadata,
             version: 0,
             created_at: ctx.now,

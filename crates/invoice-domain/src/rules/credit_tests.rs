@@ -469,7 +469,8 @@ fn a_void_writes_a_credit_note_unless_the_tenant_says_never() {
 #[test]
 fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     let (a, ids) = (actor(), SeqIds::default());
-    let inv = open(three_lines());
+    let mut inv = open(three_lines());
+    inv.buyer_reference = Some("PO-4711".into());
     let edits = vec![
         LineEdit::Remove(product("b")),
         LineEdit::Change {
@@ -493,6 +494,11 @@ fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     assert_eq!(old.replaced_by, Some(new.id));
     assert_eq!(new.replaces, Some(old.id));
     assert_eq!(new.status, InvoiceStatus::Draft);
+    assert_eq!(
+        new.buyer_reference.as_deref(),
+        Some("PO-4711"),
+        "the buyer's reference carries over"
+    );
     assert_eq!(new.lines.len(), 2);
     assert_eq!(
         (new.lines[0].quantity, new.lines[0].description.as_str()),

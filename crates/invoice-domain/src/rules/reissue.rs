@@ -137,6 +137,9 @@ impl Invoice {
         if let Some(date) = self.due_date {
             new = new.due_date(date);
         }
+        if let Some(reference) = &self.buyer_reference {
+            new = new.buyer_reference(reference);
+        }
         let mut replacement = Invoice::create_draft(self.tenant, new.build()?, ctx);
         replacement.invoice.replaces = Some(self.id);
         let replacement_id = replacement.invoice.id;

@@ -38,6 +38,7 @@ mockall::mock! {
     }
     impl SettingsRepository for Store {
         fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+        fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError>;
     }
     impl BalanceRepository for Store {
         fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError>;
@@ -188,6 +189,7 @@ fn a_failed_number_draw_aborts_finalize() {
     store
         .expect_next_number()
         .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
     store.expect_save().never();
     let scope = Scope::tenant(d.tenant);
     let reference = InvoiceRef::Id(d.id);
@@ -418,4 +420,116 @@ fn list_clamps_the_page_and_forces_the_party_filter() {
     };
     let page = service().list(&mut store, &scope, q).unwrap();
     assert!(page.invoices.is_empty() && !page.has_more);
+}
+
+/// A seller profile complete enough for EN 16931.
+fn complete_seller() -> crate::model::seller::SellerProfile {
+    crate::model::seller::SellerProfile {
+        name: Some("Seller GmbH".into()),
+        vat_id: Some(crate::model::seller::VatId::parse("DE123456789").unwrap()),
+        address: Some(crate::model::address::PostalAddress::parse(None, None, None, None, Some("DE")).unwrap()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn finalize_freezes_the_seller_and_under_require_en16931_refuses_an_incomplete_draft_without_a_number() {
+    let mut d = draft(vec![line("a", 1, 100, "19")]);
+    d.issuer = None;
+    let run = |settings: TenantSettings, invoice: Invoice, refuses: bool| {
+        let mut store = store_with(invoice.clone());
+        store.expect_settings().returning(move |_| Ok(settings.clone()));
+        if refuses {
+            store.expect_next_number().never();
+            store.expect_save().never();
+        } else {
+            store.expect_next_number().returning(|_, _, _| Ok(1));
+            store.expect_save().returning(|_| Ok(()));
+        }
+        let scope = Scope::tenant(invoice.tenant);
+        let reference = InvoiceRef::Id(invoice.id);
+        let actor = Actor::new("k", "test");
+        service().finalize(&mut store, &target(&scope, &reference, &actor, None))
+    };
+    // Off by default: an incomplete invoice is issued, its seller frozen.
+    let t = run(TenantSettings::default(), d.clone(), false).unwrap();
+    assert_eq!(t.invoice.seller, Some(Default::default()));
+    // Required: the buyer's country and the seller are missing, named with their ids.
+    let strict = TenantSettings {
+        require_en16931: true,
+        ..TenantSettings::default()
+    };
+    let err = run(strict.clone(), d.clone(), true).unwrap_err();
+    assert_eq!(err.code(), "document_incomplete");
+    let UseCaseError::Refused(crate::error::Refusal::DocumentIncomplete(incomplete)) = err else {
+        panic!("not incomplete")
+    };
+    let fields: Vec<(&str, &str)> = incomplete.missing.iter().map(|m| (m.field.as_str(), m.rule)).collect();
+    assert!(fields.contains(&("seller.name", "BR-06")), "{fields:?}");
+    assert!(fields.contains(&("seller.vat_id", "BR-S-02")), "{fields:?}");
+    assert!(fields.contains(&("customer.address.country", "BR-11")), "{fields:?}");
+    // Complete: issued, with that seller frozen.
+    let mut complete = d.clone();
+    complete.customer = complete
+        .customer
+        .clone()
+        .with_address(crate::model::address::PostalAddress::parse(None, None, None, None, Some("FR")).unwrap());
+    let t = run(
+        TenantSettings {
+            seller: complete_seller(),
+            ..strict
+        },
+        complete,
+        false,
+    )
+    .unwrap();
+    assert_eq!(t.invoice.seller, Some(complete_seller()));
+}
+
+#[test]
+fn a_drafts_document_is_refused_and_an_issued_one_is_checked_against_its_profile() {
+    let d = draft(vec![line("a", 1, 100, "19")]);
+    let mut store = store_with(d.clone());
+    store.expect_settings().never();
+    let scope = Scope::tenant(d.tenant);
+    let err = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(d.id),
+            crate::einvoice::Profile::En16931,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "invoice_not_issued");
+
+    let mut o = open(vec![line("a", 1, 100, "19")]);
+    o.issuer = None;
+    o.seller = Some(complete_seller());
+    o.customer = o
+        .customer
+        .clone()
+        .with_address(crate::model::address::PostalAddress::parse(None, None, None, None, Some("FR")).unwrap());
+    let mut store = store_with(o.clone());
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
+    let doc = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(o.id),
+            crate::einvoice::Profile::En16931,
+        )
+        .unwrap();
+    assert_eq!(doc.seller, complete_seller(), "the frozen seller, not today's profile");
+    let err = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(o.id),
+            crate::einvoice::Profile::XRechnung,
+        )
+        .unwrap_err();
+    let UseCaseError::Refused(crate::error::Refusal::DocumentIncomplete(incomplete)) = err else {
+        panic!("not incomplete")
+    };
+    assert!(incomplete.missing.iter().any(|m| m.rule == "BR-DE-15"));
 }

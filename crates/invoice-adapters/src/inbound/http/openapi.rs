@@ -184,6 +184,10 @@ impl Modify for Links {
         v1::reject_invoice,
         v1::list_invoice_events,
         v1::get_credit_note,
+        v1::get_invoice_document,
+        v1::get_credit_note_document,
+        v1::get_tenant,
+        v1::update_tenant,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -195,6 +199,8 @@ impl Modify for Links {
         (name = "invoices", description = "The product's own API"),
         (name = "credit notes", description = "Documents correcting issued invoices"),
         (name = "customers", description = "Customers' credit balances"),
+        (name = "documents", description = "Issued invoices and credit notes as EN 16931 UBL 2.1 e-invoices and printable pages"),
+        (name = "tenant", description = "The tenant's seller profile and document settings"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -28,6 +28,13 @@ struct StoredDetails {
     /// The draft that replaced this invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     replaced_by: Option<String>,
+    /// The buyer's reference (BT-10), when the buyer gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    buyer_reference: Option<String>,
+    /// The seller as frozen at finalize; absent on drafts and on invoices
+    /// issued before seller profiles existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seller: Option<super::seller::StoredSeller>,
 }
 
 /// A value stored as its snake_case name (a status, source or direction)
@@ -245,6 +252,8 @@ impl InvoiceRow {
                 v: 1,
                 replaces: inv.replaces.map(|id| id.to_string()),
                 replaced_by: inv.replaced_by.map(|id| id.to_string()),
+                buyer_reference: inv.buyer_reference.clone(),
+                seller: inv.seller.as_ref().map(super::seller::StoredSeller::from_domain),
             }),
         })
     }
@@ -259,6 +268,10 @@ impl InvoiceRow {
         let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
         let details: StoredDetails = from_json("invoice details", &self.details)?;
         let link = |id: Option<String>| id.map(|id| uuid_of::<InvoiceId>("reissue link", &id)).transpose();
+        let seller = details
+            .seller
+            .map(super::seller::StoredSeller::into_domain)
+            .transpose()?;
         let number = self
             .number_seq
             .map(|seq| {
@@ -302,6 +315,8 @@ impl InvoiceRow {
             credit_notes,
             due_date: self.due_date,
             external_reference: self.external_reference,
+            buyer_reference: details.buyer_reference,
+            seller,
             metadata: from_json("metadata", &self.metadata)?,
             version: stored_count("version", self.version)?,
             created_at: utc(self.created_at),

@@ -10,6 +10,7 @@ use super::connection::DbConnection;
 use super::errors::repository_error;
 use super::rows::{corrupt, from_json, to_json};
 use super::schema::tenants;
+use super::seller::StoredSeller;
 
 /// The stored shape, version 1. Every field is optional so that an absent
 /// one means "the default", and a document written by an older version reads.
@@ -26,6 +27,12 @@ struct StoredSettings {
     /// Whether finalize spends the customer's credit balance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     apply_credit_balance: Option<bool>,
+    /// The seller profile, when any part of it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seller: Option<StoredSeller>,
+    /// Whether finalize requires a complete EN 16931 document (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    require_en16931: Option<bool>,
 }
 
 impl StoredSettings {
@@ -40,6 +47,10 @@ impl StoredSettings {
         if let Some(apply) = self.apply_credit_balance {
             settings.apply_credit_balance = apply;
         }
+        if let Some(seller) = self.seller {
+            settings.seller = seller.into_domain()?;
+        }
+        settings.require_en16931 = self.require_en16931.unwrap_or(false);
         Ok(settings)
     }
 
@@ -53,6 +64,8 @@ impl StoredSettings {
                 .then(|| settings.void_credit_note.as_str().to_string()),
             apply_credit_balance: (settings.apply_credit_balance != defaults.apply_credit_balance)
                 .then_some(settings.apply_credit_balance),
+            seller: (settings.seller != defaults.seller).then(|| StoredSeller::from_domain(&settings.seller)),
+            require_en16931: settings.require_en16931.then_some(true),
         }
     }
 }

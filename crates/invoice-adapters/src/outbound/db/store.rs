@@ -528,6 +528,10 @@ impl SettingsRepository for DieselStore<'_> {
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError> {
         super::settings::load(self.conn, tenant)
     }
+
+    fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError> {
+        super::settings::save(self.conn, tenant, settings)
+    }
 }
 
 impl InvoiceRepository for DieselStore<'_> {

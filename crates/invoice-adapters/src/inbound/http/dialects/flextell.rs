@@ -247,7 +247,7 @@ pub fn invoice_object(invoice: &Invoice, tenant: i64) -> Value {
         "country_id": null,
         "identity_number": null,
         "job": null,
-        "address": c.address,
+        "address": c.address.as_ref().map(invoice_domain::PostalAddress::one_line),
         "deleted_at": null,
         "created_at": null,
         "updated_at": null,

@@ -242,26 +242,29 @@ pub fn status(invoice: &Invoice) -> &'static str {
 
 /// A party as a plug&paid `merchant`.
 fn merchant(p: &Party) -> Value {
+    let a = p.address.clone().unwrap_or_default();
     json!({
-        "address": p.address,
-        "city": null,
-        "country": null,
+        "address": a.street,
+        "city": a.city,
+        "country": a.country.map(|c| c.to_string()),
         "email": p.email,
         "name": p.name,
-        "postcode": null,
-        "state": null,
-        "telephone": null,
+        "postcode": a.postcode,
+        "state": a.region,
+        "telephone": p.phone,
         "vat": p.tax_number,
     })
 }
 
 /// The customer as plug&paid `customer_information`.
 fn customer_information(p: &Party) -> Value {
+    let a = p.address.clone().unwrap_or_default();
+    let country = a.country.map(|c| c.to_string());
     json!({
         "billing_information": {
-            "address": p.address,
-            "city": null,
-            "country": null,
+            "address": a.street,
+            "city": a.city,
+            "country": country,
             "email": p.email,
             "id": null,
             "ip": null,
@@ -269,13 +272,13 @@ fn customer_information(p: &Party) -> Value {
             "locale": null,
             "name": p.name,
             "object": "address",
-            "phone": null,
-            "postcode": null,
+            "phone": p.phone,
+            "postcode": a.postcode,
             "representative": null,
             "shipping_address": false,
-            "state": null,
+            "state": a.region,
         },
-        "country": null,
+        "country": country,
         "email": p.email,
         "id": p.id.to_string(),
         "locale": null,

@@ -6,10 +6,38 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use invoice_domain::{
     ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineTax, Party, Payment,
-    PaymentSource, RefundDestination, Reissue, TaxSubtotal,
+    PaymentSource, PostalAddress, RefundDestination, Reissue, TaxSubtotal,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// A postal address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    /// Street and number (BT-35, BT-50).
+    pub street: Option<String>,
+    /// City (BT-37, BT-52).
+    pub city: Option<String>,
+    /// Post code (BT-38, BT-53).
+    pub postcode: Option<String>,
+    /// Region or state (BT-39, BT-54).
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2 country code (BT-40, BT-55).
+    #[schema(example = "DE")]
+    pub country: Option<String>,
+}
+
+impl From<&PostalAddress> for AddressView {
+    fn from(a: &PostalAddress) -> Self {
+        AddressView {
+            street: a.street.clone(),
+            city: a.city.clone(),
+            postcode: a.postcode.clone(),
+            region: a.region.clone(),
+            country: a.country.map(|c| c.to_string()),
+        }
+    }
+}
 
 /// An issuer or customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,8 +50,10 @@ pub struct PartyView {
     pub email: Option<String>,
     /// Tax number.
     pub tax_number: Option<String>,
-    /// Address.
-    pub address: Option<String>,
+    /// Postal address.
+    pub address: Option<AddressView>,
+    /// Telephone.
+    pub phone: Option<String>,
 }
 
 impl From<&Party> for PartyView {
@@ -33,7 +63,8 @@ impl From<&Party> for PartyView {
             name: p.name.clone(),
             email: p.email.clone(),
             tax_number: p.tax_number.clone(),
-            address: p.address.clone(),
+            address: p.address.as_ref().map(Into::into),
+            phone: p.phone.clone(),
         }
     }
 }
@@ -474,6 +505,8 @@ pub struct InvoiceView {
     pub due_date: Option<NaiveDate>,
     /// The supplier's own number.
     pub external_reference: Option<String>,
+    /// The buyer's reference (BT-10).
+    pub buyer_reference: Option<String>,
     /// Caller-defined pairs.
     pub metadata: BTreeMap<String, String>,
     /// Version, also sent as `ETag`.
@@ -530,6 +563,7 @@ impl From<&Invoice> for InvoiceView {
             payments: i.payments.iter().map(Into::into).collect(),
             due_date: i.due_date,
             external_reference: i.external_reference.clone(),
+            buyer_reference: i.buyer_reference.clone(),
             metadata: i.metadata.clone(),
             version: i.version,
             created_at: i.created_at,
@@ -580,7 +614,8 @@ pub struct EventView {
     pub created_at: DateTime<Utc>,
     /// The invoice version right after the event.
     pub invoice_version: u64,
-    /// Facts specific to the event type.
+    /// Facts specific to the event type; `invoice.finalized` and
+    /// `credit_note.issued` carry `document_url`, the path of the UBL document.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -591,6 +626,7 @@ impl From<&Event> for EventView {
         if let Some(obj) = data.as_object_mut() {
             obj.remove("type");
         }
+        crate::inbound::http::v1::add_document_url(e.kind.type_name(), &e.invoice_id.to_string(), &mut data);
         EventView {
             id: e.id.to_string(),
             object: "event",
