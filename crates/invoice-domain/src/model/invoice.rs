@@ -201,6 +201,11 @@ pub struct Invoice {
     pub id: InvoiceId,
     /// Owning tenant.
     pub tenant: TenantId,
+    /// The tenant's integer id for the invoice (1, 2, 3… in creation
+    /// order), for APIs that name invoices by integers. 0 only on invoices
+    /// stored before serials existed and not yet read back from storage.
+    #[serde(default)]
+    pub serial: u64,
     /// Assigned at finalize from `series`; kept forever afterwards.
     pub number: Option<DocumentNumber>,
     /// The number series the invoice draws from.
@@ -265,6 +270,9 @@ pub struct Invoice {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// When it was voided.
     pub voided_at: Option<DateTime<Utc>>,
+    /// When it was last marked as sent to the customer.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl Invoice {
@@ -329,6 +337,6 @@ impl Invoice {
 
     /// The number as printed (`INV-000052`), if finalized.
     pub fn number_text(&self) -> Option<String> {
-        self.number.as_ref().map(ToString::to_string)
+        self.number.as_ref().map(|n| n.as_str().to_string())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::number::SeriesPrefix;
+use crate::model::number::{NumberFormat, SeriesPrefix};
 use crate::model::seller::SellerProfile;
 
 /// Whether voiding an issued invoice issues a credit note.
@@ -55,6 +55,13 @@ pub struct TenantSettings {
     /// EN 16931 e-invoice, so every issued invoice can be (default off).
     #[serde(default)]
     pub require_en16931: bool,
+    /// How invoice numbers print (default `{SERIES}-{SEQ:6}`); changing it
+    /// only affects invoices finalized afterwards.
+    #[serde(default)]
+    pub invoice_number_format: NumberFormat,
+    /// How credit-note numbers print (default `{SERIES}-{SEQ:6}`).
+    #[serde(default)]
+    pub credit_note_number_format: NumberFormat,
 }
 
 impl Default for TenantSettings {
@@ -65,6 +72,8 @@ impl Default for TenantSettings {
             apply_credit_balance: false,
             seller: SellerProfile::default(),
             require_en16931: false,
+            invoice_number_format: NumberFormat::default(),
+            credit_note_number_format: NumberFormat::default(),
         }
     }
 }

@@ -44,10 +44,7 @@ impl Invoice {
     /// e-invoice with `seller`, without drawing a number.
     pub fn check_en16931(&self, seller: &SellerProfile, ctx: Context<'_>) -> Result<(), Refusal> {
         let mut preview = self.clone();
-        preview.number = Some(DocumentNumber {
-            series: self.series.clone(),
-            sequence: 1,
-        });
+        preview.number = DocumentNumber::new(self.series.clone(), 1).ok();
         preview.issued_at = Some(ctx.now);
         preview.seller = Some(seller.clone());
         match EDocument::of_invoice(&preview, seller) {

@@ -208,7 +208,7 @@ fn a_fully_refunded_invoice_can_be_cancelled_and_voided() {
 #[test]
 fn approved_invoices_cannot_be_cancelled_or_voided() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 1), ctx(&a, &ids)).invoice;
+    let d = Invoice::create_draft(TenantId::new(1), 1, new_invoice(two_lines(), 1), ctx(&a, &ids)).invoice;
     let approved = finalize(d).approve(ctx(&a, &ids)).unwrap().invoice;
     assert!(matches!(approved.approval, Approval::Approved { .. }));
     assert_eq!(cancel(&approved, vec![]).unwrap_err(), Refusal::InvoiceApproved);
@@ -471,7 +471,7 @@ fn refund_rules() {
 #[test]
 fn approval_goes_level_by_level_and_gates_payment() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 2), ctx(&a, &ids)).invoice;
+    let d = Invoice::create_draft(TenantId::new(1), 1, new_invoice(two_lines(), 2), ctx(&a, &ids)).invoice;
     assert_eq!(d.approve(ctx(&a, &ids)).unwrap_err(), Refusal::InvoiceNotOpen);
     let open = finalize(d);
     assert_eq!(open.approval, Approval::Pending { level: 1, required: 2 });

@@ -1,9 +1,9 @@
 //! Use case: finalize a draft, drawing its number in the same transaction.
 
 use crate::model::money::Amount;
-use crate::model::number::DocumentNumber;
 use crate::ports::{
-    BalanceRepository, Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, SettingsRepository,
+    BalanceRepository, Clock, DocumentKind, IdGenerator, InvoiceRepository, NumberAllocator, RepositoryError,
+    SettingsRepository,
 };
 use crate::rules::Transition;
 use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
@@ -29,9 +29,11 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
             };
             Ok(
                 invoice.finalize_with_seller(&settings.seller, settings.require_en16931, balance, ctx, || {
-                    let series = invoice.series.clone();
-                    let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &series)?;
-                    Ok::<_, crate::ports::RepositoryError>(DocumentNumber { series, sequence })
+                    let slot = settings
+                        .invoice_number_format
+                        .slot(&invoice.series, ctx.now.date_naive());
+                    let sequence = store.next_number(invoice.tenant, DocumentKind::Invoice, &slot.counter())?;
+                    slot.number(sequence).map_err(|e| RepositoryError::Other(e.to_string()))
                 })?,
             )
         })
