@@ -16,7 +16,7 @@ use crate::model::ids::PaymentId;
 use crate::model::invoice::CollectionMethod;
 use crate::model::line::{LineRef, NewLine};
 use crate::model::money::{bounded_sum, Currency, PositiveAmount, MAX_AMOUNT};
-use crate::model::number::SeriesPrefix;
+use crate::model::number::{DocumentCode, SeriesPrefix};
 use crate::model::party::Party;
 use crate::model::reason::Reason;
 use crate::model::tax::LineTax;
@@ -166,7 +166,9 @@ impl NewInvoiceBuilder {
         self
     }
 
-    /// The caller's own reference (at most 200 characters).
+    /// The caller's own code for the invoice, unique in its tenant: 1 to
+    /// 100 characters without control characters, so that it can name the
+    /// invoice wherever an id or number can.
     pub fn external_reference(mut self, reference: &str) -> Self {
         self.external_reference = Some(reference.to_string());
         self
@@ -226,7 +228,15 @@ impl NewInvoiceBuilder {
             lines: self.lines,
             due_date: self.due_date,
             series: self.series,
-            external_reference: optional_text(self.external_reference.as_deref(), "external_reference", 200)?,
+            external_reference: self
+                .external_reference
+                .as_deref()
+                .map(|r| {
+                    DocumentCode::parse(r)
+                        .map(|c| c.as_str().to_string())
+                        .map_err(|e| ValidationError::new("external_reference", e.message))
+                })
+                .transpose()?,
             buyer_reference: optional_text(self.buyer_reference.as_deref(), "buyer_reference", 200)?
                 .filter(|r| !r.trim().is_empty()),
             approval_levels: self.approval_levels,

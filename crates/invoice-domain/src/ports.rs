@@ -10,13 +10,13 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::error::ValidationError;
 use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::money::{Amount, Currency};
-use crate::error::ValidationError;
 use crate::model::number::DocumentCode;
 use crate::model::tenant::TenantSettings;
 use crate::rules::Transition;

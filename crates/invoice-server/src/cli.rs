@@ -132,6 +132,12 @@ pub enum TenantCommand {
         /// Whether finalize spends the customer's credit balance on a new invoice (default false).
         #[arg(long)]
         apply_credit_balance: Option<bool>,
+        /// How invoice numbers print, e.g. `INV-{YYYY}-{SEQ:5}` (placeholders `{SERIES}`, `{YYYY}`, `{YY}`, `{MM}`, `{DD}`, `{SEQ}`, `{SEQ:n}`; default `{SERIES}-{SEQ:6}`).
+        #[arg(long)]
+        invoice_number_format: Option<String>,
+        /// How credit-note numbers print, in the same placeholders.
+        #[arg(long)]
+        credit_note_number_format: Option<String>,
         /// Make finalize refuse invoices that could not be sent as EN 16931 e-invoices.
         #[arg(long)]
         require_en16931: Option<bool>,

@@ -456,6 +456,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     credit_note_series,
                     void_credit_note,
                     apply_credit_balance,
+                    invoice_number_format,
+                    credit_note_number_format,
                     require_en16931,
                     seller,
                 },
@@ -466,6 +468,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 credit_note_series: credit_note_series.clone(),
                 void_credit_note: void_credit_note.clone(),
                 apply_credit_balance: *apply_credit_balance,
+                invoice_number_format: invoice_number_format.clone(),
+                credit_note_number_format: credit_note_number_format.clone(),
             };
             let db = open(&cli)?;
             let (id, slug, settings) = db

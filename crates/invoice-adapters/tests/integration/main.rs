@@ -15,6 +15,7 @@ mod migrations;
 mod operations;
 mod parties;
 mod races;
+mod references;
 mod reliability;
 mod security;
 mod state_machine;

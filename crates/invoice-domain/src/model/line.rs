@@ -413,7 +413,12 @@ pub enum LineKind {
 
 impl LineKind {
     /// Every kind, in the order the documentation lists them.
-    pub const ALL: [LineKind; 4] = [LineKind::Physical, LineKind::Service, LineKind::Digital, LineKind::Shipping];
+    pub const ALL: [LineKind; 4] = [
+        LineKind::Physical,
+        LineKind::Service,
+        LineKind::Digital,
+        LineKind::Shipping,
+    ];
 
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {

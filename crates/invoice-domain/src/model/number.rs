@@ -254,9 +254,7 @@ impl NumberFormat {
         let mut rest = text;
         while !rest.is_empty() {
             if let Some(after) = rest.strip_prefix('{') {
-                let (name, tail) = after
-                    .split_once('}')
-                    .ok_or_else(|| bad("has a `{` without its `}`"))?;
+                let (name, tail) = after.split_once('}').ok_or_else(|| bad("has a `{` without its `}`"))?;
                 let piece = match name {
                     "SERIES" => Piece::Series,
                     "YYYY" => Piece::Year,
@@ -267,11 +265,7 @@ impl NumberFormat {
                     other => match other.strip_prefix("SEQ:").map(str::parse::<usize>) {
                         Some(Ok(width)) if (1..=12).contains(&width) => Piece::Sequence(width),
                         Some(_) => return Err(bad("pads {SEQ:n} to 1 to 12 digits")),
-                        None => {
-                            return Err(bad(
-                                "knows only {SERIES}, {YYYY}, {YY}, {MM}, {DD}, {SEQ} and {SEQ:n}",
-                            ))
-                        }
+                        None => return Err(bad("knows only {SERIES}, {YYYY}, {YY}, {MM}, {DD}, {SEQ} and {SEQ:n}")),
                     },
                 };
                 pieces.push(piece);
@@ -294,7 +288,9 @@ impl NumberFormat {
         let month = count(&|p| matches!(p, Piece::Month)) > 0;
         let day = count(&|p| matches!(p, Piece::Day)) > 0;
         if (month && !year) || (day && !month) {
-            return Err(bad("needs a year with {MM} and a month with {DD}, or numbers would repeat"));
+            return Err(bad(
+                "needs a year with {MM} and a month with {DD}, or numbers would repeat",
+            ));
         }
         // A variable-width piece directly followed by one that could
         // continue it would make two numbers print alike.
@@ -447,7 +443,11 @@ mod tests {
         assert!(short.is_some(), "`/` is not allowed in a number");
         let short = NumberFormat::parse("{SERIES}{YY}{MM}.{SEQ}").unwrap();
         assert_eq!(
-            short.slot(&SeriesPrefix::parse("CN").unwrap(), day(2009, 3, 4)).number(12).unwrap().as_str(),
+            short
+                .slot(&SeriesPrefix::parse("CN").unwrap(), day(2009, 3, 4))
+                .number(12)
+                .unwrap()
+                .as_str(),
             "CN0903.12"
         );
     }
@@ -480,7 +480,11 @@ mod tests {
 
     #[test]
     fn a_prefix_is_the_text_before_the_sequence() {
-        let slot = |f: &str| NumberFormat::parse(f).unwrap().slot(&SeriesPrefix::invoices(), day(2024, 1, 2));
+        let slot = |f: &str| {
+            NumberFormat::parse(f)
+                .unwrap()
+                .slot(&SeriesPrefix::invoices(), day(2024, 1, 2))
+        };
         assert_eq!(slot("{SERIES}-{SEQ:6}").number(52).unwrap().prefix(), "INV");
         assert_eq!(slot("INV-{YYYY}-{SEQ:3}").number(1).unwrap().prefix(), "INV-2024");
         assert_eq!(slot("INV{YYYY}{SEQ:3}").number(10).unwrap().prefix(), "INV2024");

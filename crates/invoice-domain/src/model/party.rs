@@ -104,7 +104,10 @@ impl Party {
                         .iter()
                         .all(|s| (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
                 if !ok {
-                    return Err(ValidationError::new("locale", "must be a language tag such as en or de-AT"));
+                    return Err(ValidationError::new(
+                        "locale",
+                        "must be a language tag such as en or de-AT",
+                    ));
                 }
                 Some(tag.to_string())
             }

@@ -717,3 +717,24 @@ fn payments_are_bounded_in_number() {
     }
     assert_eq!(pay(&inv, 1).unwrap_err(), Refusal::TooManyPayments);
 }
+
+#[test]
+fn any_issued_invoice_can_be_marked_sent_again_but_a_draft_cannot() {
+    let (a, ids) = (actor(), SeqIds::default());
+    assert_eq!(
+        draft(two_lines()).mark_sent(ctx(&a, &ids)).unwrap_err(),
+        Refusal::InvoiceIsDraft
+    );
+    let inv = open(two_lines());
+    let sent = inv.mark_sent(ctx(&a, &ids)).unwrap();
+    assert_eq!(sent.invoice.sent_at, Some(t0()));
+    assert_eq!(kinds(&sent), ["invoice.sent"]);
+    assert_eq!(sent.invoice.status, InvoiceStatus::Open, "sending changes no status");
+    let cancelled = cancel(&inv, vec![]).unwrap().invoice;
+    let resent = cancelled.mark_sent(ctx(&a, &ids)).unwrap();
+    assert_eq!(
+        (resent.invoice.status, resent.invoice.sent_at),
+        (InvoiceStatus::Cancelled, Some(t0())),
+        "a cancelled invoice can be sent, with its credit note"
+    );
+}

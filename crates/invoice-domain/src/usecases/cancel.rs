@@ -40,7 +40,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         request: &CancelRequest,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Cancel, |invoice, ctx, store| {
-            Ok(invoice.cancel(request, ctx, || next_credit_note_number(store, invoice, ctx.now.date_naive()))?)
+            Ok(invoice.cancel(request, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -60,7 +62,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
                     store.balance(invoice.tenant, &invoice.customer.id, invoice.currency)?
                 }
             };
-            Ok(invoice.credit(request, balance, ctx, || next_credit_note_number(store, invoice, ctx.now.date_naive()))?)
+            Ok(invoice.credit(request, balance, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -74,7 +78,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Void, |invoice, ctx, store| {
             let policy = store.settings(invoice.tenant)?.void_credit_note;
-            Ok(invoice.void(reason, policy, ctx, || next_credit_note_number(store, invoice, ctx.now.date_naive()))?)
+            Ok(invoice.void(reason, policy, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -89,7 +95,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         let invoice = self.load(store, target, Action::Reissue)?;
         let ctx = self.context(target.actor);
         let serial = store.next_serial(invoice.tenant)?;
-        let reissue = invoice.reissue(request, serial, ctx, || next_credit_note_number(store, &invoice, ctx.now.date_naive()))?;
+        let reissue = invoice.reissue(request, serial, ctx, || {
+            next_credit_note_number(store, &invoice, ctx.now.date_naive())
+        })?;
         store.save(&reissue.cancelled)?;
         store.save(&reissue.replacement)?;
         Ok(reissue)
@@ -108,7 +116,13 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     }
 
     /// Records that an issued invoice was sent to its customer.
-    pub fn mark_sent<S: InvoiceRepository>(&self, store: &mut S, target: &Target<'_>) -> Result<Transition, UseCaseError> {
-        self.transition(store, target, Action::MarkSent, |invoice, ctx, _| Ok(invoice.mark_sent(ctx)?))
+    pub fn mark_sent<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, Action::MarkSent, |invoice, ctx, _| {
+            Ok(invoice.mark_sent(ctx)?)
+        })
     }
 }

@@ -246,7 +246,9 @@ fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
     use crate::rules::test_support::{ctx, new_invoice, SeqIds};
     let (a, ids) = (crate::rules::test_support::actor(), SeqIds::default());
     let pending = {
-        let d = Invoice::create_draft(TenantId::new(1), 1,
+        let d = Invoice::create_draft(
+            TenantId::new(1),
+            1,
             new_invoice(vec![line("a", 1, 100, "19")], 1),
             ctx(&a, &ids),
         )

@@ -207,7 +207,22 @@ impl From<RepositoryError> for ApiError {
                 "version_mismatch",
                 "the invoice was changed concurrently",
             ),
-            // A unique constraint is only ever met by a race with a
+            // The client's own reference is taken: a decision on the
+            // request, the same on every retry.
+            RepositoryError::UniqueViolation(constraint) if constraint.contains("external_reference") => ApiError::new(
+                StatusCode::CONFLICT,
+                "external_reference_taken",
+                "another invoice of this tenant has this external_reference",
+            ),
+            // A printed number can only repeat when the tenant changed its
+            // number format to one that prints an earlier number again.
+            RepositoryError::UniqueViolation(constraint) if constraint.ends_with("number") => ApiError::new(
+                StatusCode::CONFLICT,
+                "number_taken",
+                "the next number of this format was already issued under an earlier format; \
+                     choose a number format that cannot print an earlier number",
+            ),
+            // Any other unique constraint is only ever met by a race with a
             // concurrent request (every id is generated, every counter is
             // an upsert): the client's request was fine and may be retried.
             RepositoryError::UniqueViolation(constraint) => {

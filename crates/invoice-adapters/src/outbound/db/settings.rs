@@ -3,7 +3,7 @@
 //! touching stored rows, and new settings need no migration.
 
 use diesel::prelude::*;
-use invoice_domain::{RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
+use invoice_domain::{NumberFormat, RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
 use serde::{Deserialize, Serialize};
 
 use super::connection::DbConnection;
@@ -33,6 +33,12 @@ struct StoredSettings {
     /// Whether finalize requires a complete EN 16931 document (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     require_en16931: Option<bool>,
+    /// How invoice numbers print, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invoice_number_format: Option<String>,
+    /// How credit-note numbers print, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credit_note_number_format: Option<String>,
 }
 
 impl StoredSettings {
@@ -51,6 +57,14 @@ impl StoredSettings {
             settings.seller = seller.into_domain()?;
         }
         settings.require_en16931 = self.require_en16931.unwrap_or(false);
+        if let Some(format) = self.invoice_number_format {
+            settings.invoice_number_format =
+                NumberFormat::parse(&format).map_err(|e| corrupt("invoice number format", e))?;
+        }
+        if let Some(format) = self.credit_note_number_format {
+            settings.credit_note_number_format =
+                NumberFormat::parse(&format).map_err(|e| corrupt("credit-note number format", e))?;
+        }
         Ok(settings)
     }
 
@@ -66,6 +80,10 @@ impl StoredSettings {
                 .then_some(settings.apply_credit_balance),
             seller: (settings.seller != defaults.seller).then(|| StoredSeller::from_domain(&settings.seller)),
             require_en16931: settings.require_en16931.then_some(true),
+            invoice_number_format: (settings.invoice_number_format != defaults.invoice_number_format)
+                .then(|| settings.invoice_number_format.to_string()),
+            credit_note_number_format: (settings.credit_note_number_format != defaults.credit_note_number_format)
+                .then(|| settings.credit_note_number_format.to_string()),
         }
     }
 }
@@ -109,5 +127,15 @@ mod tests {
         );
         let round = StoredSettings::from_domain(&TenantSettings::default());
         assert_eq!(to_json(&round), r#"{"v":1}"#);
+        let formats = TenantSettings {
+            invoice_number_format: NumberFormat::parse("RE-{YYYY}-{SEQ:5}").unwrap(),
+            ..TenantSettings::default()
+        };
+        let text = to_json(&StoredSettings::from_domain(&formats));
+        assert_eq!(text, r#"{"v":1,"invoice_number_format":"RE-{YYYY}-{SEQ:5}"}"#);
+        assert_eq!(
+            from_json::<StoredSettings>("t", &text).unwrap().into_domain().unwrap(),
+            formats
+        );
     }
 }

@@ -14,6 +14,7 @@ mod get_invoice_document;
 mod get_tenant;
 mod list_invoice_events;
 mod list_invoices;
+mod mark_sent;
 mod mark_uncollectible;
 mod record_payment;
 mod refund_payment;
@@ -36,6 +37,7 @@ pub use get_invoice_document::*;
 pub use get_tenant::*;
 pub use list_invoice_events::*;
 pub use list_invoices::*;
+pub use mark_sent::*;
 pub use mark_uncollectible::*;
 pub use record_payment::*;
 pub use refund_payment::*;
@@ -81,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/invoices/{reference}/cancel").route(web::post().to(cancel_invoice)))
             .service(post("/invoices/{reference}/void").route(web::post().to(void_invoice)))
             .service(post("/invoices/{reference}/mark-uncollectible").route(web::post().to(mark_uncollectible)))
+            .service(post("/invoices/{reference}/mark-sent").route(web::post().to(mark_sent)))
             .service(post("/invoices/{reference}/credit-notes").route(web::post().to(credit_invoice)))
             .service(post("/invoices/{reference}/reissue").route(web::post().to(reissue_invoice)))
             .service(

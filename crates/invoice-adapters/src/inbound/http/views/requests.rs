@@ -18,9 +18,9 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use invoice_domain::einvoice::codes;
 use invoice_domain::{
-    Amount, CancelRequest, CollectionMethod, Currency, LineId, LineRef, NewInvoice, NewLine, NewPayment, Party,
-    PaymentId, PostalAddress, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix, TaxCategory,
-    ValidationError, VariationId,
+    Amount, CancelRequest, CollectionMethod, Currency, LineId, LineKind, LineRef, NewInvoice, NewLine, NewPayment,
+    Party, PaymentId, PostalAddress, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix,
+    TaxCategory, ValidationError, VariationId,
 };
 use serde::de::{Error as _, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -420,6 +420,20 @@ pub struct PartyBody {
     #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 64))]
     pub phone: Option<String>,
+    /// A person's given name, when known apart from the family name.
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 100))]
+    pub given_name: Option<String>,
+    /// A person's family name.
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 100))]
+    pub family_name: Option<String>,
+    /// Preferred language, a BCP 47 tag (`en`, `de-AT`).
+    #[schema(example = "de-AT", pattern = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")]
+    pub locale: Option<String>,
+    /// Where goods go, when not to `address`.
+    #[validate(nested)]
+    pub shipping_address: Option<AddressBody>,
 }
 
 impl PartyBody {
@@ -439,7 +453,14 @@ impl PartyBody {
         if let Some(AddressInput::Structured(a)) = self.address {
             party = party.with_address(a.into_domain(&format!("{field}.address"))?);
         }
-        party.with_phone(self.phone.as_deref()).map_err(|e| e.within(field))
+        if let Some(a) = self.shipping_address {
+            party = party.with_shipping_address(a.into_domain(&format!("{field}.shipping_address"))?);
+        }
+        party
+            .with_phone(self.phone.as_deref())
+            .and_then(|p| p.with_names(self.given_name.as_deref(), self.family_name.as_deref()))
+            .and_then(|p| p.with_locale(self.locale.as_deref()))
+            .map_err(|e| e.within(field))
     }
 }
 
@@ -513,6 +534,17 @@ pub struct LineBody {
     )]
     #[validate(length(min = 1, max = 500))]
     pub exemption_reason: Option<String>,
+    /// What the line sells: `physical`, `service`, `digital` or `shipping`.
+    #[schema(schema_with = line_kind_schema)]
+    pub kind: Option<String>,
+}
+
+fn line_kind_schema() -> utoipa::openapi::schema::Schema {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(LineKind::ALL.iter().map(|k| k.as_str())))
+        .description(Some("What the line sells"))
+        .into()
 }
 
 impl LineBody {
@@ -534,6 +566,9 @@ impl LineBody {
         }
         if self.exemption_reason_code.is_some() || self.exemption_reason.is_some() {
             builder = builder.exemption_reason(self.exemption_reason_code.as_deref(), self.exemption_reason.as_deref());
+        }
+        if let Some(kind) = &self.kind {
+            builder = builder.kind(LineKind::parse(kind).map_err(|e| e.within(field))?);
         }
         builder.build().map_err(|e| e.within(field))
     }
@@ -562,9 +597,16 @@ pub struct CreateInvoiceBody {
     /// Number series prefix (default `INV`).
     #[schema(pattern = r"^[A-Z0-9_]{1,16}$")]
     pub series: Option<String>,
-    /// Your own invoice number; an e-invoice's buyer reference (BT-10) when `buyer_reference` is absent.
-    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
-    #[validate(length(max = 200))]
+    /// Your own code for the invoice, unique in the tenant: any route names
+    /// the invoice by it as well as by its id or number. An e-invoice's
+    /// buyer reference (BT-10) when `buyer_reference` is absent.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        example = "INV-20241201-001",
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    #[validate(length(min = 1, max = 100))]
     pub external_reference: Option<String>,
     /// The buyer's reference for routing the invoice, e.g. a Leitweg-ID (BT-10).
     #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use invoice_domain::{
-    ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineTax, Party, Payment,
-    PaymentSource, PostalAddress, RefundDestination, Reissue, TaxSubtotal,
+    ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineKind, LineTax, Party,
+    Payment, PaymentSource, PostalAddress, RefundDestination, Reissue, TaxSubtotal,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,6 +54,14 @@ pub struct PartyView {
     pub address: Option<AddressView>,
     /// Telephone.
     pub phone: Option<String>,
+    /// A person's given name.
+    pub given_name: Option<String>,
+    /// A person's family name.
+    pub family_name: Option<String>,
+    /// Preferred language (BCP 47).
+    pub locale: Option<String>,
+    /// Where goods go, when not to `address`.
+    pub shipping_address: Option<AddressView>,
 }
 
 impl From<&Party> for PartyView {
@@ -65,6 +73,10 @@ impl From<&Party> for PartyView {
             tax_number: p.tax_number.clone(),
             address: p.address.as_ref().map(Into::into),
             phone: p.phone.clone(),
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            locale: p.locale.clone(),
+            shipping_address: p.shipping_address.as_ref().map(Into::into),
         }
     }
 }
@@ -108,6 +120,8 @@ pub struct LineView {
     pub credited_quantity: u32,
     /// Gross credited by credit notes so far, in minor units.
     pub credited_amount: u64,
+    /// `physical`, `service`, `digital` or `shipping`, when the caller said.
+    pub kind: Option<&'static str>,
 }
 
 /// The category code and exemption reason of a line's tax, as the views show them.
@@ -141,6 +155,7 @@ impl From<&Line> for LineView {
             status: l.status.as_str(),
             credited_quantity: l.credited.quantity,
             credited_amount: l.credited.amounts.gross.minor(),
+            kind: l.kind.map(LineKind::as_str),
         }
     }
 }
@@ -454,7 +469,10 @@ pub struct InvoiceView {
     pub id: String,
     /// Always `invoice`.
     pub object: &'static str,
-    /// Number, once finalized (e.g. `INV-000052`).
+    /// The tenant's integer id for the invoice (1, 2, 3… in creation
+    /// order), which APIs naming invoices by integers use.
+    pub serial: u64,
+    /// Number, once finalized, in the tenant's format (e.g. `INV-000052`).
     pub number: Option<String>,
     /// `draft`, `open`, `uncollectible`, `paid`, `cancelled` or `void`.
     pub status: &'static str,
@@ -503,7 +521,7 @@ pub struct InvoiceView {
     pub payments: Vec<PaymentView>,
     /// Due date.
     pub due_date: Option<NaiveDate>,
-    /// The supplier's own number.
+    /// The client's own code for the invoice, unique in the tenant.
     pub external_reference: Option<String>,
     /// The buyer's reference (BT-10).
     pub buyer_reference: Option<String>,
@@ -523,6 +541,8 @@ pub struct InvoiceView {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Voided.
     pub voided_at: Option<DateTime<Utc>>,
+    /// Last marked as sent to the customer.
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Invoice> for InvoiceView {
@@ -531,6 +551,7 @@ impl From<&Invoice> for InvoiceView {
         InvoiceView {
             id: i.id.to_string(),
             object: "invoice",
+            serial: i.serial,
             number: i.number_text(),
             status: i.status.as_str(),
             currency: i.currency.code(),
@@ -572,6 +593,7 @@ impl From<&Invoice> for InvoiceView {
             paid_at: i.paid_at,
             cancelled_at: i.cancelled_at,
             voided_at: i.voided_at,
+            sent_at: i.sent_at,
         }
     }
 }

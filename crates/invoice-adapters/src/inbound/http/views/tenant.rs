@@ -3,8 +3,8 @@
 
 use invoice_domain::einvoice::codes;
 use invoice_domain::{
-    Contact, ElectronicAddress, Locale, PaymentMeans, SellerProfile, SeriesPrefix, TenantSettings, ValidationError,
-    VatId, VoidPolicy,
+    Contact, ElectronicAddress, Locale, NumberFormat, PaymentMeans, SellerProfile, SeriesPrefix, TenantSettings,
+    ValidationError, VatId, VoidPolicy,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -165,6 +165,24 @@ pub struct TenantPatchBody {
     pub void_credit_note: Option<String>,
     /// Whether finalize spends the customer's credit balance on a new invoice.
     pub apply_credit_balance: Option<bool>,
+    /// How invoice numbers print: literal `A-Z a-z 0-9 - _ .` and `{SERIES}`,
+    /// `{YYYY}`, `{YY}`, `{MM}`, `{DD}`, exactly one `{SEQ}` or `{SEQ:n}`.
+    /// The counter restarts with each year, month or day the format names.
+    #[schema(
+        example = "INV-{YYYY}-{SEQ:5}",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^(?:[A-Za-z0-9._-]|\{(?:SERIES|YYYY|YY|MM|DD|SEQ(?::[0-9]{1,2})?)\})+$"
+    )]
+    pub invoice_number_format: Option<String>,
+    /// How credit-note numbers print, in the same placeholders.
+    #[schema(
+        example = "{SERIES}-{YYYY}-{SEQ:4}",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^(?:[A-Za-z0-9._-]|\{(?:SERIES|YYYY|YY|MM|DD|SEQ(?::[0-9]{1,2})?)\})+$"
+    )]
+    pub credit_note_number_format: Option<String>,
 }
 
 /// Names a domain error's field under `seller.` (the domain names them
@@ -254,6 +272,14 @@ impl TenantPatchBody {
         }
         if let Some(apply) = self.apply_credit_balance {
             next.apply_credit_balance = apply;
+        }
+        if let Some(format) = &self.invoice_number_format {
+            next.invoice_number_format =
+                NumberFormat::parse(format).map_err(|e| ValidationError::new("invoice_number_format", e.message))?;
+        }
+        if let Some(format) = &self.credit_note_number_format {
+            next.credit_note_number_format = NumberFormat::parse(format)
+                .map_err(|e| ValidationError::new("credit_note_number_format", e.message))?;
         }
         Ok(next)
     }
@@ -362,6 +388,12 @@ pub struct TenantView {
     pub void_credit_note: &'static str,
     /// Whether finalize spends the customer's credit balance.
     pub apply_credit_balance: bool,
+    /// How invoice numbers print.
+    #[schema(example = "{SERIES}-{SEQ:6}")]
+    pub invoice_number_format: String,
+    /// How credit-note numbers print.
+    #[schema(example = "{SERIES}-{SEQ:6}")]
+    pub credit_note_number_format: String,
 }
 
 impl TenantView {
@@ -376,6 +408,8 @@ impl TenantView {
             credit_note_series: settings.credit_note_series.to_string(),
             void_credit_note: settings.void_credit_note.as_str(),
             apply_credit_balance: settings.apply_credit_balance,
+            invoice_number_format: settings.invoice_number_format.to_string(),
+            credit_note_number_format: settings.credit_note_number_format.to_string(),
         }
     }
 }
@@ -411,5 +445,14 @@ mod tests {
         let bad: TenantPatchBody =
             serde_json::from_str(r#"{"seller": {"payment_means": {"iban": "DE00370400440532013000"}}}"#).unwrap();
         assert_eq!(bad.apply(&s).unwrap_err().field, "seller.payment_means.iban");
+        let formats: TenantPatchBody = serde_json::from_str(
+            r#"{"invoice_number_format": "INV-{YYYY}{MM}{DD}-{SEQ:3}", "credit_note_number_format": "RE-{YYYY}-{SEQ:5}"}"#,
+        )
+        .unwrap();
+        let f = formats.apply(&s).unwrap();
+        assert_eq!(f.invoice_number_format.as_str(), "INV-{YYYY}{MM}{DD}-{SEQ:3}");
+        assert_eq!(f.credit_note_number_format.as_str(), "RE-{YYYY}-{SEQ:5}");
+        let bad: TenantPatchBody = serde_json::from_str(r#"{"invoice_number_format": "INV-{MM}-{SEQ}"}"#).unwrap();
+        assert_eq!(bad.apply(&s).unwrap_err().field, "invoice_number_format");
     }
 }
