@@ -15,8 +15,8 @@
 //!   with a stable code.
 //! * [`ports`]: the traits adapters implement, with the transaction contract.
 //! * [`usecases`]: load → decide → save, over the ports ([`InvoiceService`]).
-//! * `memory` (feature `in-memory`): [`InMemoryStore`](crate::memory::InMemoryStore),
-//!   every storage port in memory.
+//! * `memory` (feature `in-memory`): `InMemoryStore`, every storage port in
+//!   memory.
 //! * `conformance` (feature `conformance`): the tests every store passes.
 //!
 //! Features: `in-memory`, `conformance`, and `mock` (mockall mocks of every
@@ -25,9 +25,9 @@
 //! ## Example
 //!
 //! An invoice's life through [`InvoiceService`], stored in an
-//! [`InMemoryStore`](crate::memory::InMemoryStore) (feature `in-memory`); a
-//! database adapter implements the same ports. Each call runs in one
-//! transaction, so what it does is stored whole or not at all.
+//! `InMemoryStore` (feature `in-memory`); a database adapter implements the
+//! same ports. Each call runs in one transaction, so what it does is stored
+//! whole or not at all.
 //!
 //! ```
 //! # #[cfg(feature = "in-memory")]

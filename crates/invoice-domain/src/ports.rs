@@ -1,8 +1,7 @@
 //! Ports: the traits the use cases need from the outside world.
 //!
 //! Adapters implement them (Diesel for storage, the system clock, UUID v7
-//! ids; [`InMemoryStore`](crate::memory::InMemoryStore) behind the
-//! `in-memory` feature). A use case receives one *store* that implements the
+//! ids; `InMemoryStore` behind the `in-memory` feature). A use case receives one *store* that implements the
 //! storage ports it needs ([`InvoiceRepository`], [`NumberAllocator`],
 //! [`SettingsRepository`], [`BalanceRepository`]) and is bound to one
 //! transaction.
@@ -20,8 +19,7 @@
 //! A database store gets this from its database transaction. A store
 //! without one must provide it itself, for example by working on a copy of
 //! its state and replacing the original only on `Ok`, or by keeping an undo
-//! log; [`InMemoryStore::transaction`](crate::memory::InMemoryStore::transaction)
-//! snapshots and restores. Each method below must also see the writes made
+//! log; `InMemoryStore::transaction` snapshots and restores. Each method below must also see the writes made
 //! earlier in the same transaction (read-your-writes), and when several
 //! transactions run at once, a writer that decided on state another
 //! transaction has since changed must fail with
