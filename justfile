@@ -12,6 +12,16 @@ test:
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p invoice-domain --all-targets --all-features -- -D warnings
+    cargo clippy -p invoice-domain --lib -- -D warnings
+
+# The domain crate's lifecycle example on the in-memory store.
+example:
+    cargo run -p invoice-domain --example lifecycle --features in-memory
+
+# Package invoice-domain, unpack it outside the workspace and run its tests there.
+package-domain:
+    bash tools/package-domain.sh
 
 # Criterion micro-benchmarks.
 bench:

@@ -301,6 +301,27 @@ pub struct NewPayment {
 }
 
 impl NewPayment {
+    /// Starts a payment of `amount`; how it was paid and the payer's
+    /// reference are named by builder methods, so the two texts can never be
+    /// swapped silently.
+    ///
+    /// ```
+    /// use invoice_domain::prelude::*;
+    /// let payment = NewPayment::builder(PositiveAmount::new(11_900)?)
+    ///     .method("sepa_transfer")
+    ///     .reference("RF18 5390 0754 7034")
+    ///     .build()?;
+    /// assert_eq!(payment.method(), Some("sepa_transfer"));
+    /// # Ok::<(), ValidationError>(())
+    /// ```
+    pub fn builder(amount: PositiveAmount) -> NewPaymentBuilder {
+        NewPaymentBuilder {
+            amount,
+            method: None,
+            reference: None,
+        }
+    }
+
     /// A payment of `amount`, with how it was paid (at most 64 characters)
     /// and the payer's reference (at most 200).
     pub fn new(amount: PositiveAmount, method: Option<&str>, reference: Option<&str>) -> Result<Self, ValidationError> {
@@ -324,6 +345,34 @@ impl NewPayment {
     /// The payer's or processor's reference.
     pub fn reference(&self) -> Option<&str> {
         self.reference.as_deref()
+    }
+}
+
+/// Collects a payment by name; [`NewPaymentBuilder::build`] checks it.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct NewPaymentBuilder {
+    amount: PositiveAmount,
+    method: Option<String>,
+    reference: Option<String>,
+}
+
+impl NewPaymentBuilder {
+    /// How it was paid (at most 64 characters), e.g. `card`.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_string());
+        self
+    }
+
+    /// The payer's or processor's reference (at most 200 characters).
+    pub fn reference(mut self, reference: &str) -> Self {
+        self.reference = Some(reference.to_string());
+        self
+    }
+
+    /// Checks the texts.
+    pub fn build(self) -> Result<NewPayment, ValidationError> {
+        NewPayment::new(self.amount, self.method.as_deref(), self.reference.as_deref())
     }
 }
 
@@ -517,6 +566,27 @@ pub struct CreditRequest {
 }
 
 impl CreditRequest {
+    /// Starts a credit note request settled by `settle`; lines, a goodwill
+    /// credit and a reason are added by name.
+    ///
+    /// ```
+    /// use invoice_domain::prelude::*;
+    /// let request = CreditRequest::builder(Settlement::Refund)
+    ///     .line(LineCreditRequest::new(LineRef::ProductId(ProductId::parse("toll")?), CreditPortion::Rest)?)
+    ///     .reason(Reason::new(ReasonCode::OrderChange, Some("toll waived"))?)
+    ///     .build()?;
+    /// assert_eq!((request.lines().len(), request.settle()), (1, Settlement::Refund));
+    /// # Ok::<(), ValidationError>(())
+    /// ```
+    pub fn builder(settle: Settlement) -> CreditRequestBuilder {
+        CreditRequestBuilder {
+            lines: Vec::new(),
+            extra: None,
+            reason: None,
+            settle,
+        }
+    }
+
     /// A credit of `lines` and/or `extra`: at least one of them, at most
     /// [`MAX_LINES`] lines.
     pub fn new(
@@ -563,6 +633,48 @@ impl CreditRequest {
     /// How it is settled.
     pub fn settle(&self) -> Settlement {
         self.settle
+    }
+}
+
+/// Collects a credit note request by name; [`CreditRequestBuilder::build`]
+/// checks it as [`CreditRequest::new`] does.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct CreditRequestBuilder {
+    lines: Vec<LineCreditRequest>,
+    extra: Option<ExtraCredit>,
+    reason: Option<Reason>,
+    settle: Settlement,
+}
+
+impl CreditRequestBuilder {
+    /// Credits (part of) one more line.
+    pub fn line(mut self, line: LineCreditRequest) -> Self {
+        self.lines.push(line);
+        self
+    }
+
+    /// Credits (parts of) these lines too, in order.
+    pub fn lines(mut self, lines: impl IntoIterator<Item = LineCreditRequest>) -> Self {
+        self.lines.extend(lines);
+        self
+    }
+
+    /// Adds a goodwill credit tied to no line.
+    pub fn extra(mut self, extra: ExtraCredit) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    /// Why the credit is given.
+    pub fn reason(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// Checks that something is credited and that the lines are within bounds.
+    pub fn build(self) -> Result<CreditRequest, ValidationError> {
+        CreditRequest::new(self.lines, self.extra, self.reason, self.settle)
     }
 }
 

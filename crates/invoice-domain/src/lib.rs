@@ -1,67 +1,90 @@
 //! # invoice-domain
 //!
-//! The pure core of Storno: the invoice model, the rules for finalizing,
-//! paying, cancelling (fully or line by line) and voiding invoices, the ports
-//! a storage adapter implements, and the use cases that tie them together.
-//! No IO happens here: no database, no HTTP, no async runtime.
+//! The pure core of Storno: invoices as immutable documents, corrected only
+//! by credit notes; finalizing, paying, refunding, cancelling (fully or line
+//! by line), crediting, voiding and reissuing them; customers' credit
+//! balances; the ports a storage adapter implements, and the use cases that
+//! tie them together. No IO happens here: no database, no HTTP, no async
+//! runtime.
 //!
+//! * [`prelude`]: one import for everything below that a program needs.
 //! * [`model`]: values that are valid by construction (amounts, tax rates,
 //!   currencies, numbers, parties, lines, the [`Invoice`] aggregate).
 //! * [`commands`]: every request a caller can make, valid by construction.
 //! * [`rules`]: every transition, returning a [`Transition`] or a [`Refusal`]
 //!   with a stable code.
-//! * [`ports`]: the traits adapters implement.
-//! * [`usecases`]: load → decide → save, over the ports.
+//! * [`ports`]: the traits adapters implement, with the transaction contract.
+//! * [`usecases`]: load → decide → save, over the ports ([`InvoiceService`]).
+//! * `memory` (feature `in-memory`): `InMemoryStore`, every storage port in
+//!   memory.
+//! * `conformance` (feature `conformance`): the tests every store passes.
+//!
+//! Features: `in-memory`, `conformance`, and `mock` (mockall mocks of every
+//! port). None is on by default.
+//!
+//! ## Example
+//!
+//! An invoice's life through [`InvoiceService`], stored in an
+//! `InMemoryStore` (feature `in-memory`); a database adapter implements the
+//! same ports. Each call runs in one transaction, so what it does is stored
+//! whole or not at all.
 //!
 //! ```
-//! use invoice_domain::*;
-//! use invoice_domain::rules::Context;
+//! # #[cfg(feature = "in-memory")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use invoice_domain::prelude::*;
 //!
-//! // Ports: a fixed clock and sequential ids keep the example deterministic.
-//! struct Ids(std::cell::Cell<u128>);
-//! impl IdGenerator for Ids {
-//!     fn new_id(&self) -> uuid::Uuid { self.0.set(self.0.get() + 1); uuid::Uuid::from_u128(self.0.get()) }
-//! }
-//! let ids = Ids(Default::default());
-//! let actor = Actor::new("key_1", "example");
-//! let ctx = Context { now: chrono::Utc::now(), actor: &actor, ids: &ids };
-//! let number = |series: &str, sequence| DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), sequence);
+//! let mut store = InMemoryStore::new();
+//! let tenant = TenantId::new(1);
+//! store.add_tenant(tenant);
+//! let service = InvoiceService::new(SystemClock, UuidV7);
+//! let (scope, actor) = (Scope::tenant(tenant), Actor::new("key_1", "example"));
 //!
-//! let new = NewInvoice::builder(Currency::parse("EUR")?, Party::parse("cust-1", "ACME GmbH", None, None, None)?)
-//!     .line(NewLine::builder("Freight").product_id("p-1").unit_amount(10_000).tax_rate("19").build()?)
-//!     .line(NewLine::builder("Toll").product_id("p-2").quantity(2).unit_amount(1_250).tax_rate("7").build()?)
+//! let customer = Party::parse("cust-1", "ACME GmbH", None, None, None)?;
+//! let new = NewInvoice::builder(Currency::parse("EUR")?, customer)
+//!     .line(NewLine::builder("Freight").product_id("freight").unit_amount(10_000).tax_rate("19").build()?)
+//!     .line(NewLine::builder("Toll").product_id("toll").quantity(2).unit_amount(1_250).tax_rate("7").build()?)
 //!     .build()?;
-//! let draft = Invoice::create_draft(TenantId::new(1), 1, new, ctx).invoice;
-//! let open = draft.finalize(ctx, || number("INV", 52)).unwrap().invoice;
-//! assert_eq!(open.number_text().as_deref(), Some("INV-000052"));
-//! assert_eq!(open.totals().total.minor(), 11_900 + 2_675);
+//! let draft = store.transaction(|s| service.create_draft(s, &scope, &actor, new))?.invoice;
 //!
-//! // Cancel the toll line: the document stays as issued, a credit note is issued beside it.
-//! let request = CancelRequest::lines(
-//!     vec![LineRef::ProductId(ProductId::parse("p-2")?)],
-//!     Some(Reason::new(ReasonCode::OrderChange, Some("toll waived"))?),
-//! )?;
-//! let t = open.cancel(&request, ctx, || number("CN", 7)).unwrap();
-//! let totals = t.invoice.totals();
-//! assert_eq!((totals.total.minor(), totals.amount_credited.minor()), (14_575, 2_675));
-//! assert_eq!(totals.amount_due.minor(), 11_900);
-//! assert_eq!(t.invoice.credit_notes[0].number.to_string(), "CN-000007");
-//! assert_eq!(t.invoice.credit_notes[0].total().display(t.invoice.currency).to_string(), "26.75 EUR");
+//! let reference = InvoiceRef::Id(draft.id);
+//! let target = Target::new(&scope, &reference, &actor);
+//! let open = store.transaction(|s| service.finalize(s, &target))?.invoice;
+//! assert_eq!(open.number_text().as_deref(), Some("INV-000001"));
+//! assert_eq!(open.totals().total.display(open.currency).to_string(), "145.75 EUR");
 //!
-//! // A void of the rest halts collection, leaves nothing due, and credits
-//! // what was left with a second credit note.
-//! let void = t.invoice.void(None, VoidPolicy::Always, ctx, || number("CN", 8)).unwrap().invoice;
-//! assert_eq!(void.status, InvoiceStatus::Void);
-//! assert!(void.collection.halted && void.totals().amount_due.is_zero());
-//! assert_eq!(void.totals().amount_credited, void.totals().total);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! // A refused call stores nothing.
+//! let too_much = NewPayment::builder(PositiveAmount::new(20_000)?).method("card").build()?;
+//! let refused = store.transaction(|s| service.record_payment(s, &target, too_much));
+//! assert_eq!(refused.unwrap_err().code(), "overpayment");
+//!
+//! // Cancelling the toll leaves the document as issued and issues a credit note.
+//! let toll = CancelRequest::lines(vec![LineRef::ProductId(ProductId::parse("toll")?)], None)?;
+//! let cancelled = store.transaction(|s| service.cancel(s, &target, &toll))?.invoice;
+//! assert_eq!(cancelled.credit_notes[0].number.to_string(), "CN-000001");
+//! assert_eq!(cancelled.totals().amount_due.display(cancelled.currency).to_string(), "119.00 EUR");
+//!
+//! // A void credits the rest with a second credit note (the default policy).
+//! let void = store.transaction(|s| service.void(s, &target, None))?.invoice;
+//! assert_eq!((void.status, void.credit_notes.len()), (InvoiceStatus::Void, 2));
+//! let events = store.transaction(|s| service.events(s, &scope, &reference))?;
+//! assert_eq!(events.last().map(|e| e.kind.type_name()), Some("credit_note.issued"));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "in-memory"))]
+//! # fn main() {}
 //! ```
 
 pub mod commands;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod einvoice;
 pub mod error;
+#[cfg(any(test, feature = "in-memory"))]
+pub mod memory;
 pub mod model;
 pub mod ports;
+pub mod prelude;
 pub mod rules;
 pub mod usecases;
 
@@ -69,11 +92,14 @@ pub use chrono;
 pub use uuid;
 
 pub use commands::{
-    CancelRequest, CreditPortion, CreditRequest, ExtraCredit, LineCreditRequest, LineEdit, NewInvoice,
-    NewInvoiceBuilder, NewPayment, RefundRequest, ReissueLines, ReissueRequest, Rejection, Settlement,
+    CancelRequest, CreditPortion, CreditRequest, CreditRequestBuilder, ExtraCredit, LineCreditRequest, LineEdit,
+    NewInvoice, NewInvoiceBuilder, NewPayment, NewPaymentBuilder, RefundRequest, ReissueLines, ReissueRequest,
+    Rejection, Settlement,
 };
 pub use einvoice::{DocumentLine, DocumentType, EDocument, Incomplete, Missing, Profile, SellerSource};
 pub use error::{Refusal, ValidationError};
+#[cfg(feature = "in-memory")]
+pub use memory::InMemoryStore;
 pub use model::address::{CountryCode, PostalAddress};
 pub use model::balance::{BalanceDirection, BalanceEntry, CustomerBalance};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
@@ -101,4 +127,10 @@ pub use ports::{
     RepositoryError, SettingsRepository, SystemClock, UuidV7,
 };
 pub use rules::{Change, Reissue, Transition};
-pub use usecases::{Action, InvoiceService, PartyRole, Scope, Target, UseCaseError};
+pub use usecases::{Action, InvoiceService, Page, PartyRole, Scope, Target, UseCaseError};
+
+/// The crate README's example, compiled and run as a doctest so that it
+/// cannot drift from the API.
+#[cfg(all(doctest, feature = "in-memory"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

@@ -1,11 +1,35 @@
 //! Ports: the traits the use cases need from the outside world.
 //!
 //! Adapters implement them (Diesel for storage, the system clock, UUID v7
-//! ids). A use case receives a *store* that implements both
-//! [`InvoiceRepository`] and [`NumberAllocator`]; the adapter runs the whole
-//! use case inside one database transaction, so the number drawn, the
-//! invoice update, its events and its credit note commit together or not at
-//! all.
+//! ids; `InMemoryStore` behind the `in-memory` feature). A use case receives one *store* that implements the
+//! storage ports it needs ([`InvoiceRepository`], [`NumberAllocator`],
+//! [`SettingsRepository`], [`BalanceRepository`]) and is bound to one
+//! transaction.
+//!
+//! # The transaction contract
+//!
+//! A use case never begins or ends a transaction: the caller runs the whole
+//! call inside one and commits only when it returns `Ok`. Everything the
+//! call did through the store (numbers drawn, invoices saved, balance
+//! entries, events) then becomes visible together, or, on an `Err` or a
+//! panic, not at all. A refused call and a failed one therefore leave the
+//! store as it was, and a number drawn during them is given back, so series
+//! stay gapless.
+//!
+//! A database store gets this from its database transaction. A store
+//! without one must provide it itself, for example by working on a copy of
+//! its state and replacing the original only on `Ok`, or by keeping an undo
+//! log; `InMemoryStore::transaction` snapshots and restores. Each method below must also see the writes made
+//! earlier in the same transaction (read-your-writes), and when several
+//! transactions run at once, a writer that decided on state another
+//! transaction has since changed must fail with
+//! [`RepositoryError::VersionConflict`] at [`InvoiceRepository::save`]
+//! rather than overwrite it. A store used by one thread at a time meets the
+//! last rule trivially.
+//!
+//! The conformance suite (`conformance` module, feature `conformance`)
+//! checks a store against this contract; the Diesel store and the in-memory
+//! store both pass it.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -30,13 +54,17 @@ pub enum RepositoryError {
     /// A uniqueness constraint was violated (e.g. a duplicate id or number).
     #[error("unique constraint violated: {0}")]
     UniqueViolation(String),
-    /// The row to change does not exist.
+    /// Something the call needs does not exist, such as the tenant whose
+    /// settings are read. `find`, `credit_note` and `save` never return it:
+    /// the first two answer `Ok(None)`, and `save` reports a missing
+    /// invoice as a `VersionConflict`.
     #[error("not found")]
     NotFound,
     /// The database cannot be reached or is overloaded; retry later.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
-    /// Anything else; a bug or corrupted data.
+    /// Anything else: a bug, corrupted data, or a write that breaks a rule
+    /// of the store (such as an invoice of a tenant it does not know).
     #[error("storage failure: {0}")]
     Other(String),
 }
@@ -83,7 +111,7 @@ impl InvoiceRef {
 }
 
 /// Which kind of document a number series numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DocumentKind {
     /// Invoices.
     Invoice,
@@ -101,7 +129,8 @@ impl DocumentKind {
     }
 }
 
-/// Filters and cursor for listing invoices, newest first.
+/// Filters and cursor for listing invoices, newest first (see
+/// [`InvoiceRepository::list`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ListQuery {
     /// Only this status.
@@ -120,43 +149,86 @@ pub struct ListQuery {
     pub starting_after: Option<InvoiceId>,
 }
 
-/// Loads and saves invoices with their lines, payments, credit notes and events.
-#[cfg_attr(feature = "mock", mockall::automock)]
+/// Loads and saves invoices with their lines, payments, credit notes and
+/// events.
+///
+/// Every method is scoped to one tenant: nothing of another tenant is ever
+/// found, listed, returned or changed, and another tenant's invoice is
+/// indistinguishable from a missing one.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait InvoiceRepository {
-    /// Loads an invoice of `tenant` by id or number.
+    /// Loads an invoice of `tenant`, with everything it holds, by any of its
+    /// references: [`InvoiceRef::Id`] by id; [`InvoiceRef::Code`] by
+    /// number (drafts have none), else by external reference;
+    /// [`InvoiceRef::Serial`] by serial, else as its code.
     ///
-    /// Returns `Ok(None)` when no invoice of *this tenant* matches (another
-    /// tenant's invoice is indistinguishable from a missing one). Inside a
-    /// write transaction the adapter must lock the row (or otherwise make a
-    /// racing writer fail with `VersionConflict` on save).
-    /// Errors: `Unavailable`, `Other`.
+    /// Returns `Ok(None)` when no invoice of *this tenant* matches. The
+    /// invoice returned equals the one last saved (`==`, every field). Inside
+    /// a write transaction the adapter must lock the row, or otherwise make a
+    /// racing writer fail with `VersionConflict` on save.
+    /// Errors: `Unavailable`, `Other`; never `NotFound`.
     fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError>;
 
-    /// Persists a transition: inserts or version-checked updates the invoice,
-    /// writes the listed changes, applies its balance entries and appends the
-    /// events, all or nothing.
+    /// Persists a transition, all or nothing: the invoice, the listed
+    /// changes, the balance entries and the events.
     ///
-    /// Errors: `VersionConflict` when the stored version is not
-    /// `transition.expected_version`, or a balance entry was built on a
-    /// balance that changed since (its `balance_after` no longer follows);
-    /// `UniqueViolation` on a duplicate id or number; `Unavailable`, `Other`.
+    /// * **Insert or update.** When `transition.changes` holds
+    ///   [`Change::Created`](crate::rules::Change::Created) the invoice is new:
+    ///   its `expected_version` is 0 (its `version` 1), and it is inserted.
+    ///   Otherwise the stored invoice is replaced only if its version is
+    ///   still `expected_version`.
+    /// * **Changes.** `changes` names what changed besides the invoice's own
+    ///   fields (lines, payments, refunds, credit notes), so a store that
+    ///   keeps them in rows of their own writes only those. A store that
+    ///   keeps each invoice as one aggregate may ignore every change but
+    ///   `Created` and store `transition.invoice` whole: it carries the
+    ///   complete new state.
+    /// * **Balance entries** are applied in order to the balance of their
+    ///   tenant, customer and currency (created at zero when missing): a
+    ///   credit adds its amount, a debit subtracts it, and the result must be
+    ///   exactly the entry's `balance_after`. Each entry is then appended to
+    ///   that balance's ledger.
+    /// * **Events** are appended in order after the invoice's earlier ones.
+    ///
+    /// Errors:
+    /// * `VersionConflict` when the stored version is not
+    ///   `expected_version`, including an update of an invoice that is not
+    ///   stored at all (it has no version); and when a balance entry's
+    ///   `balance_after` does not follow from the stored balance (another
+    ///   transaction moved it since it was read, or a debit would take it
+    ///   below zero).
+    /// * `UniqueViolation` when an inserted invoice's id is taken, or an
+    ///   invoice's serial, number or external reference, a credit-note
+    ///   number, a credit-note id or an event id is already used in the
+    ///   tenant.
+    /// * `Unavailable`, `Other`.
+    ///
+    /// `save` never returns `NotFound`. On any error nothing of the
+    /// transition may remain once the caller's transaction is rolled back.
     fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError>;
 
-    /// Lists invoices of `tenant` matching `query`, newest first.
+    /// Lists at most `query.limit` invoices of `tenant` that match every
+    /// filter of `query`, ordered by invoice id, highest first. Ids are
+    /// UUID v7, so that is newest first; `starting_after` keeps only ids
+    /// below it, which makes the last id of a page the cursor of the next.
+    /// A `limit` of 0 lists nothing.
     /// Errors: `Unavailable`, `Other`.
     fn list(&mut self, tenant: TenantId, query: &ListQuery) -> Result<Vec<Invoice>, RepositoryError>;
 
-    /// The audit trail of one invoice, oldest first.
+    /// The audit trail of one invoice of `tenant`, oldest first (the order
+    /// they were saved in); empty for an unknown invoice or another
+    /// tenant's.
     /// Errors: `Unavailable`, `Other`.
     fn events(&mut self, tenant: TenantId, invoice: InvoiceId) -> Result<Vec<Event>, RepositoryError>;
 
-    /// Loads a credit note of `tenant`; `Ok(None)` when not this tenant's.
+    /// Loads a credit note of `tenant`, equal to the one in its invoice's
+    /// `credit_notes`; `Ok(None)` when the tenant has none with this id.
     /// Errors: `Unavailable`, `Other`.
     fn credit_note(&mut self, tenant: TenantId, id: CreditNoteId) -> Result<Option<CreditNote>, RepositoryError>;
 }
 
 /// Draws numbers from gapless per-tenant series.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait NumberAllocator {
     /// Returns the next sequence number (1, 2, 3…) of the tenant's counter
     /// `counter` for `kind` (a [`NumberSlot::counter`](crate::NumberSlot::counter), e.g.
@@ -172,7 +244,7 @@ pub trait NumberAllocator {
 }
 
 /// Reads the settings a tenant chose for its documents.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait SettingsRepository {
     /// The settings of `tenant`, or [`TenantSettings::default`] for a tenant
     /// that set nothing. Inside a write transaction it must read the state
@@ -189,29 +261,32 @@ pub trait SettingsRepository {
 /// [`InvoiceRepository::save`], with the transition that caused them
 /// (`Transition::balance_entries`), so a balance and its invoice never
 /// disagree.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait BalanceRepository {
     /// The balance `customer` holds with `tenant` in `currency`; zero when
     /// it never had one. Inside a write transaction the adapter must make a
     /// racing writer of the same balance fail with `VersionConflict` on
-    /// save (a row lock, or a check of the balance the entry was built on).
+    /// save (a row lock, or the check of `balance_after` that `save` makes).
     /// Errors: `Unavailable`, `Other`.
     fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError>;
-    /// Every balance of `customer`, one per currency it ever held, each with
-    /// its ledger oldest first; empty when it never had one.
+
+    /// Every balance of `customer` with `tenant`, one per currency it ever
+    /// had an entry in, ordered by currency code, each with its ledger
+    /// oldest first; empty when it never had one. A balance is always the
+    /// last entry's `balance_after`.
     /// Errors: `Unavailable`, `Other`.
     fn balances(&mut self, tenant: TenantId, customer: &PartyId) -> Result<Vec<CustomerBalance>, RepositoryError>;
 }
 
 /// Tells the time; a port so tests can fix it.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Clock {
     /// The current instant. Never fails.
     fn now(&self) -> DateTime<Utc>;
 }
 
 /// Makes fresh ids; a port so tests can make them predictable.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait IdGenerator {
     /// A new unique id (UUID v7 in production, so ids sort by time). Never fails.
     fn new_id(&self) -> Uuid;

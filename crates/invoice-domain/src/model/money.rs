@@ -629,4 +629,28 @@ mod tests {
         assert_eq!(Amount(1500).display(jpy).to_string(), "1500 JPY");
         assert_eq!(Amount(1999).to_string(), "1999");
     }
+
+    #[test]
+    fn money_reads_as_an_exact_decimal_and_its_code() {
+        let eur = Currency::parse("EUR").unwrap();
+        let bhd = Currency::parse("BHD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        let shown = |minor, currency| Amount(minor).display(currency).to_string();
+        assert_eq!(shown(0, eur), "0.00 EUR");
+        assert_eq!(shown(5, eur), "0.05 EUR");
+        assert_eq!(shown(11_900, eur), "119.00 EUR");
+        assert_eq!(shown(5, bhd), "0.005 BHD");
+        assert_eq!(shown(1_000, bhd), "1.000 BHD");
+        assert_eq!(shown(0, jpy), "0 JPY");
+        assert_eq!(shown(MAX_AMOUNT, eur), "10000000000000.00 EUR");
+        assert_eq!(shown(MAX_AMOUNT, jpy), "1000000000000000 JPY");
+        // The struct and the method are one value, and `{}` in a sentence
+        // shows the same text.
+        let money = Money {
+            amount: Amount(1_999),
+            currency: eur,
+        };
+        assert_eq!(money, Amount(1_999).display(eur));
+        assert_eq!(format!("due: {money}."), "due: 19.99 EUR.");
+    }
 }

@@ -12,6 +12,54 @@
 //! Once finalized, an invoice is a document: its lines, amounts, totals,
 //! VAT breakdown, parties, number and issue date never change again. Every
 //! correction is a credit note beside it.
+//!
+//! The rules work without any store: the caller supplies the clock's time,
+//! an id source and the numbers. [`crate::usecases::InvoiceService`] does
+//! that over the ports; here it is by hand.
+//!
+//! ```
+//! use invoice_domain::*;
+//! use invoice_domain::rules::Context;
+//!
+//! // Ports: a fixed clock and sequential ids keep the example deterministic.
+//! struct Ids(std::cell::Cell<u128>);
+//! impl IdGenerator for Ids {
+//!     fn new_id(&self) -> uuid::Uuid { self.0.set(self.0.get() + 1); uuid::Uuid::from_u128(self.0.get()) }
+//! }
+//! let ids = Ids(Default::default());
+//! let actor = Actor::new("key_1", "example");
+//! let ctx = Context { now: chrono::Utc::now(), actor: &actor, ids: &ids };
+//! let number = |series: &str, sequence| DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), sequence);
+//!
+//! let new = NewInvoice::builder(Currency::parse("EUR")?, Party::parse("cust-1", "ACME GmbH", None, None, None)?)
+//!     .line(NewLine::builder("Freight").product_id("p-1").unit_amount(10_000).tax_rate("19").build()?)
+//!     .line(NewLine::builder("Toll").product_id("p-2").quantity(2).unit_amount(1_250).tax_rate("7").build()?)
+//!     .build()?;
+//! let draft = Invoice::create_draft(TenantId::new(1), 1, new, ctx).invoice;
+//! let open = draft.finalize(ctx, || number("INV", 52)).unwrap().invoice;
+//! assert_eq!(open.number_text().as_deref(), Some("INV-000052"));
+//! assert_eq!(open.totals().total.minor(), 11_900 + 2_675);
+//!
+//! // Cancel the toll line: the document stays as issued, a credit note is issued beside it.
+//! let request = CancelRequest::lines(
+//!     vec![LineRef::ProductId(ProductId::parse("p-2")?)],
+//!     Some(Reason::new(ReasonCode::OrderChange, Some("toll waived"))?),
+//! )?;
+//! let t = open.cancel(&request, ctx, || number("CN", 7)).unwrap();
+//! let totals = t.invoice.totals();
+//! assert_eq!((totals.total.minor(), totals.amount_credited.minor()), (14_575, 2_675));
+//! assert_eq!(totals.amount_due.minor(), 11_900);
+//! assert_eq!(t.invoice.credit_notes[0].number.to_string(), "CN-000007");
+//! assert_eq!(t.invoice.credit_notes[0].total().display(t.invoice.currency).to_string(), "26.75 EUR");
+//!
+//! // A void of the rest halts collection, leaves nothing due, and credits
+//! // what was left with a second credit note.
+//! let void = t.invoice.void(None, VoidPolicy::Always, ctx, || number("CN", 8)).unwrap().invoice;
+//! assert_eq!(void.status, InvoiceStatus::Void);
+//! assert!(void.collection.halted && void.totals().amount_due.is_zero());
+//! assert_eq!(void.totals().amount_credited, void.totals().total);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod approval;
 mod cancel;

@@ -114,6 +114,27 @@ pub struct Target<'a> {
     pub expected_version: Option<u64>,
 }
 
+impl<'a> Target<'a> {
+    /// Acts on the invoice `reference` names, as `actor` within `scope`,
+    /// whatever its current version.
+    pub fn new(scope: &'a Scope, reference: &'a InvoiceRef, actor: &'a Actor) -> Self {
+        Target {
+            scope,
+            reference,
+            actor,
+            expected_version: None,
+        }
+    }
+
+    /// Requires the invoice to be at exactly `version` (an `If-Match`), so
+    /// a change decided on an older copy is refused with
+    /// [`UseCaseError::VersionMismatch`].
+    pub fn expecting(mut self, version: u64) -> Self {
+        self.expected_version = Some(version);
+        self
+    }
+}
+
 /// The application service: one method per use case.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceService<C, G> {

@@ -162,6 +162,36 @@ fn a_version_conflict_on_save_surfaces_as_version_mismatch() {
 }
 
 #[test]
+fn a_version_mismatch_reads_as_a_sentence_saying_only_what_is_known() {
+    let text = |expected, current| UseCaseError::VersionMismatch { expected, current }.to_string();
+    assert_eq!(
+        text(Some(7), Some(9)),
+        "the invoice is at version 9, not the expected version 7"
+    );
+    assert_eq!(
+        text(Some(7), None),
+        "the invoice is no longer at the expected version 7"
+    );
+    assert_eq!(text(None, None), "the invoice was changed by a concurrent request");
+    // What a storage conflict becomes reads the same way, with no `Some`.
+    let from_store = UseCaseError::from(RepositoryError::VersionConflict).to_string();
+    assert_eq!(from_store, "the invoice was changed by a concurrent request");
+    assert!(!from_store.contains("Some") && !from_store.contains("None"));
+}
+
+#[test]
+fn a_target_built_by_name_carries_the_expected_version() {
+    let scope = Scope::tenant(TenantId::new(1));
+    let reference = InvoiceRef::Id(InvoiceId::from_uuid(uuid::Uuid::nil()));
+    let actor = Actor::new("k", "test");
+    assert_eq!(Target::new(&scope, &reference, &actor).expected_version, None);
+    assert_eq!(
+        Target::new(&scope, &reference, &actor).expecting(4).expected_version,
+        Some(4)
+    );
+}
+
+#[test]
 fn a_stale_expected_version_is_refused_before_deciding() {
     let inv = open(vec![line("a", 1, 100, "19")]);
     let mut store = store_with(inv.clone());
