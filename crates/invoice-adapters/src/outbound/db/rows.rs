@@ -170,9 +170,8 @@ fn method_text(m: CollectionMethod) -> &'static str {
 
 /// The `invoices` row.
 #[allow(missing_docs)] // fields mirror the columns in schema.rs
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
-#[diesel(treat_none_as_null = true)]
 pub struct InvoiceRow {
     pub tenant_id: i64,
     pub id: String,
@@ -326,6 +325,140 @@ impl InvoiceRow {
             cancelled_at: self.cancelled_at.map(utc),
             voided_at: self.voided_at.map(utc),
         })
+    }
+}
+
+/// The columns of an invoice row that a transition changed, plus version
+/// and `updated_at`: an `UPDATE` writes only these. `None` leaves a column
+/// alone; for a nullable column `Some(None)` writes `NULL`.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = invoices)]
+pub struct InvoiceChanges {
+    series: Option<String>,
+    number_seq: Option<Option<i64>>,
+    status: Option<String>,
+    currency: Option<String>,
+    customer_id: Option<String>,
+    issuer_id: Option<Option<String>>,
+    customer: Option<String>,
+    issuer: Option<Option<String>>,
+    subtotal: Option<i64>,
+    tax: Option<i64>,
+    total: Option<i64>,
+    amount_paid: Option<i64>,
+    collection_method: Option<String>,
+    next_payment_attempt: Option<Option<NaiveDateTime>>,
+    collection_halted: Option<bool>,
+    approval: Option<String>,
+    cancellation: Option<Option<String>>,
+    void_record: Option<Option<String>>,
+    due_date: Option<Option<NaiveDate>>,
+    external_reference: Option<Option<String>>,
+    metadata: Option<String>,
+    version: Option<i64>,
+    created_at: Option<NaiveDateTime>,
+    updated_at: Option<NaiveDateTime>,
+    issued_at: Option<Option<NaiveDateTime>>,
+    paid_at: Option<Option<NaiveDateTime>>,
+    cancelled_at: Option<Option<NaiveDateTime>>,
+    voided_at: Option<Option<NaiveDateTime>>,
+    uncollectible: Option<Option<String>>,
+    details: Option<String>,
+}
+
+impl InvoiceChanges {
+    /// What differs from `old` in `new` (the same invoice), always with the
+    /// new version and `updated_at`.
+    pub fn between(old: &InvoiceRow, new: &InvoiceRow) -> Self {
+        fn diff<T: PartialEq + Clone>(a: &T, b: &T) -> Option<T> {
+            (a != b).then(|| b.clone())
+        }
+        InvoiceChanges {
+            series: diff(&old.series, &new.series),
+            number_seq: diff(&old.number_seq, &new.number_seq),
+            status: diff(&old.status, &new.status),
+            currency: diff(&old.currency, &new.currency),
+            customer_id: diff(&old.customer_id, &new.customer_id),
+            issuer_id: diff(&old.issuer_id, &new.issuer_id),
+            customer: diff(&old.customer, &new.customer),
+            issuer: diff(&old.issuer, &new.issuer),
+            subtotal: diff(&old.subtotal, &new.subtotal),
+            tax: diff(&old.tax, &new.tax),
+            total: diff(&old.total, &new.total),
+            amount_paid: diff(&old.amount_paid, &new.amount_paid),
+            collection_method: diff(&old.collection_method, &new.collection_method),
+            next_payment_attempt: diff(&old.next_payment_attempt, &new.next_payment_attempt),
+            collection_halted: diff(&old.collection_halted, &new.collection_halted),
+            approval: diff(&old.approval, &new.approval),
+            cancellation: diff(&old.cancellation, &new.cancellation),
+            void_record: diff(&old.void_record, &new.void_record),
+            due_date: diff(&old.due_date, &new.due_date),
+            external_reference: diff(&old.external_reference, &new.external_reference),
+            metadata: diff(&old.metadata, &new.metadata),
+            version: Some(new.version),
+            created_at: diff(&old.created_at, &new.created_at),
+            updated_at: Some(new.updated_at),
+            issued_at: diff(&old.issued_at, &new.issued_at),
+            paid_at: diff(&old.paid_at, &new.paid_at),
+            cancelled_at: diff(&old.cancelled_at, &new.cancelled_at),
+            voided_at: diff(&old.voided_at, &new.voided_at),
+            uncollectible: diff(&old.uncollectible, &new.uncollectible),
+            details: diff(&old.details, &new.details),
+        }
+    }
+
+    /// Every column, for when the stored row was not read in this transaction.
+    pub fn all(new: &InvoiceRow) -> Self {
+        let n = new.clone();
+        let mut all = InvoiceChanges {
+            version: Some(n.version),
+            updated_at: Some(n.updated_at),
+            ..Self::default()
+        };
+        all.series = Some(n.series);
+        all.number_seq = Some(n.number_seq);
+        all.status = Some(n.status);
+        all.currency = Some(n.currency);
+        all.customer_id = Some(n.customer_id);
+        all.issuer_id = Some(n.issuer_id);
+        all.customer = Some(n.customer);
+        all.issuer = Some(n.issuer);
+        all.subtotal = Some(n.subtotal);
+        all.tax = Some(n.tax);
+        all.total = Some(n.total);
+        all.amount_paid = Some(n.amount_paid);
+        all.collection_method = Some(n.collection_method);
+        all.next_payment_attempt = Some(n.next_payment_attempt);
+        all.collection_halted = Some(n.collection_halted);
+        all.approval = Some(n.approval);
+        all.cancellation = Some(n.cancellation);
+        all.void_record = Some(n.void_record);
+        all.due_date = Some(n.due_date);
+        all.external_reference = Some(n.external_reference);
+        all.metadata = Some(n.metadata);
+        all.created_at = Some(n.created_at);
+        all.issued_at = Some(n.issued_at);
+        all.paid_at = Some(n.paid_at);
+        all.cancelled_at = Some(n.cancelled_at);
+        all.voided_at = Some(n.voided_at);
+        all.uncollectible = Some(n.uncollectible);
+        all.details = Some(n.details);
+        all
+    }
+
+    /// The names of the columns it writes, for tests and statement counts.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        macro_rules! named {
+            ($($f:ident),*) => { $(if self.$f.is_some() { out.push(stringify!($f)); })* };
+        }
+        named!(
+            series, number_seq, status, currency, customer_id, issuer_id, customer, issuer, subtotal, tax, total,
+            amount_paid, collection_method, next_payment_attempt, collection_halted, approval, cancellation,
+            void_record, due_date, external_reference, metadata, version, created_at, updated_at, issued_at,
+            paid_at, cancelled_at, voided_at, uncollectible, details
+        );
+        out
     }
 }
 
@@ -674,12 +807,11 @@ pub struct NewEventRow {
     pub occurred_at: NaiveDateTime,
     pub invoice_version: i64,
     pub data: String,
-    pub snapshot: String,
 }
 
 impl NewEventRow {
-    /// The row of `event`, with the invoice snapshot taken right after it.
-    pub fn from_domain(event: &Event, snapshot: &str) -> Result<Self, RepositoryError> {
+    /// The row of `event`; the invoice it left is its version row.
+    pub fn from_domain(event: &Event) -> Result<Self, RepositoryError> {
         Ok(NewEventRow {
             tenant_id: event.tenant.get(),
             id: event.id.to_string(),
@@ -690,7 +822,6 @@ impl NewEventRow {
             occurred_at: ts(event.occurred_at),
             invoice_version: db_count("version", event.invoice_version)?,
             data: to_json(&event.kind),
-            snapshot: snapshot.to_string(),
         })
     }
 }
@@ -710,7 +841,30 @@ pub struct EventRow {
     pub occurred_at: NaiveDateTime,
     pub invoice_version: i64,
     pub data: String,
-    pub snapshot: String,
+}
+
+/// A stored event with the version row of the invoice it left.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: EventRow,
+    /// `invoice_versions.format` of its version.
+    pub format: i32,
+    /// `invoice_versions.body` of its version.
+    pub body: String,
+}
+
+impl StoredEvent {
+    /// The invoice as the event left it.
+    pub fn invoice(&self) -> Result<Invoice, RepositoryError> {
+        super::versions::decode(self.event.tenant_id, &self.event.invoice_id, self.format, &self.body).map(|(_, i)| i)
+    }
+}
+
+impl From<(EventRow, i32, String)> for StoredEvent {
+    fn from((event, format, body): (EventRow, i32, String)) -> Self {
+        StoredEvent { event, format, body }
+    }
 }
 
 impl EventRow {
