@@ -16,7 +16,7 @@ CREATE TABLE invoice_versions (
 -- Every snapshot becomes the version it showed; the events of one
 -- transaction carried the same snapshot, so one row per version is kept.
 INSERT INTO invoice_versions (tenant_id, invoice_id, version, format, body)
-SELECT tenant_id, invoice_id, invoice_version, 0, snapshot FROM events ORDER BY seq
+SELECT tenant_id, invoice_id, invoice_version, 0, snapshot FROM events WHERE snapshot <> '' ORDER BY seq
 ON CONFLICT DO NOTHING;
 
 ALTER TABLE events DROP COLUMN snapshot;

@@ -16,6 +16,6 @@ CREATE TABLE invoice_versions (
 -- Every snapshot becomes the version it showed; the events of one
 -- transaction carried the same snapshot, so one row per version is kept.
 INSERT OR IGNORE INTO invoice_versions (tenant_id, invoice_id, version, format, body)
-SELECT tenant_id, invoice_id, invoice_version, 0, snapshot FROM events ORDER BY seq;
+SELECT tenant_id, invoice_id, invoice_version, 0, snapshot FROM events WHERE snapshot <> '' ORDER BY seq;
 
 ALTER TABLE events DROP COLUMN snapshot;

@@ -19,4 +19,5 @@ mod reliability;
 mod security;
 mod state_machine;
 mod support;
+mod versions;
 mod webhooks;

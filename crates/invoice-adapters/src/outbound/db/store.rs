@@ -110,11 +110,11 @@ struct CurrentVersion {
 /// one statement. The PostgreSQL write variant also locks the invoice row.
 const CURRENT_SQL: &str = "SELECT i.version AS current, v.format AS format, v.body AS body \
      FROM invoices i LEFT JOIN invoice_versions v \
-     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version \
+     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version AND v.format = 1 \
      WHERE i.tenant_id = $1 AND i.id = $2";
 const CURRENT_SQL_LOCKED: &str = "SELECT i.version AS current, v.format AS format, v.body AS body \
      FROM invoices i LEFT JOIN invoice_versions v \
-     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version \
+     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version AND v.format = 1 \
      WHERE i.tenant_id = $1 AND i.id = $2 FOR UPDATE OF i";
 
 impl<'c> DieselStore<'c> {
@@ -185,7 +185,7 @@ impl<'c> DieselStore<'c> {
     /// Loads the current state of invoice `id`: in one statement from its
     /// current version row (locking the invoice row in a PostgreSQL write
     /// transaction), or, for an invoice last written before versions
-    /// existed, from its tables.
+    /// existed (no format-1 row), from its tables.
     pub fn find_by_id(&mut self, tenant: TenantId, id: &str) -> Result<Option<Invoice>, RepositoryError> {
         let sql = match (self.lock_rows, &*self.conn) {
             (true, DbConnection::Pg(_)) => CURRENT_SQL_LOCKED,
@@ -785,7 +785,8 @@ impl InvoiceRepository for DieselStore<'_> {
                 invoice_versions::table.on(invoice_versions::tenant_id
                     .eq(invoices::tenant_id)
                     .and(invoice_versions::invoice_id.eq(invoices::id))
-                    .and(invoice_versions::version.eq(invoices::version))),
+                    .and(invoice_versions::version.eq(invoices::version))
+                    .and(invoice_versions::format.eq(versions::FORMAT_V1))),
             )
             .filter(invoices::tenant_id.eq(tenant.get()))
             .select((

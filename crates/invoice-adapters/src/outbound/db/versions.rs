@@ -10,10 +10,15 @@
 //! Formats (`invoice_versions.format`):
 //! * `0`: the domain `Invoice` as JSON, which events carried as `snapshot`
 //!   before this table existed (moved here by the 2026-12-08 migration).
-//!   It is read once, converted to format 1 by [`upgrade_legacy`] at
-//!   startup, and read directly only until then.
-//! * `1`: [`DocV1`], the compact document below. Fields that are absent
-//!   mean none/zero, so an older document keeps reading when fields are added.
+//!   History only: an earlier migration may have rewritten the tables since
+//!   such a snapshot was taken, so the current state of an invoice last
+//!   written before versions existed is read from its tables instead.
+//! * `1`: [`DocV1`], the compact document below, written by `save` in the
+//!   transaction that wrote the tables. Fields that are absent mean
+//!   none/zero, so an older document keeps reading when fields are added.
+//!
+//! A later migration that rewrites invoice data in the tables must rewrite
+//! the current format-1 rows too, or the one-statement reads go stale.
 
 use diesel::prelude::*;
 use invoice_domain::{Invoice, Payment, RepositoryError};
@@ -555,9 +560,8 @@ pub fn decode(tenant: i64, id: &str, format: i32, body: &str) -> Result<(Invoice
 }
 
 /// Reads a format-0 document: the domain's own serde shape as it was when
-/// events carried snapshots. Only [`upgrade_legacy`] and rows it has not
-/// reached yet need this; a later rename in the domain must keep this
-/// function reading the old names (the fixture test pins them).
+/// events carried snapshots. A later rename in the domain must keep this
+/// reading the old names (a fixture test of a stored row pins them).
 fn legacy(body: &str) -> Result<Invoice, RepositoryError> {
     serde_json::from_str(body).map_err(|e| corrupt("legacy invoice snapshot", e))
 }
@@ -595,39 +599,4 @@ pub fn load(
     stored
         .map(|(format, body)| decode(tenant, id, format, &body).map(|(_, inv)| inv))
         .transpose()
-}
-
-/// Rewrites format-0 rows in format 1, `batch` at a time, each batch in the
-/// caller's transaction; returns how many it converted. Run at startup,
-/// after the migrations, until none is left, so no stored row depends on
-/// the domain's serde shape afterwards.
-pub fn upgrade_legacy(conn: &mut DbConnection, batch: i64) -> Result<usize, RepositoryError> {
-    let rows: Vec<(i64, String, i64, String)> = invoice_versions::table
-        .filter(invoice_versions::format.eq(FORMAT_LEGACY))
-        .select((
-            invoice_versions::tenant_id,
-            invoice_versions::invoice_id,
-            invoice_versions::version,
-            invoice_versions::body,
-        ))
-        .limit(batch)
-        .load(conn)
-        .map_err(repository_error)?;
-    for (tenant, id, version, body) in &rows {
-        let invoice = legacy(body)?;
-        let row = InvoiceRow::from_domain(&invoice)?;
-        diesel::update(
-            invoice_versions::table
-                .filter(invoice_versions::tenant_id.eq(tenant))
-                .filter(invoice_versions::invoice_id.eq(id))
-                .filter(invoice_versions::version.eq(version)),
-        )
-        .set((
-            invoice_versions::format.eq(FORMAT_V1),
-            invoice_versions::body.eq(encode(&invoice, &row)?),
-        ))
-        .execute(conn)
-        .map_err(repository_error)?;
-    }
-    Ok(rows.len())
 }
