@@ -257,6 +257,7 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
             ))
             .get_result(c)
             .map_err(repo)?;
+            let body = version_body_sql(c, tt, tid, number.number_seq)?;
             let versions = copy_sql(
                 c,
                 "invoice_versions",
@@ -264,7 +265,7 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
                 &[
                     ("tenant_id", tenant_sql.to_string()),
                     ("invoice_id", invoice_id_sql("s.n")),
-                    ("body", version_body_sql(c, tt, tid, number.number_seq)?),
+                    ("body", body),
                 ],
                 &line_filter,
                 start,
