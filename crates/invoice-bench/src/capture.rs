@@ -144,7 +144,8 @@ pub fn find_write<'a>(txs: &'a [Vec<Logged>], needle: &str) -> Option<&'a Vec<Lo
 /// The read (only `SELECT`s, in a transaction or alone) whose parameters mention `needle`.
 pub fn find_read<'a>(txs: &'a [Vec<Logged>], needle: &str) -> Option<&'a Vec<Logged>> {
     txs.iter().find(|tx| {
-        tx.iter().any(|s| s.sql.trim_start().to_ascii_uppercase().starts_with("SELECT"))
+        tx.iter()
+            .any(|s| s.sql.trim_start().to_ascii_uppercase().starts_with("SELECT"))
             && !tx.iter().any(|s| {
                 let u = s.sql.trim_start().to_ascii_uppercase();
                 u.starts_with("UPDATE") || u.starts_with("INSERT") || u.starts_with("DELETE")

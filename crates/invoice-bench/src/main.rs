@@ -721,12 +721,19 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     );
     let made_wal = (wal_bytes(&cluster)? - wal0) / (made_max.ok.max(1) as f64) / 1024.0;
     if let Some(row) = results.rows.last_mut() {
-        row.note = format!("WAL {made_wal:.1} KiB/request; {}", row.note).trim_end_matches("; ").to_string();
+        row.note = format!("WAL {made_wal:.1} KiB/request; {}", row.note)
+            .trim_end_matches("; ")
+            .to_string();
     }
     let wal0 = wal_bytes(&cluster)?;
     let (full_max, _) = max_and_half(results, be, &server, &target, Op::FullCancel, peak, plan, None);
     let full_wal = (wal_bytes(&cluster)? - wal0) / (full_max.ok.max(1) as f64) / 1024.0;
-    if let Some(row) = results.rows.iter_mut().rev().find(|r| r.scenario == "full cancel" && r.pace == "max") {
+    if let Some(row) = results
+        .rows
+        .iter_mut()
+        .rev()
+        .find(|r| r.scenario == "full cancel" && r.pace == "max")
+    {
         row.note = format!("WAL {full_wal:.1} KiB/request (with the half-rate run); {}", row.note)
             .trim_end_matches("; ")
             .to_string();

@@ -225,7 +225,11 @@ fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str, number: i64) -> Re
     .map_err(repo)?;
     let mut body = "t.body".to_string();
     for l in &lines {
-        body = format!("replace({body}, '{}', {})", l.id, line_id_sql("s.n", &l.position.to_string()));
+        body = format!(
+            "replace({body}, '{}', {})",
+            l.id,
+            line_id_sql("s.n", &l.position.to_string())
+        );
     }
     Ok(format!(
         "replace({body}, '\"number_seq\":{number},', '\"number_seq\":' || CAST(s.n AS TEXT) || ',')"
@@ -280,7 +284,8 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
                     ("invoice_id", invoice_id_sql("s.n")),
                     (
                         "id",
-                        "'00000000-0000-7000-8003-' || CAST(100000000000 + s.n * 10 + t.invoice_version AS TEXT)".into(),
+                        "'00000000-0000-7000-8003-' || CAST(100000000000 + s.n * 10 + t.invoice_version AS TEXT)"
+                            .into(),
                     ),
                 ],
                 &line_filter,

@@ -113,8 +113,12 @@ pub trait InvoiceRepository {
     /// that gave it `version` (the audit view: what did it look like when
     /// it was cancelled?). `Ok(None)` when there is no such version.
     /// Errors: `Unavailable`, `Other`.
-    fn find_version(&mut self, tenant: TenantId, id: InvoiceId, version: u64)
-        -> Result<Option<Invoice>, RepositoryError>;
+    fn find_version(
+        &mut self,
+        tenant: TenantId,
+        id: InvoiceId,
+        version: u64,
+    ) -> Result<Option<Invoice>, RepositoryError>;
 
     /// Persists a transition: inserts or version-checked updates the invoice,
     /// writes the listed changes, applies its balance entries and appends the

@@ -38,21 +38,28 @@ fn webhook_payloads_are_the_same_after_a_restart_and_from_a_row_in_the_old_forma
         .unwrap()
         .invoice;
         let before = payloads(&t.db, tenant);
-        assert_eq!(before.len(), 4, "{}: created, finalized, cancelled, credit note", t.backend);
+        assert_eq!(
+            before.len(),
+            4,
+            "{}: created, finalized, cancelled, credit note",
+            t.backend
+        );
         assert!(before[3].contains("\"status\":\"cancelled\""), "{}", t.backend);
 
         // A restart: new pools, new prepared statements, same rows.
         let again = reopen(&url);
-        assert_eq!(payloads(&again, tenant), before, "{}: the same after a restart", t.backend);
+        assert_eq!(
+            payloads(&again, tenant),
+            before,
+            "{}: the same after a restart",
+            t.backend
+        );
 
         // A stored row in the old format: the domain's serde shape, as
         // events carried it before versions existed (what a later rename of
         // a domain field would leave behind). It renders the same payload.
         for v in [inv.version, cancelled.version] {
-            let at = again
-                .read(|s| s.find_version(tenant, inv.id, v))
-                .unwrap()
-                .unwrap();
+            let at = again.read(|s| s.find_version(tenant, inv.id, v)).unwrap().unwrap();
             let old = serde_json::to_string(&at).unwrap().replace('\'', "''");
             sql(
                 &again,
@@ -86,8 +93,13 @@ const V1_DOC: &str = r#"{"series":"INV","number_seq":7,"status":"open","currency
 
 #[test]
 fn stored_rows_of_each_format_read_back() {
-    let (_, old) = versions::decode(5, "00000000-0000-7000-8000-100000000204", versions::FORMAT_LEGACY, OLD_SNAPSHOT)
-        .expect("an old snapshot reads");
+    let (_, old) = versions::decode(
+        5,
+        "00000000-0000-7000-8000-100000000204",
+        versions::FORMAT_LEGACY,
+        OLD_SNAPSHOT,
+    )
+    .expect("an old snapshot reads");
     assert_eq!(old.status, InvoiceStatus::Cancelled);
     assert_eq!(old.lines.len(), 2);
     assert_eq!(old.number_text().as_deref(), Some("INV-000204"));
@@ -162,10 +174,9 @@ fn invoices_last_written_before_versions_existed_read_from_their_tables() {
         );
         assert_eq!(get(&t.db, tenant, inv.id).unwrap(), inv, "{}", t.backend);
         let scope = Scope::tenant(tenant);
-        let one = t
-            .db
-            .read_single(|s| crate::support::service().get(s, &scope, &InvoiceRef::Id(inv.id)))
-            .unwrap();
+        let one =
+            t.db.read_single(|s| crate::support::service().get(s, &scope, &InvoiceRef::Id(inv.id)))
+                .unwrap();
         assert_eq!(one, inv, "{}: also outside a transaction", t.backend);
         // And a write on it stores a version again.
         let cancelled = act(&t.db, tenant, inv.id, |svc, s, t| {
@@ -173,10 +184,9 @@ fn invoices_last_written_before_versions_existed_read_from_their_tables() {
         })
         .unwrap()
         .invoice;
-        let stored = t
-            .db
-            .read(|s| s.find_version(tenant, inv.id, cancelled.version))
-            .unwrap();
+        let stored =
+            t.db.read(|s| s.find_version(tenant, inv.id, cancelled.version))
+                .unwrap();
         assert_eq!(stored.as_ref(), Some(&cancelled), "{}", t.backend);
     }
 }
@@ -187,7 +197,10 @@ fn get_returns_a_past_version_and_lists_summaries_unless_lines_are_expanded() {
         let s = TestServer::start(t);
         let inv = s.open(&invoice_body());
         let id = inv["id"].as_str().unwrap();
-        let r = s.req("POST", &format!("/v1/invoices/{id}/cancel")).json(&serde_json::json!({"reason": "test"})).send();
+        let r = s
+            .req("POST", &format!("/v1/invoices/{id}/cancel"))
+            .json(&serde_json::json!({"reason": "test"}))
+            .send();
         assert_eq!(r.status, 200, "{}: {}", s.backend, r.text);
         let version = r.json["version"].as_u64().unwrap();
 

@@ -453,10 +453,36 @@ impl InvoiceChanges {
             ($($f:ident),*) => { $(if self.$f.is_some() { out.push(stringify!($f)); })* };
         }
         named!(
-            series, number_seq, status, currency, customer_id, issuer_id, customer, issuer, subtotal, tax, total,
-            amount_paid, collection_method, next_payment_attempt, collection_halted, approval, cancellation,
-            void_record, due_date, external_reference, metadata, version, created_at, updated_at, issued_at,
-            paid_at, cancelled_at, voided_at, uncollectible, details
+            series,
+            number_seq,
+            status,
+            currency,
+            customer_id,
+            issuer_id,
+            customer,
+            issuer,
+            subtotal,
+            tax,
+            total,
+            amount_paid,
+            collection_method,
+            next_payment_attempt,
+            collection_halted,
+            approval,
+            cancellation,
+            void_record,
+            due_date,
+            external_reference,
+            metadata,
+            version,
+            created_at,
+            updated_at,
+            issued_at,
+            paid_at,
+            cancelled_at,
+            voided_at,
+            uncollectible,
+            details
         );
         out
     }

@@ -204,7 +204,7 @@ impl<'c> DieselStore<'c> {
         };
         let (row, invoice) = match (current.format, current.body) {
             (Some(format), Some(body)) => versions::decode(tenant.get(), id, format, &body)?,
-            _ => match self.from_tables(tenant, id)? {
+            _ => match self.load_from_tables(tenant, id)? {
                 Some(found) => found,
                 None => return Ok(None),
             },
@@ -217,15 +217,19 @@ impl<'c> DieselStore<'c> {
     /// fallback for invoices last written before versions existed, and a
     /// cross-check for tests that both copies agree).
     pub fn find_from_tables(&mut self, tenant: TenantId, id: &str) -> Result<Option<Invoice>, RepositoryError> {
-        Ok(self.from_tables(tenant, id)?.map(|(_, inv)| inv))
+        Ok(self.load_from_tables(tenant, id)?.map(|(_, inv)| inv))
     }
 
     /// Loads an invoice from its rows, in a read transaction of its own
     /// when the caller opened none (so the statements see one snapshot).
-    fn from_tables(&mut self, tenant: TenantId, id: &str) -> Result<Option<(InvoiceRow, Invoice)>, RepositoryError> {
+    fn load_from_tables(
+        &mut self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<Option<(InvoiceRow, Invoice)>, RepositoryError> {
         if !self.in_transaction {
             return super::connection::in_transaction(self.conn, false, |c| {
-                DieselStore::new(c, false).from_tables(tenant, id)
+                DieselStore::new(c, false).load_from_tables(tenant, id)
             });
         }
         let Some(row) = self.invoice_row(tenant, id)? else {
@@ -822,7 +826,7 @@ impl InvoiceRepository for DieselStore<'_> {
             match (format, body) {
                 (Some(format), Some(body)) => out.push(versions::decode(tenant.get(), &id, format, &body)?.1),
                 // Last written before versions existed: read from its tables.
-                _ => out.extend(self.from_tables(tenant, &id)?.map(|(_, inv)| inv)),
+                _ => out.extend(self.load_from_tables(tenant, &id)?.map(|(_, inv)| inv)),
             }
         }
         Ok(out)

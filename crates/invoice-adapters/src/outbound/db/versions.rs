@@ -20,15 +20,13 @@
 //! A later migration that rewrites invoice data in the tables must rewrite
 //! the current format-1 rows too, or the one-statement reads go stale.
 
+use super::connection::DbConnection;
+use super::errors::repository_error;
+use super::rows::{corrupt, CreditNoteLineRow, CreditNoteRow, InvoiceRow, LineRow, PaymentRow, RefundRow};
+use super::schema::invoice_versions;
 use diesel::prelude::*;
 use invoice_domain::{Invoice, Payment, RepositoryError};
 use serde::{Deserialize, Serialize};
-use super::connection::DbConnection;
-use super::errors::repository_error;
-use super::rows::{
-    corrupt, CreditNoteLineRow, CreditNoteRow, InvoiceRow, LineRow, PaymentRow, RefundRow,
-};
-use super::schema::invoice_versions;
 
 /// The domain snapshot events carried before versions existed.
 pub const FORMAT_LEGACY: i32 = 0;
@@ -262,7 +260,10 @@ impl DocV1 {
             .iter()
             .map(|cn| {
                 let row = CreditNoteRow::from_domain(cn)?;
-                let lines = CreditNoteLineRow::all(cn)?.into_iter().map(CreditNoteLineDoc::from).collect();
+                let lines = CreditNoteLineRow::all(cn)?
+                    .into_iter()
+                    .map(CreditNoteLineDoc::from)
+                    .collect();
                 Ok(CreditNoteDoc {
                     id: row.id,
                     series: row.series,
@@ -582,12 +583,7 @@ pub fn insert(conn: &mut DbConnection, inv: &Invoice, row: &InvoiceRow) -> Resul
 }
 
 /// One stored version, read back.
-pub fn load(
-    conn: &mut DbConnection,
-    tenant: i64,
-    id: &str,
-    version: i64,
-) -> Result<Option<Invoice>, RepositoryError> {
+pub fn load(conn: &mut DbConnection, tenant: i64, id: &str, version: i64) -> Result<Option<Invoice>, RepositoryError> {
     let stored: Option<(i32, String)> = invoice_versions::table
         .filter(invoice_versions::tenant_id.eq(tenant))
         .filter(invoice_versions::invoice_id.eq(id))

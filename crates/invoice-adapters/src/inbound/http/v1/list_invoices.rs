@@ -51,7 +51,9 @@ pub struct ListParams {
 fn expand_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .description(Some("`lines`: include each invoice's lines (summaries carry none by default)."))
+        .description(Some(
+            "`lines`: include each invoice's lines (summaries carry none by default).",
+        ))
         .enum_values(Some(["lines"]))
         .build()
 }
