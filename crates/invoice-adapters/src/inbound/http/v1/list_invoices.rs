@@ -130,7 +130,7 @@ pub async fn list_invoices(
             .transpose()?,
     };
     let scope = principal.scope();
-    let page = exec::read(&state, move |st, store| st.service.list(store, &scope, query)).await?;
+    let page = exec::read_single(&state, move |st, store| st.service.list(store, &scope, query)).await?;
     Ok(HttpResponse::Ok().json(InvoiceList {
         object: "list",
         data: page
