@@ -1,12 +1,13 @@
 //! Criterion benchmarks of the JSON every write and read pays for: the
-//! `InvoiceView` response and the stored event snapshot of a 100-line invoice.
+//! `InvoiceView` response and the stored version document of a 100-line invoice.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use invoice_adapters::inbound::http::views::InvoiceView;
-use invoice_adapters::outbound::db::rows::to_json;
+use invoice_adapters::outbound::db::rows::InvoiceRow;
+use invoice_adapters::outbound::db::versions;
 use invoice_domain::rules::Context;
 use invoice_domain::*;
 
@@ -61,8 +62,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("InvoiceView of a 100-line invoice: serialize only", |b| {
         b.iter(|| serde_json::to_vec(black_box(&view)).unwrap())
     });
-    c.bench_function("event snapshot of a 100-line invoice (stored on every write)", |b| {
-        b.iter(|| to_json(black_box(&inv)))
+    c.bench_function("version document of a 100-line invoice (stored once per write)", |b| {
+        b.iter(|| {
+            let row = InvoiceRow::from_domain(black_box(&inv)).unwrap();
+            versions::encode(&inv, &row).unwrap()
+        })
     });
 }
 

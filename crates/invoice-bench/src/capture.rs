@@ -119,6 +119,9 @@ pub fn transactions(log: &HashMap<u32, Vec<Logged>>) -> Vec<Vec<Logged>> {
             let upper = s.sql.trim().to_ascii_uppercase();
             if upper.starts_with("BEGIN") {
                 current = Some(vec![s.clone()]);
+            } else if current.is_none() {
+                // A statement outside any transaction is one by itself.
+                txs.push(vec![s.clone()]);
             } else if let Some(tx) = current.as_mut() {
                 tx.push(s.clone());
                 if upper.starts_with("COMMIT") || upper.starts_with("ROLLBACK") {
@@ -138,10 +141,15 @@ pub fn find_write<'a>(txs: &'a [Vec<Logged>], needle: &str) -> Option<&'a Vec<Lo
     })
 }
 
-/// The read transaction whose parameters mention `needle`.
+/// The read (only `SELECT`s, in a transaction or alone) whose parameters mention `needle`.
 pub fn find_read<'a>(txs: &'a [Vec<Logged>], needle: &str) -> Option<&'a Vec<Logged>> {
     txs.iter().find(|tx| {
-        tx.first().is_some_and(|s| s.sql.contains("READ ONLY"))
+        tx.iter()
+            .any(|s| s.sql.trim_start().to_ascii_uppercase().starts_with("SELECT"))
+            && !tx.iter().any(|s| {
+                let u = s.sql.trim_start().to_ascii_uppercase();
+                u.starts_with("UPDATE") || u.starts_with("INSERT") || u.starts_with("DELETE")
+            })
             && tx.iter().any(|s| s.params.iter().flatten().any(|p| p.contains(needle)))
     })
 }
@@ -348,10 +356,7 @@ fn render(value: &Option<String>, col: Option<&(String, String, bool)>, n: u64, 
 /// `c` works on invoices `base + c + clients * i` (`i` = its own counter), so
 /// no invoice is touched twice; past `last` the client aborts on purpose.
 pub fn pgbench_script(cap: &Captured<'_>, tenants: u64, first_tenant: i64) -> String {
-    let mut fresh = Vec::new();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let header = format!(
         "-- Generated from the statements the server issued for one full cancel;\n\
          -- invoice ids, tenant, numbers and fresh ids are computed from :n.\n\
          \\set n :base + :client_id + :clients * :i\n\
@@ -361,6 +366,26 @@ pub fn pgbench_script(cap: &Captured<'_>, tenants: u64, first_tenant: i64) -> St
          \\endif\n\
          \\set tenant {first_tenant} + :n % {tenants}"
     );
+    script_with(cap, &header)
+}
+
+/// Builds the pgbench script for a captured read of one invoice: each
+/// transaction reads a random seeded invoice (`1..=:last`), as the server's
+/// GET benchmark does.
+pub fn pgbench_read_script(cap: &Captured<'_>, tenants: u64, first_tenant: i64) -> String {
+    let header = format!(
+        "-- Generated from the statements the server issued for one GET;\n\
+         -- a random seeded invoice :n each time.\n\
+         \\set n random(1, :last)\n\
+         \\set tenant {first_tenant} + :n % {tenants}"
+    );
+    script_with(cap, &header)
+}
+
+fn script_with(cap: &Captured<'_>, header: &str) -> String {
+    let mut fresh = Vec::new();
+    let mut out = String::new();
+    let _ = writeln!(out, "{header}");
     for s in cap.statements {
         let cols = param_columns(&s.sql);
         // Replace $k from the highest index down so $1 does not eat $10.

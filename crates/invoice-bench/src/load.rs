@@ -53,8 +53,10 @@ pub enum Op {
     Get,
     /// `GET /v1/invoices?limit=50` of listing tenant `i`.
     List(usize),
-    /// Full cancel of a fresh invoice.
+    /// Full cancel of a fresh seeded invoice.
     FullCancel,
+    /// Full cancel of a fresh invoice made through the API (create, finalize).
+    FullCancelMade,
     /// Cancel of line `p2` of a fresh invoice.
     LineCancel,
     /// Void of a fresh invoice.
@@ -71,6 +73,7 @@ impl Op {
             Op::Get => "GET invoice".into(),
             Op::List(_) => "GET /v1/invoices?limit=50".into(),
             Op::FullCancel => "full cancel".into(),
+            Op::FullCancelMade => "full cancel (invoices made through the API)".into(),
             Op::LineCancel => "line cancel".into(),
             Op::Void => "void".into(),
             Op::Mix => "80/20 read/write".into(),
@@ -86,6 +89,107 @@ pub struct Target {
     pub seeded: Seeded,
     /// Fresh invoices for writes.
     pub supply: Arc<Supply>,
+    /// Invoices made through the API: (id, index of its key), each used once.
+    pub made: Arc<Made>,
+}
+
+/// Invoices made through the API, handed out once each.
+#[derive(Debug, Default)]
+pub struct Made {
+    list: Vec<(String, usize)>,
+    next: AtomicU64,
+}
+
+impl Made {
+    /// Wraps a list of (id, key index).
+    pub fn new(list: Vec<(String, usize)>) -> Made {
+        Made {
+            list,
+            next: AtomicU64::new(0),
+        }
+    }
+
+    fn take(&self) -> Option<&(String, usize)> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        self.list.get(usize::try_from(i).ok()?)
+    }
+}
+
+/// The create body of an invoice like the seeded template (five lines),
+/// with its own external reference.
+fn create_body(i: u64) -> String {
+    let lines: Vec<String> = (0..crate::seed::LINES)
+        .map(|k| {
+            format!(
+                r#"{{"product_id":"p{k}","description":"Freight leg {k}","quantity":{},"unit_amount":{},"tax_rate":"19"}}"#,
+                k + 1,
+                12_345 + 1_000 * k
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"currency":"EUR","customer":{{"id":"cust-1","name":"ACME GmbH","email":"ap@acme.example","tax_number":"DE811907980"}},"issuer":{{"id":"trp-001","name":"ABC Transport Ltd"}},"lines":[{}],"due_date":"2026-12-31","external_reference":"SUP-{i}","metadata":{{"loadCount":"3"}}}}"#,
+        lines.join(",")
+    )
+}
+
+/// Makes `count` open invoices through the API (create, then finalize),
+/// spread over the main tenants, with `clients` connections.
+pub fn make_through_api(
+    addr: SocketAddr,
+    seeded: &Seeded,
+    count: u64,
+    clients: usize,
+) -> Result<Vec<(String, usize)>, String> {
+    let next = AtomicU64::new(0);
+    let out = Mutex::new(Vec::new());
+    let failed = Mutex::new(None::<String>);
+    std::thread::scope(|scope| {
+        for _ in 0..clients.max(1) {
+            scope.spawn(|| {
+                let mut c = Client::new(addr);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count || failed.lock().expect("lock").is_some() {
+                        break;
+                    }
+                    let k = usize::try_from(i % crate::seed::TENANTS).unwrap_or(0);
+                    let key = &seeded.keys[k];
+                    let made = c
+                        .send(&Request::post("/v1/invoices".into(), key, &create_body(i)))
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| {
+                            let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| e.to_string())?;
+                            match (r.status, v["id"].as_str()) {
+                                (201, Some(id)) => Ok(id.to_string()),
+                                _ => Err(format!("create: {} {}", r.status, r.body)),
+                            }
+                        })
+                        .and_then(|id| {
+                            let r = c
+                                .send(&Request::post(format!("/v1/invoices/{id}/finalize"), key, "{}"))
+                                .map_err(|e| e.to_string())?;
+                            if r.status == 200 {
+                                Ok(id)
+                            } else {
+                                Err(format!("finalize: {} {}", r.status, r.body))
+                            }
+                        });
+                    match made {
+                        Ok(id) => out.lock().expect("lock").push((id, k)),
+                        Err(e) => *failed.lock().expect("lock") = Some(e),
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().expect("lock") {
+        return Err(e);
+    }
+    let mut list = out.into_inner().expect("lock");
+    // Cancel them in the order they were made, as the seeded ones are.
+    list.sort();
+    Ok(list)
 }
 
 /// Full cancel body.
@@ -134,6 +238,10 @@ impl Target {
             }
             Op::List(i) => Request::get("/v1/invoices?limit=50".into(), Some(&s.listing[i].2)),
             Op::FullCancel => cancel_request(s, self.supply.take()?),
+            Op::FullCancelMade => {
+                let (id, k) = self.made.take()?;
+                Request::post(format!("/v1/invoices/{id}/cancel"), &s.keys[*k], CANCEL_BODY)
+            }
             Op::LineCancel => {
                 let n = self.supply.take()?;
                 Request::post(

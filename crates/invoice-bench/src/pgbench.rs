@@ -10,6 +10,7 @@ use invoice_adapters::testkit::PgCluster;
 use crate::load::{new_hist, RunStats};
 
 /// Where pgbench runs and what it runs.
+#[derive(Clone)]
 pub struct PgBench<'a> {
     /// The cluster.
     pub cluster: &'a PgCluster,
@@ -19,6 +20,8 @@ pub struct PgBench<'a> {
     pub script: PathBuf,
     /// Scratch directory for transaction logs.
     pub work: PathBuf,
+    /// The first bench tenant (`:first_tenant` in hand-written scripts).
+    pub first_tenant: i64,
 }
 
 /// One pgbench run.
@@ -63,6 +66,7 @@ impl PgBench<'_> {
             .args(["-D", &format!("clients={}", r.clients)])
             .args(["-D", &format!("last={}", r.last)])
             .args(["-D", "i=0"])
+            .args(["-D", &format!("first_tenant={}", self.first_tenant)])
             .arg("-l")
             .arg(format!("--log-prefix={}", logs.path().join("tx").display()))
             .arg("-h")

@@ -203,8 +203,43 @@ fn copy_sql(
     }
 }
 
-/// Copies the template invoice (and its lines) to invoices `lo..=hi`, with
-/// tenant `tenant_sql` (an SQL expression of `s.n`).
+#[derive(QueryableByName)]
+struct TemplateLine {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    position: i32,
+}
+
+/// The SQL expression of the id of line `k` of invoice `n` (an SQL expression).
+fn line_id_sql(n: &str, k: &str) -> String {
+    format!("'00000000-0000-7000-8001-' || CAST(100000000000 + {n} * 10 + {k} AS TEXT)")
+}
+
+/// The template's version documents rewritten for invoice `s.n`: its line
+/// ids and its number are the only values in them that differ per copy.
+fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str, number: i64) -> Result<String, RepositoryError> {
+    let lines: Vec<TemplateLine> = diesel::sql_query(format!(
+        "SELECT id, position FROM invoice_lines WHERE tenant_id = {tt} AND invoice_id = '{tid}' ORDER BY position"
+    ))
+    .load(c)
+    .map_err(repo)?;
+    let mut body = "t.body".to_string();
+    for l in &lines {
+        body = format!(
+            "replace({body}, '{}', {})",
+            l.id,
+            line_id_sql("s.n", &l.position.to_string())
+        );
+    }
+    Ok(format!(
+        "replace({body}, '\"number_seq\":{number},', '\"number_seq\":' || CAST(s.n AS TEXT) || ',')"
+    ))
+}
+
+/// Copies the template invoice (its lines, its version rows and its
+/// events, as the API leaves them) to invoices `lo..=hi`, with tenant
+/// `tenant_sql` (an SQL expression of `s.n`).
 fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, hi: u64) -> Result<(), RepositoryError> {
     let (tt, tid) = template;
     let filter = format!("t.tenant_id = {tt} AND t.\"id\" = '{tid}'");
@@ -215,6 +250,49 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
         db.write_conn(|c| {
             let inv_cols = columns(c, "invoices")?;
             let line_cols = columns(c, "invoice_lines")?;
+            let version_cols = columns(c, "invoice_versions")?;
+            let event_cols: Vec<String> = columns(c, "events")?.into_iter().filter(|c| c != "seq").collect();
+            #[derive(QueryableByName)]
+            struct Seq {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                number_seq: i64,
+            }
+            let number: Seq = diesel::sql_query(format!(
+                "SELECT number_seq FROM invoices WHERE tenant_id = {tt} AND id = '{tid}'"
+            ))
+            .get_result(c)
+            .map_err(repo)?;
+            let body = version_body_sql(c, tt, tid, number.number_seq)?;
+            let versions = copy_sql(
+                c,
+                "invoice_versions",
+                &version_cols,
+                &[
+                    ("tenant_id", tenant_sql.to_string()),
+                    ("invoice_id", invoice_id_sql("s.n")),
+                    ("body", body),
+                ],
+                &line_filter,
+                start,
+                end,
+            );
+            let events = copy_sql(
+                c,
+                "events",
+                &event_cols,
+                &[
+                    ("tenant_id", tenant_sql.to_string()),
+                    ("invoice_id", invoice_id_sql("s.n")),
+                    (
+                        "id",
+                        "'00000000-0000-7000-8003-' || CAST(100000000000 + s.n * 10 + t.invoice_version AS TEXT)"
+                            .into(),
+                    ),
+                ],
+                &line_filter,
+                start,
+                end,
+            );
             let inv = copy_sql(
                 c,
                 "invoices",
@@ -244,10 +322,7 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
                 &[
                     ("tenant_id", tenant_sql.to_string()),
                     ("invoice_id", invoice_id_sql("s.n")),
-                    (
-                        "id",
-                        "'00000000-0000-7000-8001-' || CAST(100000000000 + s.n * 10 + t.\"position\" AS TEXT)".into(),
-                    ),
+                    ("id", line_id_sql("s.n", "t.\"position\"")),
                 ],
                 &line_filter,
                 start,
@@ -255,6 +330,8 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
             );
             c.batch_execute(&inv).map_err(repo)?;
             c.batch_execute(&lines).map_err(repo)?;
+            c.batch_execute(&versions).map_err(repo)?;
+            c.batch_execute(&events).map_err(repo)?;
             Ok::<_, RepositoryError>(())
         })?;
         start = end + 1;

@@ -120,6 +120,7 @@ macro_rules! store_conformance_tests {
             $harnesses;
             a_saved_invoice_reloads_identically_by_id_and_by_number,
             an_invoice_is_found_by_any_of_its_references,
+            every_saved_version_reads_back_as_it_was,
             external_references_and_serials_are_unique_per_tenant,
             payments_refunds_cancels_and_credit_notes_persist,
             number_series_are_gapless_per_tenant_kind_and_prefix,
@@ -376,6 +377,40 @@ pub fn an_invoice_is_found_by_any_of_its_references<H: Harness>(h: &mut H) {
         Ok(None),
         "{backend}"
     );
+}
+
+/// Each version an invoice had reads back as it was saved, whatever came
+/// after it; a version it never had, or another tenant's, finds nothing.
+pub fn every_saved_version_reads_back_as_it_was<H: Harness>(h: &mut H) {
+    let backend = h.name().to_string();
+    let tenant = h.add_tenant("acme");
+    let draft = create(h, tenant, &[("a", 1, 100, "19"), ("b", 2, 250, "7")]);
+    let open = act(h, tenant, draft.id, |svc, s, t| svc.finalize(s, t))
+        .unwrap()
+        .invoice;
+    let request = CancelRequest::lines(vec![LineRef::ProductId(ProductId::parse("b").unwrap())], None).unwrap();
+    let partial = act(h, tenant, draft.id, |svc, s, t| svc.cancel(s, t, &request))
+        .unwrap()
+        .invoice;
+    let void = act(h, tenant, draft.id, |svc, s, t| svc.void(s, t, None))
+        .unwrap()
+        .invoice;
+    for past in [&draft, &open, &partial, &void] {
+        assert_eq!(
+            h.read(|s| s.find_version(tenant, draft.id, past.version)),
+            Ok(Some(past.clone())),
+            "{backend}: version {}",
+            past.version
+        );
+    }
+    assert_eq!(
+        h.read(|s| s.find_version(tenant, draft.id, void.version + 1)),
+        Ok(None),
+        "{backend}"
+    );
+    assert_eq!(h.read(|s| s.find_version(tenant, draft.id, 0)), Ok(None), "{backend}");
+    let other = h.add_tenant("other");
+    assert_eq!(h.read(|s| s.find_version(other, draft.id, 1)), Ok(None), "{backend}");
 }
 
 /// Two invoices of one tenant never share an external reference or a

@@ -66,6 +66,8 @@ pub struct InMemoryStore {
 struct TenantData {
     settings: TenantSettings,
     invoices: BTreeMap<InvoiceId, Invoice>,
+    /// Every version each invoice had, as saved, for the audit view.
+    versions: BTreeMap<(InvoiceId, u64), Invoice>,
     /// Issued numbers by their printed text, unique per tenant.
     invoice_numbers: BTreeMap<String, InvoiceId>,
     /// The clients' own codes, unique per tenant.
@@ -267,6 +269,19 @@ impl InvoiceRepository for InMemoryStore {
         Ok(id.and_then(|id| data.invoices.get(&id)).cloned())
     }
 
+    fn find_version(
+        &mut self,
+        tenant: TenantId,
+        id: InvoiceId,
+        version: u64,
+    ) -> Result<Option<Invoice>, RepositoryError> {
+        Ok(self
+            .tenants
+            .get(&tenant)
+            .and_then(|data| data.versions.get(&(id, version)))
+            .cloned())
+    }
+
     /// Stores the invoice whole, as an aggregate store may: the changes
     /// other than `Created` need no writing of their own here.
     fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError> {
@@ -298,6 +313,7 @@ impl InvoiceRepository for InMemoryStore {
             data.credit_notes.insert(id, invoice.id);
             data.credit_note_numbers.insert(number);
         }
+        data.versions.insert((invoice.id, invoice.version), invoice.clone());
         data.invoices.insert(invoice.id, invoice.clone());
 
         for event in &transition.events {

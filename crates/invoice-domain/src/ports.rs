@@ -169,6 +169,17 @@ pub trait InvoiceRepository {
     /// Errors: `Unavailable`, `Other`; never `NotFound`.
     fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError>;
 
+    /// The invoice `id` of `tenant` as it was right after the transition
+    /// that gave it `version` (the audit view: what did it look like when
+    /// it was cancelled?). `Ok(None)` when there is no such version, or
+    /// no such invoice of this tenant. Errors: `Unavailable`, `Other`.
+    fn find_version(
+        &mut self,
+        tenant: TenantId,
+        id: InvoiceId,
+        version: u64,
+    ) -> Result<Option<Invoice>, RepositoryError>;
+
     /// Persists a transition, all or nothing: the invoice, the listed
     /// changes, the balance entries and the events.
     ///

@@ -20,4 +20,5 @@ mod reliability;
 mod security;
 mod state_machine;
 mod support;
+mod versions;
 mod webhooks;

@@ -283,7 +283,13 @@ fn a_failure_of_the_server_itself_is_a_500_in_each_faces_envelope() {
         let s = TestServer::start(t);
         let inv = s.open(&invoice_body());
         // A row no release could have written: the server cannot read it.
-        let sql = format!("UPDATE invoices SET status = 'shredded' WHERE id = '{}'", id(&inv));
+        // Reads come from the invoice's current version document, writes
+        // from its row: both are made unreadable.
+        let sql = format!(
+            "UPDATE invoices SET status = 'shredded' WHERE id = '{0}'; \
+             UPDATE invoice_versions SET body = '{{\"status\":\"shredded\"}}' WHERE invoice_id = '{0}'",
+            id(&inv)
+        );
         s.db.write_conn(|c| c.batch_execute(&sql).map_err(repository_error))
             .unwrap();
         let tenant = s.tenant.get().to_string();

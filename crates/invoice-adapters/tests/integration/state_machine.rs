@@ -124,16 +124,15 @@ fn check(db: &Database, tenant: TenantId, issued: &Totals, inv: &Invoice) {
         assert_eq!(cn.subtotal().checked_add(cn.tax()), Some(cn.total()));
         assert_eq!(cn.invoice_number, inv.number.clone().unwrap());
     }
-    let (events, last_snapshot) = db
+    let (events, versions, from_tables) = db
         .read(|s| {
             let events = s.events(tenant, inv.id)?;
-            let rows = s.event_rows(tenant, None, None, 10_000)?;
-            let snapshot = rows
-                .into_iter()
-                .rev()
-                .find(|r| r.invoice_id == inv.id.to_string())
-                .map(|r| r.snapshot);
-            Ok::<_, RepositoryError>((events, snapshot))
+            let mut versions = Vec::new();
+            for e in &events {
+                versions.push(s.find_version(tenant, inv.id, e.invoice_version)?);
+            }
+            let from_tables = s.find_from_tables(tenant, &inv.id.to_string())?;
+            Ok::<_, RepositoryError>((events, versions, from_tables))
         })
         .unwrap();
     assert_eq!(
@@ -146,8 +145,31 @@ fn check(db: &Database, tenant: TenantId, issued: &Totals, inv: &Invoice) {
         inv.version,
         "the last event is the current version"
     );
-    let snapshot: Invoice = serde_json::from_str(&last_snapshot.unwrap()).unwrap();
-    assert_eq!(&snapshot, inv, "the last event's snapshot is the stored invoice");
+    // Each event's version row shows the invoice as that event left it.
+    for (i, (e, v)) in events.iter().zip(&versions).enumerate() {
+        let v = v.as_ref().expect("every event's version row exists");
+        assert_eq!(v.version, e.invoice_version, "the version row is the event's version");
+        // The events of one transaction share its version.
+        let last_of_version = events
+            .iter()
+            .rposition(|x| x.invoice_version == e.invoice_version)
+            .unwrap_or(i);
+        assert_eq!(
+            v.status,
+            replayed_status(&events[..=last_of_version]),
+            "the version row's status is what the events up to it replay to"
+        );
+    }
+    assert_eq!(
+        versions.last().unwrap().as_ref(),
+        Some(inv),
+        "the last event's version row is the stored invoice"
+    );
+    assert_eq!(
+        from_tables.as_ref(),
+        Some(inv),
+        "the current version row and the tables hold the same invoice"
+    );
 }
 
 fn gapless(numbers: BTreeSet<u64>) {

@@ -74,6 +74,45 @@ pub fn postgres() -> Option<TestDb> {
     })
 }
 
+/// Like [`backends`], each with the URL to open the same database again
+/// (a restart of the server process).
+pub fn reopenable() -> Vec<(TestDb, String)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db = Database::open(&url, config()).expect("open sqlite");
+    let mut all = vec![(
+        TestDb {
+            db,
+            backend: "sqlite",
+            _dir: Some(dir),
+        },
+        url,
+    )];
+    if let Some(cluster) = testkit::shared() {
+        let template = template(cluster);
+        let name = format!("t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        cluster
+            .create_database(&name, Some(template))
+            .expect("create test database");
+        let url = cluster.url(&name);
+        let db = Database::open(&url, config()).expect("open postgres");
+        all.push((
+            TestDb {
+                db,
+                backend: "postgres",
+                _dir: None,
+            },
+            url,
+        ));
+    }
+    all
+}
+
+/// Opens `url` again, as a restarted process would.
+pub fn reopen(url: &str) -> Database {
+    Database::open(url, config()).expect("reopen")
+}
+
 /// Every available backend: SQLite always, PostgreSQL when installed.
 pub fn backends() -> Vec<TestDb> {
     let mut all = vec![sqlite()];

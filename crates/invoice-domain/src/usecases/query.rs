@@ -37,6 +37,25 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         Ok(invoice)
     }
 
+    /// An invoice visible to `scope` as it was at `version`. Access is
+    /// decided on the current invoice (its parties never change), and a
+    /// version it never had is not found.
+    pub fn get_version<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        reference: &InvoiceRef,
+        version: u64,
+    ) -> Result<Invoice, UseCaseError> {
+        let current = self.get(store, scope, reference)?;
+        if version == current.version {
+            return Ok(current);
+        }
+        store
+            .find_version(scope.tenant, current.id, version)?
+            .ok_or(UseCaseError::NotFound)
+    }
+
     /// Lists invoices visible to `scope`, newest first; the limit is clamped
     /// to 1..=100, and one extra row is fetched to tell whether more follow.
     pub fn list<S: InvoiceRepository>(

@@ -28,6 +28,7 @@ mockall::mock! {
     Store {}
     impl InvoiceRepository for Store {
         fn find(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<Invoice>, RepositoryError>;
+        fn find_version(&mut self, tenant: TenantId, id: InvoiceId, version: u64) -> Result<Option<Invoice>, RepositoryError>;
         fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError>;
         fn list(&mut self, tenant: TenantId, query: &ListQuery) -> Result<Vec<Invoice>, RepositoryError>;
         fn events(&mut self, tenant: TenantId, invoice: InvoiceId) -> Result<Vec<Event>, RepositoryError>;

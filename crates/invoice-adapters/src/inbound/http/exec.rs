@@ -393,6 +393,19 @@ where
         .map_err(|e| UseCaseError::Repository(RepositoryError::Other(e.to_string())))?
 }
 
+/// Runs a read use case whose loads are single statements, with no
+/// transaction around it (see `Database::read_single`).
+pub async fn read_single<T, F>(state: &web::Data<AppState>, work: F) -> Result<T, UseCaseError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<T, UseCaseError> + Send + 'static,
+{
+    let st = state.clone();
+    blocking(move || st.db.read_single(|store| work(&st, store)))
+        .await
+        .map_err(|e| UseCaseError::Repository(RepositoryError::Other(e.to_string())))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

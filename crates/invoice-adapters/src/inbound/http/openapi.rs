@@ -196,7 +196,7 @@ impl Modify for Links {
         health::metrics,
         openapi_json,
     ),
-    components(schemas(Problem, FieldError, InvoiceView, InvoiceList, CreditNoteView, EventList, EventView, CreditNoteBody, ReissueBody, ExtraCreditBody)),
+    components(schemas(Problem, FieldError, InvoiceView, InvoiceList, InvoiceSummaryView, CreditNoteView, EventList, EventView, CreditNoteBody, ReissueBody, ExtraCreditBody)),
     modifiers(&Security, &Links, &LineRules),
     tags(
         (name = "invoices", description = "The product's own API"),

@@ -507,6 +507,18 @@ impl Database {
         in_transaction(&mut conn, false, |c| work(&mut DieselStore::new(c, false)))
     }
 
+    /// Runs `work` on a read connection with no transaction around it, for
+    /// reads of one statement, which see one snapshot by themselves: it
+    /// saves the `BEGIN … READ ONLY` and `COMMIT` round trips. A load that
+    /// needs several statements opens its own transaction (`DieselStore`).
+    pub fn read_single<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        let mut conn = self.checkout(&self.read)?;
+        work(&mut DieselStore::autocommit(&mut conn))
+    }
+
     /// Runs `work` on a raw connection in a write transaction (admin tasks).
     pub fn write_conn<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
@@ -528,7 +540,7 @@ impl Database {
 
 /// Opens a transaction suited to the backend, runs `work`, then commits or
 /// rolls back. A panic inside `work` rolls back too (the guard's drop).
-fn in_transaction<T, E>(
+pub(super) fn in_transaction<T, E>(
     conn: &mut DbConnection,
     write: bool,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,

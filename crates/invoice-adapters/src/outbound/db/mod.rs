@@ -15,6 +15,7 @@ pub mod schema;
 pub mod seller;
 pub mod settings;
 mod store;
+pub mod versions;
 
 pub use connection::{Backend, Database, DbConnection, DbError, MigrationStatus, PoolConfig};
 pub use errors::repository_error;

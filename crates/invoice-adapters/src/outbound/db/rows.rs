@@ -173,9 +173,8 @@ fn method_text(m: CollectionMethod) -> &'static str {
 
 /// The `invoices` row.
 #[allow(missing_docs)] // fields mirror the columns in schema.rs
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
-#[diesel(treat_none_as_null = true)]
 pub struct InvoiceRow {
     pub tenant_id: i64,
     pub id: String,
@@ -339,6 +338,94 @@ impl InvoiceRow {
             sent_at: details.sent_at,
         })
     }
+}
+
+/// Declares [`InvoiceChanges`] from one list of the invoice row's columns,
+/// so the struct, the diff, the full update and the column names cannot
+/// drift apart, and a column added to [`InvoiceRow`] but not here is a
+/// compile error rather than a column `save` silently never updates.
+macro_rules! invoice_changes {
+    ($($column:ident: $ty:ty),* $(,)?) => {
+        /// The columns of an invoice row that a transition changed, plus
+        /// version and `updated_at`: an `UPDATE` writes only these. `None`
+        /// leaves a column alone; for a nullable column `Some(None)` writes
+        /// `NULL`.
+        #[derive(Debug, Default, AsChangeset)]
+        #[diesel(table_name = invoices)]
+        pub struct InvoiceChanges {
+            $($column: Option<$ty>,)*
+        }
+
+        impl InvoiceChanges {
+            /// What differs from `old` in `new` (the same invoice), always
+            /// with the new version and `updated_at`.
+            pub fn between(old: &InvoiceRow, new: &InvoiceRow) -> Self {
+                let mut changes = InvoiceChanges {
+                    $($column: (old.$column != new.$column).then(|| new.$column.clone()),)*
+                };
+                changes.version = Some(new.version);
+                changes.updated_at = Some(new.updated_at);
+                changes
+            }
+
+            /// Every column, for when the stored row was not read in this
+            /// transaction.
+            pub fn all(new: &InvoiceRow) -> Self {
+                InvoiceChanges {
+                    $($column: Some(new.$column.clone()),)*
+                }
+            }
+
+            /// The names of the columns it writes, for tests and statement
+            /// counts.
+            pub fn columns(&self) -> Vec<&'static str> {
+                let mut out = Vec::new();
+                $(if self.$column.is_some() { out.push(stringify!($column)); })*
+                out
+            }
+        }
+
+        // Fails to compile when `InvoiceRow` has a column the list lacks
+        // (only the key columns never change).
+        const _: fn(InvoiceRow) = |row| {
+            let InvoiceRow { tenant_id: _, id: _, $($column: _,)* } = row;
+        };
+    };
+}
+
+invoice_changes! {
+    serial: i64,
+    series: String,
+    number_seq: Option<i64>,
+    number: Option<String>,
+    status: String,
+    currency: String,
+    customer_id: String,
+    issuer_id: Option<String>,
+    customer: String,
+    issuer: Option<String>,
+    subtotal: i64,
+    tax: i64,
+    total: i64,
+    amount_paid: i64,
+    collection_method: String,
+    next_payment_attempt: Option<NaiveDateTime>,
+    collection_halted: bool,
+    approval: String,
+    cancellation: Option<String>,
+    void_record: Option<String>,
+    due_date: Option<NaiveDate>,
+    external_reference: Option<String>,
+    metadata: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    issued_at: Option<NaiveDateTime>,
+    paid_at: Option<NaiveDateTime>,
+    cancelled_at: Option<NaiveDateTime>,
+    voided_at: Option<NaiveDateTime>,
+    uncollectible: Option<String>,
+    details: String,
 }
 
 /// The `invoice_lines` row.
@@ -698,12 +785,11 @@ pub struct NewEventRow {
     pub occurred_at: NaiveDateTime,
     pub invoice_version: i64,
     pub data: String,
-    pub snapshot: String,
 }
 
 impl NewEventRow {
-    /// The row of `event`, with the invoice snapshot taken right after it.
-    pub fn from_domain(event: &Event, snapshot: &str) -> Result<Self, RepositoryError> {
+    /// The row of `event`; the invoice it left is its version row.
+    pub fn from_domain(event: &Event) -> Result<Self, RepositoryError> {
         Ok(NewEventRow {
             tenant_id: event.tenant.get(),
             id: event.id.to_string(),
@@ -714,7 +800,6 @@ impl NewEventRow {
             occurred_at: ts(event.occurred_at),
             invoice_version: db_count("version", event.invoice_version)?,
             data: to_json(&event.kind),
-            snapshot: snapshot.to_string(),
         })
     }
 }
@@ -734,7 +819,30 @@ pub struct EventRow {
     pub occurred_at: NaiveDateTime,
     pub invoice_version: i64,
     pub data: String,
-    pub snapshot: String,
+}
+
+/// A stored event with the version row of the invoice it left.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The event.
+    pub event: EventRow,
+    /// `invoice_versions.format` of its version.
+    pub format: i32,
+    /// `invoice_versions.body` of its version.
+    pub body: String,
+}
+
+impl StoredEvent {
+    /// The invoice as the event left it.
+    pub fn invoice(&self) -> Result<Invoice, RepositoryError> {
+        super::versions::decode(self.event.tenant_id, &self.event.invoice_id, self.format, &self.body).map(|(_, i)| i)
+    }
+}
+
+impl From<(EventRow, i32, String)> for StoredEvent {
+    fn from((event, format, body): (EventRow, i32, String)) -> Self {
+        StoredEvent { event, format, body }
+    }
 }
 
 impl EventRow {

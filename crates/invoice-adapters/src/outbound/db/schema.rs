@@ -194,7 +194,17 @@ diesel::table! {
         occurred_at -> Timestamp,
         invoice_version -> BigInt,
         data -> Text,
-        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    /// Each transaction's resulting invoice, once, as the adapter's versioned document.
+    invoice_versions (tenant_id, invoice_id, version) {
+        tenant_id -> BigInt,
+        invoice_id -> Text,
+        version -> BigInt,
+        format -> Integer,
+        body -> Text,
     }
 }
 
@@ -321,6 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_note_lines,
     number_series,
     events,
+    invoice_versions,
     idempotency_keys,
     customer_balances,
     balance_entries,

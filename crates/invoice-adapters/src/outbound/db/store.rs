@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use invoice_domain::{
     Amount, BalanceDirection, BalanceEntry, BalanceRepository, Change, CreditNote, CreditNoteId, Currency,
     CustomerBalance, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId, LineStatus,
@@ -18,9 +18,10 @@ use super::connection::DbConnection;
 use super::errors::repository_error;
 use super::rows::*;
 use super::schema::{
-    balance_entries, credit_note_lines, credit_notes, customer_balances, events, invoice_lines, invoices, payments,
-    refunds,
+    balance_entries, credit_note_lines, credit_notes, customer_balances, events, invoice_lines, invoice_versions,
+    invoices, payments, refunds,
 };
+use super::versions;
 
 /// Runs a statement that MultiConnection cannot express (multi-row inserts)
 /// on the concrete connection inside.
@@ -83,18 +84,59 @@ pub struct DieselStore<'c> {
     conn: &'c mut DbConnection,
     /// True inside a write transaction: `find` then locks the row on PostgreSQL.
     lock_rows: bool,
+    /// False when the caller opened no transaction (a single-statement
+    /// read): a load that needs several statements then opens its own.
+    in_transaction: bool,
+    /// The invoice rows as read in this transaction, by id, so `save`
+    /// writes only the columns a transition changed.
+    loaded: HashMap<String, InvoiceRow>,
     #[cfg(feature = "testkit")]
     fault: Option<FaultPoint>,
 }
 
+/// The current version of one invoice with its stored document, if any.
+#[derive(QueryableByName)]
+struct CurrentVersion {
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)] // read so the row exists even without a document
+    current: i64,
+    #[diesel(sql_type = Nullable<Integer>)]
+    format: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    body: Option<String>,
+}
+
+/// The invoice row and, when present, its current version's document, in
+/// one statement. The PostgreSQL write variant also locks the invoice row.
+const CURRENT_SQL: &str = "SELECT i.version AS current, v.format AS format, v.body AS body \
+     FROM invoices i LEFT JOIN invoice_versions v \
+     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version AND v.format = 1 \
+     WHERE i.tenant_id = $1 AND i.id = $2";
+const CURRENT_SQL_LOCKED: &str = "SELECT i.version AS current, v.format AS format, v.body AS body \
+     FROM invoices i LEFT JOIN invoice_versions v \
+     ON v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version = i.version AND v.format = 1 \
+     WHERE i.tenant_id = $1 AND i.id = $2 FOR UPDATE OF i";
+
 impl<'c> DieselStore<'c> {
-    /// Wraps a connection; `lock_rows` is true for write transactions.
+    /// Wraps a connection that the caller put in a transaction; `lock_rows`
+    /// is true for write transactions.
     pub fn new(conn: &'c mut DbConnection, lock_rows: bool) -> Self {
         DieselStore {
             conn,
             lock_rows,
+            in_transaction: true,
+            loaded: HashMap::new(),
             #[cfg(feature = "testkit")]
             fault: None,
+        }
+    }
+
+    /// Wraps a connection outside any transaction, for reads that are one
+    /// statement (each statement sees one snapshot by itself).
+    pub fn autocommit(conn: &'c mut DbConnection) -> Self {
+        DieselStore {
+            in_transaction: false,
+            ..DieselStore::new(conn, false)
         }
     }
 
@@ -164,6 +206,63 @@ impl<'c> DieselStore<'c> {
         }
         .optional()
         .map_err(repository_error)
+    }
+
+    /// Loads the current state of invoice `id`: in one statement from its
+    /// current version row (locking the invoice row in a PostgreSQL write
+    /// transaction), or, for an invoice last written before versions
+    /// existed (no format-1 row), from its tables.
+    pub fn find_by_id(&mut self, tenant: TenantId, id: &str) -> Result<Option<Invoice>, RepositoryError> {
+        let sql = match (self.lock_rows, &*self.conn) {
+            (true, DbConnection::Pg(_)) => CURRENT_SQL_LOCKED,
+            _ => CURRENT_SQL,
+        };
+        let current: Option<CurrentVersion> = Cached(
+            diesel::sql_query(sql)
+                .bind::<BigInt, _>(tenant.get())
+                .bind::<Text, _>(id),
+        )
+        .get_result(self.conn)
+        .optional()
+        .map_err(repository_error)?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let (row, invoice) = match (current.format, current.body) {
+            (Some(format), Some(body)) => versions::decode(tenant.get(), id, format, &body)?,
+            _ => match self.load_from_tables(tenant, id)? {
+                Some(found) => found,
+                None => return Ok(None),
+            },
+        };
+        self.loaded.insert(row.id.clone(), row);
+        Ok(Some(invoice))
+    }
+
+    /// Loads an invoice from its tables, ignoring its version rows (the
+    /// fallback for invoices last written before versions existed, and a
+    /// cross-check for tests that both copies agree).
+    pub fn find_from_tables(&mut self, tenant: TenantId, id: &str) -> Result<Option<Invoice>, RepositoryError> {
+        Ok(self.load_from_tables(tenant, id)?.map(|(_, inv)| inv))
+    }
+
+    /// Loads an invoice from its rows, in a read transaction of its own
+    /// when the caller opened none (so the statements see one snapshot).
+    fn load_from_tables(
+        &mut self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<Option<(InvoiceRow, Invoice)>, RepositoryError> {
+        if !self.in_transaction {
+            return super::connection::in_transaction(self.conn, false, |c| {
+                DieselStore::new(c, false).load_from_tables(tenant, id)
+            });
+        }
+        let Some(row) = self.invoice_row(tenant, id)? else {
+            return Ok(None);
+        };
+        let kept = row.clone();
+        Ok(self.hydrate(tenant, vec![row])?.pop().map(|inv| (kept, inv)))
     }
 
     /// Loads full aggregates for invoice rows, with a fixed number of queries
@@ -410,10 +509,16 @@ impl<'c> DieselStore<'c> {
         event_type: Option<&str>,
         after_seq: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<EventRow>, RepositoryError> {
+    ) -> Result<Vec<StoredEvent>, RepositoryError> {
         let mut q = events::table
+            .inner_join(
+                invoice_versions::table.on(invoice_versions::tenant_id
+                    .eq(events::tenant_id)
+                    .and(invoice_versions::invoice_id.eq(events::invoice_id))
+                    .and(invoice_versions::version.eq(events::invoice_version))),
+            )
             .filter(events::tenant_id.eq(tenant.get()))
-            .select(EventRow::as_select())
+            .select((EventRow::as_select(), invoice_versions::format, invoice_versions::body))
             .order(events::seq)
             .limit(limit)
             .into_boxed();
@@ -423,7 +528,8 @@ impl<'c> DieselStore<'c> {
         if let Some(s) = after_seq {
             q = q.filter(events::seq.gt(s));
         }
-        q.load(self.conn).map_err(repository_error)
+        let rows: Vec<(EventRow, i32, String)> = q.load(self.conn).map_err(repository_error)?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     /// The stored sequence of an event id, for `starting_after` cursors.
@@ -570,8 +676,19 @@ impl InvoiceRepository for DieselStore<'_> {
         let Some(id) = self.resolve_id(tenant, reference)? else {
             return Ok(None);
         };
-        let row = self.invoice_row(tenant, &id)?;
-        Ok(self.hydrate(tenant, row.into_iter().collect())?.pop())
+        self.find_by_id(tenant, &id)
+    }
+
+    fn find_version(
+        &mut self,
+        tenant: TenantId,
+        id: InvoiceId,
+        version: u64,
+    ) -> Result<Option<Invoice>, RepositoryError> {
+        let Ok(version) = i64::try_from(version) else {
+            return Ok(None);
+        };
+        versions::load(self.conn, tenant.get(), &id.to_string(), version)
     }
 
     fn save(&mut self, transition: &Transition) -> Result<(), RepositoryError> {
@@ -599,13 +716,20 @@ impl InvoiceRepository for DieselStore<'_> {
                 }
             }
         } else {
+            let expected = i64::try_from(transition.expected_version).unwrap_or(-1);
+            // Only what changed since the row was read in this transaction;
+            // every column when it was not (or at another version).
+            let changes = match self.loaded.get(&id) {
+                Some(old) if old.version == expected => InvoiceChanges::between(old, &row),
+                _ => InvoiceChanges::all(&row),
+            };
             let updated = diesel::update(
                 invoices::table
                     .filter(invoices::tenant_id.eq(tenant))
                     .filter(invoices::id.eq(&id))
-                    .filter(invoices::version.eq(i64::try_from(transition.expected_version).unwrap_or(-1))),
+                    .filter(invoices::version.eq(expected)),
             )
-            .set(&row)
+            .set(&changes)
             .execute(self.conn)
             .map_err(repository_error)?;
             if updated == 0 {
@@ -672,25 +796,39 @@ impl InvoiceRepository for DieselStore<'_> {
         for entry in &transition.balance_entries {
             self.apply_balance_entry(entry)?;
         }
+        versions::insert(self.conn, inv, &row)?;
         if !transition.events.is_empty() {
-            let snapshot = to_json(inv);
             let rows: Vec<NewEventRow> = transition
                 .events
                 .iter()
-                .map(|e| NewEventRow::from_domain(e, &snapshot))
+                .map(NewEventRow::from_domain)
                 .collect::<Result<_, _>>()?;
             on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
                 .values(&rows)
                 .execute(c))
             .map_err(repository_error)?;
         }
+        self.loaded.insert(id, row);
         Ok(())
     }
 
     fn list(&mut self, tenant: TenantId, query: &ListQuery) -> Result<Vec<Invoice>, RepositoryError> {
+        // One statement: the page of ids in keyset order, from an index led
+        // by the filter column, each with its current version's document.
         let mut q = invoices::table
+            .left_join(
+                invoice_versions::table.on(invoice_versions::tenant_id
+                    .eq(invoices::tenant_id)
+                    .and(invoice_versions::invoice_id.eq(invoices::id))
+                    .and(invoice_versions::version.eq(invoices::version))
+                    .and(invoice_versions::format.eq(versions::FORMAT_V1))),
+            )
             .filter(invoices::tenant_id.eq(tenant.get()))
-            .select(InvoiceRow::as_select())
+            .select((
+                invoices::id,
+                invoice_versions::format.nullable(),
+                invoice_versions::body.nullable(),
+            ))
             .order(invoices::id.desc())
             .limit(i64::from(query.limit))
             .into_boxed();
@@ -713,8 +851,16 @@ impl InvoiceRepository for DieselStore<'_> {
         if let Some(after) = query.starting_after {
             q = q.filter(invoices::id.lt(after.to_string()));
         }
-        let rows = q.load(self.conn).map_err(repository_error)?;
-        self.hydrate(tenant, rows)
+        let rows: Vec<(String, Option<i32>, Option<String>)> = q.load(self.conn).map_err(repository_error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, format, body) in rows {
+            match (format, body) {
+                (Some(format), Some(body)) => out.push(versions::decode(tenant.get(), &id, format, &body)?.1),
+                // Last written before versions existed: read from its tables.
+                _ => out.extend(self.load_from_tables(tenant, &id)?.map(|(_, inv)| inv)),
+            }
+        }
+        Ok(out)
     }
 
     fn events(&mut self, tenant: TenantId, invoice: InvoiceId) -> Result<Vec<Event>, RepositoryError> {

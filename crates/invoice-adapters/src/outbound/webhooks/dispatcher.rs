@@ -368,7 +368,7 @@ impl Worker {
         };
         tracing::info!(
             delivery = %claim.delivery_id,
-            event = %job.event.id,
+            event = %job.event.event.id,
             endpoint = %job.endpoint.id,
             status = outcome.status_code,
             error = outcome.error.as_deref().unwrap_or(""),
@@ -390,7 +390,7 @@ fn render(job: &store::Job, secrets: &SecretBox) -> Result<SignedRequest, Reposi
     let body =
         serde_json::to_vec(&EventObject::from_row(&job.event)?).map_err(|e| RepositoryError::Other(e.to_string()))?;
     let timestamp = Utc::now().timestamp();
-    let id = job.event.id.clone();
+    let id = job.event.event.id.clone();
     let context = endpoint_context(job.endpoint.tenant_id, &job.endpoint.id);
     let open = |stored: &str| {
         secrets

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::inbound::http::views::{ActorView, InvoiceView};
-use crate::outbound::db::rows::{corrupt, from_json, utc, EventRow};
+use crate::outbound::db::rows::{corrupt, utc, StoredEvent};
 
 /// One event, as delivered and as listed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,9 +46,10 @@ pub struct EventData {
 }
 
 impl EventObject {
-    /// Renders a stored event; the snapshot is the domain `Invoice` as JSON.
-    pub fn from_row(row: &EventRow) -> Result<Self, RepositoryError> {
-        let invoice: Invoice = from_json("event snapshot", &row.snapshot)?;
+    /// Renders a stored event with the version of the invoice it left.
+    pub fn from_row(stored: &StoredEvent) -> Result<Self, RepositoryError> {
+        let invoice: Invoice = stored.invoice()?;
+        let row = &stored.event;
         let mut details: serde_json::Value = serde_json::from_str(&row.data).map_err(|e| corrupt("event data", e))?;
         if let Some(obj) = details.as_object_mut() {
             obj.remove("type");

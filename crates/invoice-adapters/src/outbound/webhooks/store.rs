@@ -10,7 +10,8 @@ use invoice_domain::RepositoryError;
 
 use super::policy::RetryPolicy;
 use super::rows::*;
-use crate::outbound::db::rows::EventRow;
+use crate::outbound::db::rows::{EventRow, StoredEvent};
+use crate::outbound::db::schema::invoice_versions;
 use crate::outbound::db::schema::{
     events, invoices, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints,
 };
@@ -542,8 +543,8 @@ pub struct Job {
     pub delivery: DeliveryRow,
     /// Where it goes and how it is signed.
     pub endpoint: EndpointRow,
-    /// What is sent.
-    pub event: EventRow,
+    /// What is sent: the event and the invoice version it left.
+    pub event: StoredEvent,
 }
 
 /// Loads a claimed delivery with its endpoint and event; `None` when it was
@@ -562,16 +563,22 @@ pub fn load_job(conn: &mut DbConnection, tenant: i64, delivery_id: &str) -> Resu
     let Some(endpoint) = find_endpoint(conn, tenant, &delivery.endpoint_id)? else {
         return Ok(None);
     };
-    let event = events::table
+    let event: (EventRow, i32, String) = events::table
+        .inner_join(
+            invoice_versions::table.on(invoice_versions::tenant_id
+                .eq(events::tenant_id)
+                .and(invoice_versions::invoice_id.eq(events::invoice_id))
+                .and(invoice_versions::version.eq(events::invoice_version))),
+        )
         .filter(events::tenant_id.eq(tenant))
         .filter(events::id.eq(&delivery.event_id))
-        .select(EventRow::as_select())
+        .select((EventRow::as_select(), invoice_versions::format, invoice_versions::body))
         .first(conn)
         .map_err(repository_error)?;
     Ok(Some(Job {
         delivery,
         endpoint,
-        event,
+        event: event.into(),
     }))
 }
 
@@ -818,7 +825,7 @@ pub fn party_event_rows(
     event_type: Option<&str>,
     after_seq: Option<i64>,
     limit: i64,
-) -> Result<Vec<EventRow>> {
+) -> Result<Vec<StoredEvent>> {
     let theirs = invoices::table
         .filter(invoices::tenant_id.eq(tenant))
         .filter(
@@ -828,9 +835,15 @@ pub fn party_event_rows(
         )
         .select(invoices::id);
     let mut q = events::table
+        .inner_join(
+            invoice_versions::table.on(invoice_versions::tenant_id
+                .eq(events::tenant_id)
+                .and(invoice_versions::invoice_id.eq(events::invoice_id))
+                .and(invoice_versions::version.eq(events::invoice_version))),
+        )
         .filter(events::tenant_id.eq(tenant))
         .filter(events::invoice_id.eq_any(theirs))
-        .select(EventRow::as_select())
+        .select((EventRow::as_select(), invoice_versions::format, invoice_versions::body))
         .order(events::seq)
         .limit(limit)
         .into_boxed();
@@ -840,5 +853,6 @@ pub fn party_event_rows(
     if let Some(s) = after_seq {
         q = q.filter(events::seq.gt(s));
     }
-    q.load(conn).map_err(repository_error)
+    let rows: Vec<(EventRow, i32, String)> = q.load(conn).map_err(repository_error)?;
+    Ok(rows.into_iter().map(StoredEvent::from).collect())
 }

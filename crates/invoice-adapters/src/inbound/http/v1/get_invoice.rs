@@ -9,15 +9,26 @@ use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::InvoiceView;
 
-/// Fetches an invoice by UUID or by its finalized number.
+/// Query parameters of the fetch.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// Return the invoice as it was right after the change that gave it
+    /// this version (an audit view; the current invoice when omitted).
+    #[param(nullable = false, minimum = 1)]
+    pub version: Option<u64>,
+}
+
+/// Fetches an invoice by any of its references; with `version`,
+/// as it was at that version.
 #[utoipa::path(get, path = "/v1/invoices/{reference}", tag = "invoices",
-    params(("reference" = String, Path, description = "Invoice UUID, number (e.g. `INV-000052`) or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$")),
+    params(("reference" = String, Path, description = "Invoice UUID, number (e.g. `INV-000052`) or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"), GetParams),
     responses(
         (status = 200, description = "The invoice", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"`"))),
         (status = 400, description = "Bad reference", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invoice in this tenant, or no such version of it", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
         (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
     ),
@@ -26,11 +37,24 @@ pub async fn get_invoice(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    params: web::Query<GetParams>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("invoices:read")?;
     let reference = parse_ref(&path)?;
     let scope = principal.scope();
-    let invoice = exec::read(&state, move |st, store| st.service.get(store, &scope, &reference)).await?;
+    let version = params.version;
+    if version == Some(0) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "invalid_query_parameter",
+            "version must be at least 1",
+        ));
+    }
+    let invoice = exec::read_single(&state, move |st, store| match version {
+        None => st.service.get(store, &scope, &reference),
+        Some(v) => st.service.get_version(store, &scope, &reference, v),
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", invoice.version)))
         .json(InvoiceView::from(&invoice)))

@@ -11,7 +11,7 @@ use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::inbound::http::views::{InvoiceList, InvoiceView};
+use crate::inbound::http::views::{InvoiceList, InvoiceSummaryView};
 
 /// Query parameters of the listing.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,6 +43,19 @@ pub struct ListParams {
     /// The last id of the previous page.
     #[param(nullable = false, value_type = Option<uuid::Uuid>)]
     pub starting_after: Option<String>,
+    /// `lines`: include each invoice's lines (summaries carry none by default).
+    #[param(schema_with = expand_schema)]
+    pub expand: Option<String>,
+}
+
+fn expand_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(
+            "`lines`: include each invoice's lines (summaries carry none by default).",
+        ))
+        .enum_values(Some(["lines"]))
+        .build()
 }
 
 fn status_schema() -> utoipa::openapi::Object {
@@ -53,7 +66,8 @@ fn status_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-/// Lists invoices, newest first, with cursor pagination.
+/// Lists invoices, newest first, with cursor pagination, as summaries
+/// without lines unless `expand=lines`.
 #[utoipa::path(get, path = "/v1/invoices", tag = "invoices",
     params(ListParams),
     responses(
@@ -78,6 +92,11 @@ pub async fn list_invoices(
             "invalid_query_parameter",
             format!("{field} {msg}"),
         )
+    };
+    let expand_lines = match p.expand.as_deref() {
+        None => false,
+        Some("lines") => true,
+        Some(_) => return Err(bad("expand", "must be lines")),
     };
     let limit = p.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
@@ -111,10 +130,14 @@ pub async fn list_invoices(
             .transpose()?,
     };
     let scope = principal.scope();
-    let page = exec::read(&state, move |st, store| st.service.list(store, &scope, query)).await?;
+    let page = exec::read_single(&state, move |st, store| st.service.list(store, &scope, query)).await?;
     Ok(HttpResponse::Ok().json(InvoiceList {
         object: "list",
-        data: page.invoices.iter().map(InvoiceView::from).collect(),
+        data: page
+            .invoices
+            .iter()
+            .map(|i| InvoiceSummaryView::new(i, expand_lines))
+            .collect(),
         has_more: page.has_more,
     }))
 }

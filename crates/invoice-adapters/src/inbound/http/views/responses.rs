@@ -603,10 +603,107 @@ impl From<&Invoice> for InvoiceView {
 pub struct InvoiceList {
     /// Always `list`.
     pub object: &'static str,
-    /// The invoices, newest first.
-    pub data: Vec<InvoiceView>,
+    /// The invoices, newest first, as summaries; each carries its `lines`
+    /// only when the request asked for `expand=lines`.
+    pub data: Vec<InvoiceSummaryView>,
     /// True when another page follows; pass the last id as `starting_after`.
     pub has_more: bool,
+}
+
+/// An invoice in a listing: its parties, state and amounts, without the
+/// document's lines (unless `expand=lines`), credit notes, payments or
+/// records; `GET /v1/invoices/{reference}` has those.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceSummaryView {
+    /// Invoice id (UUID v7).
+    pub id: String,
+    /// Always `invoice`.
+    pub object: &'static str,
+    /// Number, once finalized (e.g. `INV-000052`).
+    pub number: Option<String>,
+    /// `draft`, `open`, `uncollectible`, `paid`, `cancelled` or `void`.
+    pub status: &'static str,
+    /// ISO 4217 code.
+    pub currency: &'static str,
+    /// Who owes it.
+    pub customer: PartyView,
+    /// Who issues it.
+    pub issuer: Option<PartyView>,
+    /// The document's lines; present only with `expand=lines`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub lines: Option<Vec<LineView>>,
+    /// Sum of the lines' nets, as issued.
+    pub subtotal: u64,
+    /// Sum of the lines' taxes, as issued.
+    pub tax: u64,
+    /// `subtotal + tax`, as issued.
+    pub total: u64,
+    /// Sum of the credit notes' totals.
+    pub amount_credited: u64,
+    /// Payments minus refunds.
+    pub amount_paid: u64,
+    /// Sum of refunds.
+    pub amount_refunded: u64,
+    /// Still owed.
+    pub amount_due: u64,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// The supplier's own number.
+    pub external_reference: Option<String>,
+    /// The buyer's reference (BT-10).
+    pub buyer_reference: Option<String>,
+    /// Caller-defined pairs.
+    pub metadata: BTreeMap<String, String>,
+    /// Version.
+    pub version: u64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Finalized.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Paid.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Cancelled.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Voided.
+    pub voided_at: Option<DateTime<Utc>>,
+}
+
+impl InvoiceSummaryView {
+    /// The summary of `i`, with its lines when `lines` is true.
+    pub fn new(i: &Invoice, lines: bool) -> Self {
+        let t = i.totals();
+        InvoiceSummaryView {
+            id: i.id.to_string(),
+            object: "invoice",
+            number: i.number_text(),
+            status: i.status.as_str(),
+            currency: i.currency.code(),
+            customer: (&i.customer).into(),
+            issuer: i.issuer.as_ref().map(Into::into),
+            lines: lines.then(|| i.lines.iter().map(Into::into).collect()),
+            subtotal: t.subtotal.minor(),
+            tax: t.tax.minor(),
+            total: t.total.minor(),
+            amount_credited: t.amount_credited.minor(),
+            amount_paid: t.amount_paid.minor(),
+            amount_refunded: t.amount_refunded.minor(),
+            amount_due: t.amount_due.minor(),
+            due_date: i.due_date,
+            external_reference: i.external_reference.clone(),
+            buyer_reference: i.buyer_reference.clone(),
+            metadata: i.metadata.clone(),
+            version: i.version,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            issued_at: i.issued_at,
+            paid_at: i.paid_at,
+            cancelled_at: i.cancelled_at,
+            voided_at: i.voided_at,
+        }
+    }
 }
 
 /// Who performed an event.
