@@ -89,7 +89,7 @@ fn tenant_with_key(db: &Database, slug: &str) -> Result<(i64, String), Repositor
                 tenant_id: t.id,
                 id: &format!("key_{slug}"),
                 key_hash: &hash,
-                scopes: &auth::ALL_SCOPES.join(","),
+                scopes: &auth::KeyScope::join(&auth::KeyScope::ALL),
                 party_id: None,
                 expires_at: None,
             },

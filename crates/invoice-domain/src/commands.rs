@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::ValidationError;
+/// Named here too: how a credit request settles is part of the request.
+pub use crate::model::credit_note::Settlement;
 use crate::model::ids::PaymentId;
 use crate::model::invoice::CollectionMethod;
 use crate::model::line::{LineRef, NewLine};
@@ -442,40 +442,6 @@ impl Rejection {
     /// The free remark.
     pub fn remark(&self) -> Option<&str> {
         self.remark.as_deref()
-    }
-}
-
-/// How a credit note's amount is settled between the tenant and the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Settlement {
-    /// The customer owes that much less: only while the amount due covers it.
-    #[default]
-    ReduceDue,
-    /// Money paid is given back: a refund against the invoice's payments,
-    /// newest first; never more than the net paid.
-    Refund,
-    /// Money paid moves onto the customer's credit balance (per tenant,
-    /// customer and currency), to be spent on later invoices.
-    CreditBalance,
-}
-
-impl Settlement {
-    /// The snake_case wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Settlement::ReduceDue => "reduce_due",
-            Settlement::Refund => "refund",
-            Settlement::CreditBalance => "credit_balance",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(value: &str) -> Result<Self, ValidationError> {
-        [Settlement::ReduceDue, Settlement::Refund, Settlement::CreditBalance]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-            .ok_or_else(|| ValidationError::new("settle", "must be refund, credit_balance or reduce_due"))
     }
 }
 

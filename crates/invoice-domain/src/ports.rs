@@ -38,6 +38,10 @@ use crate::error::ValidationError;
 use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
+/// Named here too, beside the other ports adapters implement.
+pub use crate::model::ids::IdGenerator;
+#[cfg(any(test, feature = "mock"))]
+pub use crate::model::ids::MockIdGenerator;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::money::{Amount, Currency};
@@ -294,13 +298,6 @@ pub trait BalanceRepository {
 pub trait Clock {
     /// The current instant. Never fails.
     fn now(&self) -> DateTime<Utc>;
-}
-
-/// Makes fresh ids; a port so tests can make them predictable.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-pub trait IdGenerator {
-    /// A new unique id (UUID v7 in production, so ids sort by time). Never fails.
-    fn new_id(&self) -> Uuid;
 }
 
 /// The system clock, truncated to microseconds (what databases store), so a

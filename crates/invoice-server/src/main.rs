@@ -161,7 +161,7 @@ fn housekeeping_config(cli: &Cli) -> HousekeepingConfig {
 /// printed once (by exactly one of several instances starting together).
 fn bootstrap(db: &Database) -> Result<(), String> {
     let key = auth::mint_key();
-    let scopes = auth::ALL_SCOPES.join(",");
+    let scopes = auth::KeyScope::join(&auth::KeyScope::ALL);
     let created = db
         .write_conn(|c| {
             admin::create_first_tenant(
@@ -354,7 +354,7 @@ fn keys(cli: &Cli, command: &KeyCommand) -> Result<(), String> {
                         tenant_id: t.id,
                         id: &key.id,
                         key_hash: &key.hash,
-                        scopes: &scopes.join(","),
+                        scopes: &auth::KeyScope::join(&scopes),
                         party_id: party.as_deref(),
                         expires_at,
                     },

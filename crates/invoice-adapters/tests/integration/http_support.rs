@@ -86,7 +86,7 @@ impl TestServer {
     pub fn start_state(t: TestDb, dialects: Dialects, customize: impl FnOnce(AppState) -> AppState) -> TestServer {
         let db = t.db.clone();
         let tenant = crate::support::tenant(&db, "acme");
-        let (key, key_id) = create_key_with_id(&db, tenant, &auth::ALL_SCOPES.join(","), None);
+        let (key, key_id) = create_key_with_id(&db, tenant, &auth::KeyScope::join(&auth::KeyScope::ALL), None);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let state = web::Data::new(customize(AppState::new(db.clone(), dialects)));
@@ -120,7 +120,7 @@ impl TestServer {
     /// Creates another tenant with an all-scope key.
     pub fn other_tenant(&self, slug: &str) -> (TenantId, String) {
         let tenant = crate::support::tenant(&self.db, slug);
-        let key = create_key(&self.db, tenant, &auth::ALL_SCOPES.join(","), None);
+        let key = create_key(&self.db, tenant, &auth::KeyScope::join(&auth::KeyScope::ALL), None);
         (tenant, key)
     }
 

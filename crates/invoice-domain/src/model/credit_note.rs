@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::Settlement;
 use crate::error::ValidationError;
 use crate::model::ids::{CreditNoteId, InvoiceId, LineId, TenantId};
 use crate::model::money::{bounded_sum, Amount, Currency, LineAmounts, TaxRate};
@@ -132,5 +131,39 @@ impl From<CreditNoteLine> for StoredCreditNoteLine {
             tax_inclusive: l.tax_inclusive,
             amounts: l.amounts,
         }
+    }
+}
+
+/// How a credit note's amount is settled between the tenant and the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// The customer owes that much less: only while the amount due covers it.
+    #[default]
+    ReduceDue,
+    /// Money paid is given back: a refund against the invoice's payments,
+    /// newest first; never more than the net paid.
+    Refund,
+    /// Money paid moves onto the customer's credit balance (per tenant,
+    /// customer and currency), to be spent on later invoices.
+    CreditBalance,
+}
+
+impl Settlement {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settlement::ReduceDue => "reduce_due",
+            Settlement::Refund => "refund",
+            Settlement::CreditBalance => "credit_balance",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        [Settlement::ReduceDue, Settlement::Refund, Settlement::CreditBalance]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| ValidationError::new("settle", "must be refund, credit_balance or reduce_due"))
     }
 }

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::commands::Settlement;
 use crate::model::balance::BalanceDirection;
+use crate::model::credit_note::Settlement;
 use crate::model::ids::{CreditNoteId, EventId, InvoiceId, LineId, PartyId, PaymentId, RefundId, TenantId};
 use crate::model::money::{Amount, Currency};
 use crate::model::reason::Reason;

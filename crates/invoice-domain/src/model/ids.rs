@@ -8,6 +8,13 @@ use uuid::Uuid;
 
 use crate::error::ValidationError;
 
+/// Makes fresh ids; a port so tests can make them predictable.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait IdGenerator {
+    /// A new unique id (UUID v7 in production, so ids sort by time). Never fails.
+    fn new_id(&self) -> Uuid;
+}
+
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

@@ -81,9 +81,9 @@ pub use reissue::Reissue;
 use crate::error::{Refusal, ValidationError};
 use crate::model::balance::BalanceEntry;
 use crate::model::event::{Actor, Event, EventKind};
+use crate::model::ids::IdGenerator;
 use crate::model::ids::{CreditNoteId, EventId, LineId, PaymentId, RefundId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
-use crate::ports::IdGenerator;
 
 /// Who acts, when, and where fresh ids come from, for one transition.
 #[derive(Clone, Copy)]

@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::commands::NewInvoice;
 use crate::model::event::Actor;
+use crate::model::ids::IdGenerator;
 use crate::model::ids::TenantId;
 use crate::model::invoice::Invoice;
 use crate::model::line::NewLine;
 use crate::model::money::Currency;
 use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::party::Party;
-use crate::ports::IdGenerator;
 use crate::rules::Context;
 
 /// Sequential ids, so tests are deterministic.

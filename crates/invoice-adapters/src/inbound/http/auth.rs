@@ -8,12 +8,9 @@
 //! answer first passes the per-client-address limit, so floods of bad keys
 //! never reach the database.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
-use std::sync::{Mutex, RwLock};
-use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -21,26 +18,20 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use chrono::{NaiveDateTime, Utc};
-use futures_util::future::{BoxFuture, FutureExt, Shared};
-use invoice_domain::{Actor, PartyId, Scope, TenantId};
+use futures_util::future::FutureExt;
+use invoice_domain::PartyId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::exec;
+use super::key_cache::InFlight;
+pub use super::key_cache::{KeyCache, DEFAULT_KEY_CACHE_TTL};
+pub use super::principal::{parse_scopes, KeyScope, Principal};
 use super::problem::ApiError;
 use super::rate_limit::client_bucket;
 use super::state::AppState;
-use crate::outbound::db::admin;
-
-/// Every scope a key can hold.
-pub const ALL_SCOPES: [&str; 5] = [
-    "invoices:read",
-    "invoices:write",
-    "invoices:cancel",
-    "webhooks:manage",
-    "tenant:manage",
-];
+use crate::ports::KeyDirectory;
 
 /// A freshly minted key: the secret (shown once), its id and its hash.
 #[derive(Debug, Clone)]
@@ -70,153 +61,6 @@ pub fn mint_key() -> NewKey {
 /// Hex SHA-256 of a key.
 pub fn hash_key(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Parses and checks a comma-separated scope list.
-pub fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
-    let scopes: Vec<String> = text
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if scopes.is_empty() {
-        return Err("at least one scope is required".into());
-    }
-    for s in &scopes {
-        if !ALL_SCOPES.contains(&s.as_str()) {
-            return Err(format!("unknown scope {s:?}; known scopes: {}", ALL_SCOPES.join(", ")));
-        }
-    }
-    Ok(scopes)
-}
-
-/// The authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The key's tenant.
-    pub tenant: TenantId,
-    /// The tenant's slug.
-    pub tenant_slug: String,
-    /// The key id, recorded as actor.
-    pub key_id: String,
-    /// Granted scopes.
-    pub scopes: Vec<String>,
-    /// Party restriction, if any.
-    pub party: Option<PartyId>,
-}
-
-impl Principal {
-    /// Refuses with 403 `insufficient_scope` unless the key holds `scope`.
-    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.scopes.iter().any(|s| s == scope) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!("this key lacks the {scope} scope"),
-            ))
-        }
-    }
-
-    /// The domain scope: the tenant, and the party if the key is restricted.
-    /// Which side of an invoice that party may act from is the domain's
-    /// rule, the same on every API face.
-    pub fn scope(&self) -> Scope {
-        Scope {
-            tenant: self.tenant,
-            party: self.party.clone(),
-        }
-    }
-
-    /// The actor recorded on events, with the API channel it came through.
-    pub fn actor(&self, channel: &str) -> Actor {
-        Actor::new(self.key_id.clone(), channel)
-    }
-
-    /// True when `name` (an id or slug) names this principal's tenant.
-    pub fn is_tenant(&self, name: &str) -> bool {
-        name == self.tenant_slug || name == self.tenant.get().to_string()
-    }
-}
-
-/// How long a validated key stays cached by default. A revoked key keeps
-/// working on an instance for at most this long; an expired one stops at
-/// once (the cache knows the expiry).
-pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
-
-/// One cached key: who it is, when it was loaded, when it expires.
-#[derive(Debug, Clone)]
-struct Cached {
-    principal: Principal,
-    loaded: Instant,
-    expires_at: Option<NaiveDateTime>,
-}
-
-/// A database lookup of one key in progress, awaited by every request
-/// that needs that key meanwhile.
-type PendingLookup = Shared<BoxFuture<'static, Result<Option<Principal>, ApiError>>>;
-
-/// A short-lived cache of validated keys, by hash, so a request does not
-/// pay a database round trip for authentication.
-pub struct KeyCache {
-    ttl: Duration,
-    entries: RwLock<HashMap<String, Cached>>,
-    inflight: Mutex<HashMap<String, PendingLookup>>,
-}
-
-impl std::fmt::Debug for KeyCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyCache").field("ttl", &self.ttl).finish()
-    }
-}
-
-impl Default for KeyCache {
-    fn default() -> Self {
-        KeyCache::new(DEFAULT_KEY_CACHE_TTL)
-    }
-}
-
-impl KeyCache {
-    /// A cache keeping keys for `ttl` (zero: every request looks its key up).
-    pub fn new(ttl: Duration) -> Self {
-        KeyCache {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-            inflight: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// How long a key stays cached.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
-    fn get(&self, hash: &str, now: NaiveDateTime) -> Option<Principal> {
-        let entries = self.entries.read().ok()?;
-        let c = entries.get(hash)?;
-        let fresh = c.loaded.elapsed() < self.ttl && c.expires_at.is_none_or(|at| at > now);
-        fresh.then(|| c.principal.clone())
-    }
-
-    fn put(&self, hash: String, principal: Principal, expires_at: Option<NaiveDateTime>) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() > 10_000 {
-                entries.retain(|_, c| c.loaded.elapsed() < self.ttl);
-            }
-            entries.insert(
-                hash,
-                Cached {
-                    principal,
-                    loaded: Instant::now(),
-                    expires_at,
-                },
-            );
-        }
-    }
 }
 
 /// Where the key came from, to word the 401.
@@ -289,18 +133,10 @@ async fn lookup(state: web::Data<AppState>, hash: String, now: NaiveDateTime) ->
     state.metrics.key_lookup();
     let st = state.clone();
     let lookup_hash = hash.clone();
-    let found = exec::blocking(move || {
-        st.db.read_conn(|c| {
-            let Some(key) = admin::find_api_key(c, &lookup_hash, now)? else {
-                return Ok(None);
-            };
-            let tenant = admin::find_tenant(c, &key.tenant_id.to_string())?;
-            Ok::<_, invoice_domain::RepositoryError>(tenant.map(|t| (key, t)))
-        })
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
-    let Some((key, tenant)) = found else {
+    let found = exec::blocking(move || st.db.key_holder(&lookup_hash, now))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let Some(key) = found else {
         return Ok(None);
     };
     // Defence in depth: compare the stored hash in constant time.
@@ -310,35 +146,34 @@ async fn lookup(state: web::Data<AppState>, hash: String, now: NaiveDateTime) ->
     // Off the request path and best effort: noting the last use must
     // neither slow nor fail the request.
     let st = state.clone();
-    let (tenant_id, id) = (key.tenant_id, key.id.clone());
+    let (tenant_id, id) = (key.tenant.id, key.key_id.clone());
     actix_web::rt::spawn(exec::blocking(move || {
-        if let Err(e) = st.db.write_conn(|c| admin::touch_api_key(c, tenant_id, &id, now)) {
+        if let Err(e) = st.db.note_key_use(tenant_id, &id, now) {
             tracing::debug!(error = %e, "could not record the key's last use");
         }
     }));
     let principal = Principal {
-        tenant: TenantId::new(tenant.id),
-        tenant_slug: tenant.slug,
-        key_id: key.id,
-        scopes: key.scopes.split(',').map(str::to_string).collect(),
-        party: key.party_id.as_deref().and_then(|p| PartyId::parse(p).ok()),
+        tenant: key.tenant.id,
+        tenant_slug: key.tenant.slug,
+        key_id: key.key_id,
+        scopes: key
+            .scopes
+            .split(',')
+            .map(|name| {
+                KeyScope::parse(name)
+                    .ok_or_else(|| ApiError::internal(&format!("a stored key holds the unknown scope {name:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+        // A stored party that no longer parses must not widen the key to
+        // the whole tenant: it refuses instead.
+        party: key
+            .party
+            .as_deref()
+            .map(|p| PartyId::parse(p).map_err(|_| ApiError::internal(&"a stored key holds an invalid party")))
+            .transpose()?,
     };
     state.keys.put(hash, principal.clone(), key.expires_at);
     Ok(Some(principal))
-}
-
-/// Removes a finished (or abandoned) lookup from the in-flight set.
-struct InFlight<'a> {
-    keys: &'a KeyCache,
-    hash: String,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut inflight) = self.keys.inflight.lock() {
-            inflight.remove(&self.hash);
-        }
-    }
 }
 
 /// Authenticates `secret`: from the cache when possible; otherwise from
@@ -460,12 +295,5 @@ mod tests {
         assert_eq!(credentials(&basic("sk_a:x")), Credentials::BasicWithPassword);
         assert_eq!(credentials(&basic(":x")), Credentials::BasicWithPassword);
         assert_eq!(credentials(&basic(":")), Credentials::Missing);
-    }
-
-    #[test]
-    fn scopes_parse_strictly() {
-        assert_eq!(parse_scopes("invoices:read, invoices:cancel").unwrap().len(), 2);
-        assert!(parse_scopes("invoices:admin").is_err());
-        assert!(parse_scopes(" , ").is_err());
     }
 }

@@ -9,7 +9,7 @@ use invoice_domain::{InvoiceRef, RepositoryError, UseCaseError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::auth::Principal;
+use super::principal::Principal;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::outbound::db::idempotency::{self, Claim, Owner};

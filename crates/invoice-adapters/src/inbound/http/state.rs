@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use invoice_domain::{InvoiceService, SystemClock, UuidV7};
 
-use super::auth::KeyCache;
+use super::key_cache::KeyCache;
 use super::metrics::Metrics;
 use super::rate_limit::{RateLimit, RateLimiter};
 use crate::outbound::db::{idempotency, Database};

@@ -3,12 +3,13 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use invoice_domain::RepositoryError;
+use invoice_domain::{RepositoryError, TenantId};
 
-use super::connection::DbConnection;
+use super::connection::{Database, DbConnection};
 use super::errors::repository_error;
 use super::rows::ts;
 use super::schema::{api_keys, tenants};
+use crate::ports::{KeyDirectory, KeyHolder, TenantName};
 
 /// A stored tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -244,4 +245,43 @@ pub fn revoke_api_key(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> 
         Some(None) => Revoked::Now,
         None => Revoked::NotFound,
     })
+}
+
+impl From<TenantRow> for TenantName {
+    fn from(row: TenantRow) -> Self {
+        TenantName {
+            id: TenantId::new(row.id),
+            slug: row.slug,
+        }
+    }
+}
+
+impl KeyDirectory for Database {
+    fn key_holder(&self, key_hash: &str, now: NaiveDateTime) -> Result<Option<KeyHolder>, RepositoryError> {
+        self.read_conn(|c| {
+            let Some(key) = find_api_key(c, key_hash, now)? else {
+                return Ok(None);
+            };
+            let Some(tenant) = find_tenant(c, &key.tenant_id.to_string())? else {
+                return Ok(None);
+            };
+            Ok(Some(KeyHolder {
+                tenant: tenant.into(),
+                key_id: key.id,
+                key_hash: key.key_hash,
+                scopes: key.scopes,
+                party: key.party_id,
+                expires_at: key.expires_at,
+            }))
+        })
+    }
+
+    fn note_key_use(&self, tenant: TenantId, key_id: &str, now: NaiveDateTime) -> Result<(), RepositoryError> {
+        self.write_conn(|c| touch_api_key(c, tenant.get(), key_id, now))
+    }
+
+    fn tenant_named(&self, name: &str) -> Result<Option<TenantName>, RepositoryError> {
+        self.read_conn(|c| find_tenant(c, name))
+            .map(|t| t.map(TenantName::from))
+    }
 }

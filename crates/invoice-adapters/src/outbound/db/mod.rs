@@ -6,6 +6,7 @@
 //! migrations).
 
 pub mod admin;
+mod codec;
 mod connection;
 mod errors;
 pub mod idempotency;

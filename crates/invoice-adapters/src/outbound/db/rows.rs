@@ -10,7 +10,6 @@ use invoice_domain::{
     LineTax, PartyId, Payment, PaymentSource, PositiveAmount, ProductId, Refund, RefundDestination, RepositoryError,
     SeriesPrefix, Settlement, TaxCategory, TaxRate, VariationId,
 };
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde::Serialize;
 
@@ -76,30 +75,7 @@ use super::schema::{
     balance_entries, credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds,
 };
 
-/// A stored value that no longer parses: a bug or manual tampering.
-pub fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
-    RepositoryError::Other(format!("corrupt stored {what}: {detail}"))
-}
-
-/// UTC instant → the naive UTC timestamp both backends store.
-pub fn ts(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc()
-}
-
-/// Stored naive UTC timestamp → UTC instant.
-pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
-
-/// Serializes a value to JSON text.
-pub fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("domain values always serialize")
-}
-
-/// Parses stored JSON text.
-pub fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RepositoryError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
+pub use super::codec::{corrupt, from_json, to_json, ts, utc};
 
 fn uuid_of<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, RepositoryError> {
     text.parse().map_err(|_| corrupt(what, text))
@@ -830,13 +806,6 @@ pub struct StoredEvent {
     pub format: i32,
     /// `invoice_versions.body` of its version.
     pub body: String,
-}
-
-impl StoredEvent {
-    /// The invoice as the event left it.
-    pub fn invoice(&self) -> Result<Invoice, RepositoryError> {
-        super::versions::decode(self.event.tenant_id, &self.event.invoice_id, self.format, &self.body).map(|(_, i)| i)
-    }
 }
 
 impl From<(EventRow, i32, String)> for StoredEvent {

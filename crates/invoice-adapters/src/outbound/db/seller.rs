@@ -8,7 +8,7 @@ use invoice_domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::rows::corrupt;
+use super::codec::corrupt;
 
 /// A postal address as stored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

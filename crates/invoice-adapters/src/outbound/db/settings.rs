@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use invoice_domain::{NumberFormat, RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
 use serde::{Deserialize, Serialize};
 
+use super::codec::{corrupt, from_json, to_json};
 use super::connection::DbConnection;
 use super::errors::repository_error;
-use super::rows::{corrupt, from_json, to_json};
 use super::schema::tenants;
 use super::seller::StoredSeller;
 

@@ -20,9 +20,10 @@
 //! A later migration that rewrites invoice data in the tables must rewrite
 //! the current format-1 rows too, or the one-statement reads go stale.
 
+use super::codec::corrupt;
 use super::connection::DbConnection;
 use super::errors::repository_error;
-use super::rows::{corrupt, CreditNoteLineRow, CreditNoteRow, InvoiceRow, LineRow, PaymentRow, RefundRow};
+use super::rows::{CreditNoteLineRow, CreditNoteRow, InvoiceRow, LineRow, PaymentRow, RefundRow, StoredEvent};
 use super::schema::invoice_versions;
 use diesel::prelude::*;
 use invoice_domain::{Invoice, Payment, RepositoryError};
@@ -574,6 +575,13 @@ pub fn decode(tenant: i64, id: &str, format: i32, body: &str) -> Result<(Invoice
             Ok((InvoiceRow::from_domain(&invoice)?, invoice))
         }
         other => Err(corrupt("invoice version format", other)),
+    }
+}
+
+impl StoredEvent {
+    /// The invoice as the event left it.
+    pub fn invoice(&self) -> Result<Invoice, RepositoryError> {
+        decode(self.event.tenant_id, &self.event.invoice_id, self.format, &self.body).map(|(_, i)| i)
     }
 }
 

@@ -6,8 +6,8 @@ use invoice_domain::{Invoice, RepositoryError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::inbound::http::views::{ActorView, InvoiceView};
 use crate::outbound::db::rows::{corrupt, utc, StoredEvent};
+use crate::representation::{ActorView, InvoiceView};
 
 /// One event, as delivered and as listed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,7 +54,7 @@ impl EventObject {
         if let Some(obj) = details.as_object_mut() {
             obj.remove("type");
         }
-        crate::inbound::http::v1::add_document_url(&row.event_type, &row.invoice_id, &mut details);
+        crate::representation::add_document_url(&row.event_type, &row.invoice_id, &mut details);
         Ok(EventObject {
             id: row.id.clone(),
             object: "event",

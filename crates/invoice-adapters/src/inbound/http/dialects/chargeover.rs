@@ -10,6 +10,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::common::{self, Command};
 use crate::inbound::http::auth::{self, Credentials};
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
 
@@ -199,7 +200,7 @@ async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payloa
         auth::limit_client(&state, &req)?;
         return Err(ApiError::unauthorized(MISSING_BASIC));
     }
-    let principal = common::authenticate(&req, "invoices:cancel").await?;
+    let principal = common::authenticate(&req, KeyScope::InvoicesCancel).await?;
     let reference = common::parse_integer_reference(req.match_info().get("invoice_id").unwrap_or_default())?;
     let body = common::read_body(&req, payload).await?;
     // ChargeOver answers every bad input with 400.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::inbound::http::auth::{self, Principal};
 use crate::inbound::http::body;
 use crate::inbound::http::exec::{self, ErrorRenderer, Reply};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{from_use_case, ApiError, FieldError};
 use crate::inbound::http::state::{AppState, Service};
 use crate::outbound::db::DieselStore;
@@ -23,7 +24,7 @@ pub fn respond(render: ErrorRenderer, result: Result<HttpResponse, ApiError>) ->
 }
 
 /// Authenticates the request (key and `X-Tenant` when sent) and checks `scope`.
-pub async fn authenticate(req: &HttpRequest, scope: &str) -> Result<Principal, ApiError> {
+pub async fn authenticate(req: &HttpRequest, scope: KeyScope) -> Result<Principal, ApiError> {
     let principal = auth::authenticate_request(req).await?;
     principal.require(scope)?;
     Ok(principal)

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::common::{self, Command};
 use crate::inbound::http::auth;
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::integer;
@@ -169,7 +170,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
             "the X-Tenant header is required",
         ));
     }
-    principal.require("invoices:cancel")?;
+    principal.require(KeyScope::InvoicesCancel)?;
     let path_id = req.match_info().get("id").unwrap_or_default();
     let reference = common::parse_integer_reference(path_id)?;
     let body = common::read_body(&req, payload).await?;

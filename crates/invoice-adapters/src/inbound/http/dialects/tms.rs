@@ -14,9 +14,10 @@ use utoipa::{OpenApi, ToSchema};
 use super::common::{self, Command, MajorUnits};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
-use crate::outbound::db::admin;
+use crate::ports::KeyDirectory;
 
 /// The channel recorded on events made through this dialect.
 pub const CHANNEL: &str = "tms";
@@ -245,7 +246,7 @@ async fn check_host(req: &HttpRequest, state: &web::Data<AppState>, principal: &
         return Ok(());
     }
     let st = state.clone();
-    let found = crate::inbound::http::exec::blocking(move || st.db.read_conn(|c| admin::find_tenant(c, &label)))
+    let found = crate::inbound::http::exec::blocking(move || st.db.tenant_named(&label))
         .await
         .map_err(|e| ApiError::internal(&e))??;
     match found {
@@ -259,7 +260,7 @@ async fn check_host(req: &HttpRequest, state: &web::Data<AppState>, principal: &
 }
 
 /// Authenticates, checks the scope and the host's tenant.
-async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: &str) -> Result<Principal, ApiError> {
+async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: KeyScope) -> Result<Principal, ApiError> {
     let principal = common::authenticate(req, scope).await?;
     check_host(req, state, &principal).await?;
     Ok(principal)
@@ -287,7 +288,7 @@ pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payloa
 
 /// The handler's work; errors are rendered by the caller.
 async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let principal = authorize(&req, &state, "invoices:cancel").await?;
+    let principal = authorize(&req, &state, KeyScope::InvoicesCancel).await?;
     let body = common::read_body(&req, payload).await?;
     let input: TmsCancelBody = common::parse_json(&body).map_err(|e| {
         if e.errors.first().is_some_and(|f| f.field == "invoiceId") {
@@ -350,7 +351,7 @@ pub async fn get_transporter_invoice(req: HttpRequest, state: web::Data<AppState
 
 /// The handler's work; errors are rendered by the caller.
 async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let principal = authorize(&req, &state, "invoices:read").await?;
+    let principal = authorize(&req, &state, KeyScope::InvoicesRead).await?;
     let reference = common::parse_reference(req.match_info().get("invoice_id").unwrap_or_default())?;
     let invoice = common::get_invoice(&state, &principal, reference).await?;
     Ok(HttpResponse::Ok().json(TmsInvoiceReply {

@@ -3,6 +3,7 @@
 use super::invoice_command;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_json;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::*;
@@ -41,7 +42,7 @@ pub async fn cancel_invoice(
         req,
         state,
         principal,
-        "invoices:cancel",
+        KeyScope::InvoicesCancel,
         &reference,
         payload,
         |r, b| Ok(parse_json::<CancelBody>(r, b)?.into_domain()?),

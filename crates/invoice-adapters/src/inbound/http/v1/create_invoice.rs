@@ -7,6 +7,7 @@ use super::{invoice_reply, CHANNEL};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
 use crate::inbound::http::exec::{self, idempotency_key, problem_reply};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{CreateInvoiceBody, InvoiceView};
@@ -34,7 +35,7 @@ pub async fn create_invoice(
     principal: Principal,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:write")?;
+    principal.require(KeyScope::InvoicesWrite)?;
     let body = read_body(&req, payload).await?;
     let new = parse_json::<CreateInvoiceBody>(&req, &body)?.into_domain()?;
     let idem = idempotency_key(&req, &principal, &body)?;

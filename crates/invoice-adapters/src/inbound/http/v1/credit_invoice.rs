@@ -6,6 +6,7 @@ use super::command;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_json;
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::*;
@@ -44,7 +45,7 @@ pub async fn credit_invoice(
         req,
         state,
         principal,
-        "invoices:cancel",
+        KeyScope::InvoicesCancel,
         &reference,
         payload,
         |r, b| Ok(parse_json::<CreditNoteBody>(r, b)?.into_domain()?),

@@ -12,23 +12,6 @@ use utoipa::IntoParams;
 use crate::inbound::http::problem::ApiError;
 use crate::outbound::documents::{self, Format};
 
-/// Adds `document_url`, the path of the UBL document an event announces,
-/// to the facts of `invoice.finalized` (the invoice's) and
-/// `credit_note.issued` (the credit note's).
-pub fn add_document_url(event_type: &str, invoice_id: &str, details: &mut serde_json::Value) {
-    let url = match event_type {
-        "invoice.finalized" => Some(format!("/v1/invoices/{invoice_id}/document")),
-        "credit_note.issued" => details
-            .get("credit_note_id")
-            .and_then(serde_json::Value::as_str)
-            .map(|id| format!("/v1/credit-notes/{id}/document")),
-        _ => None,
-    };
-    if let (Some(url), Some(obj)) = (url, details.as_object_mut()) {
-        obj.insert("document_url".into(), serde_json::Value::from(url));
-    }
-}
-
 /// The query of a document route.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -6,6 +6,7 @@ use invoice_domain::CreditNoteId;
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::CreditNoteView;
@@ -28,7 +29,7 @@ pub async fn get_credit_note(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let id: CreditNoteId = path.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

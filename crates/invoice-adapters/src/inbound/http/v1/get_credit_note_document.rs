@@ -8,6 +8,7 @@ use invoice_domain::CreditNoteId;
 use super::document::{reply, DocumentQuery};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
 use crate::inbound::http::state::AppState;
 
@@ -39,7 +40,7 @@ pub async fn get_credit_note_document(
     path: web::Path<String>,
     query: web::Query<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let id: CreditNoteId = path.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

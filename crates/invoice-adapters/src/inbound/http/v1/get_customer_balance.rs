@@ -6,6 +6,7 @@ use invoice_domain::PartyId;
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::CustomerBalanceView;
@@ -28,7 +29,7 @@ pub async fn get_customer_balance(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let customer = PartyId::parse(&path).map_err(|e| {
         ApiError::new(
             actix_web::http::StatusCode::BAD_REQUEST,

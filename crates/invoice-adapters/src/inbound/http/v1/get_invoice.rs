@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::{self, parse_ref};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::InvoiceView;
@@ -39,7 +40,7 @@ pub async fn get_invoice(
     path: web::Path<String>,
     params: web::Query<GetParams>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let reference = parse_ref(&path)?;
     let scope = principal.scope();
     let version = params.version;

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::document::{reply, DocumentQuery};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::{self, parse_ref};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
 use crate::inbound::http::state::AppState;
 
@@ -36,7 +37,7 @@ pub async fn get_invoice_document(
     path: web::Path<String>,
     query: web::Query<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let reference = parse_ref(&path)?;
     let profile = query.profile()?;
     let scope = principal.scope();

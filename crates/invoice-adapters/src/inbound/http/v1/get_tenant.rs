@@ -5,6 +5,7 @@ use invoice_domain::SettingsRepository;
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::TenantView;
@@ -20,7 +21,7 @@ use crate::inbound::http::views::TenantView;
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_tenant(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    principal.require("tenant:manage")?;
+    principal.require(KeyScope::TenantManage)?;
     let tenant = principal.tenant;
     let settings = exec::read(&state, move |_, store| Ok(store.settings(tenant)?)).await?;
     Ok(HttpResponse::Ok().json(TenantView::new(tenant.get(), &principal.tenant_slug, &settings)))

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::{self, parse_ref};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{EventList, EventView};
@@ -26,7 +27,7 @@ pub async fn list_invoice_events(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let reference = parse_ref(&path)?;
     let scope = principal.scope();
     let events = exec::read(&state, move |st, store| st.service.events(store, &scope, &reference)).await?;

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{InvoiceList, InvoiceSummaryView};
@@ -84,7 +85,7 @@ pub async fn list_invoices(
     principal: Principal,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let p = params.into_inner();
     let bad = |field: &str, msg: &str| {
         ApiError::new(

@@ -3,6 +3,7 @@
 use super::invoice_command;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_optional_json;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::*;
@@ -41,7 +42,7 @@ pub async fn mark_uncollectible(
         req,
         state,
         principal,
-        "invoices:write",
+        KeyScope::InvoicesWrite,
         &reference,
         payload,
         |r, b| Ok(parse_optional_json::<ReasonBody>(r, b)?.into_domain()?),

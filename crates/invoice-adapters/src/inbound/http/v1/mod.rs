@@ -27,7 +27,7 @@ pub use approve_invoice::*;
 pub use cancel_invoice::*;
 pub use create_invoice::*;
 pub use credit_invoice::*;
-pub use document::{add_document_url, DocumentQuery};
+pub use document::DocumentQuery;
 pub use finalize_invoice::*;
 pub use get_credit_note::*;
 pub use get_credit_note_document::*;
@@ -56,6 +56,7 @@ use super::exec::{self, idempotency_key, if_match, parse_ref, problem_reply, Rep
 use super::problem::{from_use_case, method_not_allowed, ApiError};
 use super::state::{AppState, Service};
 use super::views::InvoiceView;
+use crate::inbound::http::principal::KeyScope;
 use crate::outbound::db::DieselStore;
 
 /// The channel recorded on events made through `/v1`.
@@ -144,7 +145,7 @@ pub(crate) async fn invoice_command<B, P, F>(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    scope: &'static str,
+    scope: KeyScope,
     reference: &str,
     payload: web::Payload,
     parse: P,
@@ -166,7 +167,7 @@ pub(crate) async fn command<B, T, P, F, R>(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    scope: &'static str,
+    scope: KeyScope,
     reference: &str,
     payload: web::Payload,
     parse: P,

@@ -7,6 +7,7 @@ use invoice_domain::PaymentId;
 use super::invoice_command;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_json;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::*;
@@ -52,7 +53,7 @@ pub async fn refund_payment(
         req,
         state,
         principal,
-        "invoices:write",
+        KeyScope::InvoicesWrite,
         &reference,
         payload,
         move |r, b| Ok(parse_json::<RefundBody>(r, b)?.into_domain(payment_id)?),

@@ -6,6 +6,7 @@ use super::command;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_optional_json;
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::*;
@@ -40,12 +41,12 @@ pub async fn reissue_invoice(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let reference = path.into_inner();
-    principal.require("invoices:write")?;
+    principal.require(KeyScope::InvoicesWrite)?;
     command(
         req,
         state,
         principal,
-        "invoices:cancel",
+        KeyScope::InvoicesCancel,
         &reference,
         payload,
         |r, b| Ok(parse_optional_json::<ReissueBody>(r, b)?.into_domain()?),

@@ -7,6 +7,7 @@ use invoice_domain::SettingsRepository;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
 use crate::inbound::http::exec::{self, problem_reply, Reply};
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{TenantPatchBody, TenantView};
@@ -34,7 +35,7 @@ pub async fn update_tenant(
     principal: Principal,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("tenant:manage")?;
+    principal.require(KeyScope::TenantManage)?;
     let body = read_body(&req, payload).await?;
     let patch = parse_json::<TenantPatchBody>(&req, &body)?;
     // serde also reads a struct from an array of its fields; the contract

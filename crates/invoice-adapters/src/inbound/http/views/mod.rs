@@ -3,10 +3,9 @@
 
 mod corrections;
 mod requests;
-mod responses;
 mod tenant;
 
+pub use crate::representation::*;
 pub use corrections::*;
 pub use requests::*;
-pub use responses::*;
 pub use tenant::*;

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::requests::{patch_object, AddressBody};
-use super::responses::AddressView;
+use crate::representation::AddressView;
 
 /// Reads an optional struct from an object (or `null`), never an array.
 fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {

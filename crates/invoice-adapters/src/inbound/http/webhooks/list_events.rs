@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use super::{hyphenated_uuid, EventPage};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::outbound::webhooks::{store, EventObject};
@@ -64,7 +65,7 @@ pub async fn list_events(
     principal: Principal,
     params: web::Query<EventParams>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require("invoices:read")?;
+    principal.require(KeyScope::InvoicesRead)?;
     let p = params.into_inner();
     let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", msg);
     let limit = p.limit.unwrap_or(20);

@@ -36,6 +36,7 @@ use super::auth::Principal;
 use super::problem::{method_not_allowed, ApiError, FieldError, Problem};
 use super::state::AppState;
 use super::views::optional_integer;
+use crate::inbound::http::principal::KeyScope;
 use crate::outbound::db::rows::utc;
 use crate::outbound::db::DbConnection;
 use crate::outbound::webhooks::rows::{AttemptRow, DeliveryRow, EndpointRow};
@@ -414,7 +415,7 @@ pub struct EventPage {
 /// Refuses keys without `webhooks:manage`, and party-restricted keys (an
 /// endpoint receives every event of the tenant).
 pub fn require_manage(principal: &Principal) -> Result<(), ApiError> {
-    principal.require("webhooks:manage")?;
+    principal.require(KeyScope::WebhooksManage)?;
     if principal.party.is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

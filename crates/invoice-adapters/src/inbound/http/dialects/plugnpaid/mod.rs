@@ -13,6 +13,7 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::exec::Reply;
+use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, FieldError};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::one_of_three_keys;
@@ -180,7 +181,7 @@ pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payloa
 
 /// The handler's work; errors are rendered by the caller.
 async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let principal = common::authenticate(&req, "invoices:cancel").await?;
+    let principal = common::authenticate(&req, KeyScope::InvoicesCancel).await?;
     let id = req.match_info().get("id").unwrap_or_default();
     let reference = common::parse_reference(id)?;
     let body = common::read_body(&req, payload).await?;

@@ -1,5 +1,8 @@
-//! Response bodies rendered from domain values. Amounts are integers in
-//! minor units; tax rates are decimal strings in percent.
+//! The public JSON of invoices, credit notes and their parts: what `/v1`
+//! answers and what webhook payloads carry. It sits below both adapters so
+//! that the webhook sender renders an invoice exactly as the API does
+//! without reaching up into the HTTP layer. Amounts are integers in minor
+//! units; tax rates are decimal strings in percent.
 
 use std::collections::BTreeMap;
 
@@ -745,7 +748,7 @@ impl From<&Event> for EventView {
         if let Some(obj) = data.as_object_mut() {
             obj.remove("type");
         }
-        crate::inbound::http::v1::add_document_url(e.kind.type_name(), &e.invoice_id.to_string(), &mut data);
+        add_document_url(e.kind.type_name(), &e.invoice_id.to_string(), &mut data);
         EventView {
             id: e.id.to_string(),
             object: "event",
@@ -881,4 +884,21 @@ pub struct CreditResultView {
     /// The invoice after the credit: `amount_credited`, `amount_refunded`
     /// and `amount_due` follow; the document itself is unchanged.
     pub invoice: InvoiceView,
+}
+
+/// Adds `document_url`, the path of the UBL document an event announces,
+/// to the facts of `invoice.finalized` (the invoice's) and
+/// `credit_note.issued` (the credit note's).
+pub fn add_document_url(event_type: &str, invoice_id: &str, details: &mut serde_json::Value) {
+    let url = match event_type {
+        "invoice.finalized" => Some(format!("/v1/invoices/{invoice_id}/document")),
+        "credit_note.issued" => details
+            .get("credit_note_id")
+            .and_then(serde_json::Value::as_str)
+            .map(|id| format!("/v1/credit-notes/{id}/document")),
+        _ => None,
+    };
+    if let (Some(url), Some(obj)) = (url, details.as_object_mut()) {
+        obj.insert("document_url".into(), serde_json::Value::from(url));
+    }
 }
