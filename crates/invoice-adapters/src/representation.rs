@@ -902,3 +902,51 @@ pub fn add_document_url(event_type: &str, invoice_id: &str, details: &mut serde_
         obj.insert("document_url".into(), serde_json::Value::from(url));
     }
 }
+
+/// One event, as delivered and as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventObject {
+    /// Event id; also the `webhook-id` header, the same on every retry.
+    pub id: String,
+    /// Always `event`.
+    pub object: &'static str,
+    /// Dotted type, e.g. `invoice.cancelled`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When the event happened.
+    pub created_at: DateTime<Utc>,
+    /// The tenant it belongs to.
+    pub tenant_id: i64,
+    /// The invoice concerned.
+    pub invoice_id: String,
+    /// The invoice's version right after the event.
+    pub invoice_version: i64,
+    /// Who caused it, through which API.
+    pub actor: ActorView,
+    /// The invoice right after the event, and the event's own facts.
+    pub data: EventData,
+}
+
+/// The `data` member of an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventData {
+    /// The invoice as it was right after the event.
+    pub object: InvoiceView,
+    /// Facts specific to the event type (e.g. the cancelled line ids);
+    /// `invoice.finalized` and `credit_note.issued` carry `document_url`,
+    /// the path of the UBL document.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+
+/// A page of the event log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    /// Always `list`.
+    pub object: &'static str,
+    /// Events, oldest first.
+    pub data: Vec<EventObject>,
+    /// True when another page follows; pass the last id as `starting_after`.
+    pub has_more: bool,
+}

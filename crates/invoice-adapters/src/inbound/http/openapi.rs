@@ -220,6 +220,7 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
 pub fn document(dialects: &Dialects) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::webhooks::WebhooksDoc::openapi());
+    doc.merge(super::v1::EventsDoc::openapi());
     for extra in super::dialects::documents(dialects) {
         doc.merge(extra);
     }

@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use invoice_domain::RepositoryError;
 
-use super::payload::EventObject;
 use super::policy::RetryPolicy;
 use super::sender::{FailureClass, Sender, SignedRequest};
 use super::signing;
@@ -33,6 +32,7 @@ use super::stats::{AttemptCounter, AttemptOutcome};
 use super::store::{self, Claim, Outcome};
 use crate::outbound::db::{Backend, Database};
 use crate::outbound::secrets::{endpoint_context, SecretBox};
+use crate::representation::EventObject;
 
 /// Everything a dispatcher can be tuned with.
 #[derive(Debug, Clone)]

@@ -18,8 +18,9 @@ pub mod signing;
 pub mod stats;
 pub mod store;
 
+pub use crate::representation::{EventData, EventObject};
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
-pub use payload::{EventData, EventObject};
+pub mod event_log;
 pub use policy::RetryPolicy;
 pub use stats::{AttemptCounter, AttemptOutcome, OutboxStats};
 

@@ -1,49 +1,11 @@
-//! The event object: the body of every webhook delivery and each entry of
-//! the `GET /v1/events` log, rendered the same way from a stored event row.
+//! Renders a stored event row as the public event object
+//! ([`EventObject`], defined with the rest of the public JSON): the body of
+//! every webhook delivery and each entry of the `GET /v1/events` log.
 
-use chrono::{DateTime, Utc};
 use invoice_domain::{Invoice, RepositoryError};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::outbound::db::rows::{corrupt, utc, StoredEvent};
-use crate::representation::{ActorView, InvoiceView};
-
-/// One event, as delivered and as listed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventObject {
-    /// Event id; also the `webhook-id` header, the same on every retry.
-    pub id: String,
-    /// Always `event`.
-    pub object: &'static str,
-    /// Dotted type, e.g. `invoice.cancelled`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// When the event happened.
-    pub created_at: DateTime<Utc>,
-    /// The tenant it belongs to.
-    pub tenant_id: i64,
-    /// The invoice concerned.
-    pub invoice_id: String,
-    /// The invoice's version right after the event.
-    pub invoice_version: i64,
-    /// Who caused it, through which API.
-    pub actor: ActorView,
-    /// The invoice right after the event, and the event's own facts.
-    pub data: EventData,
-}
-
-/// The `data` member of an event.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventData {
-    /// The invoice as it was right after the event.
-    pub object: InvoiceView,
-    /// Facts specific to the event type (e.g. the cancelled line ids);
-    /// `invoice.finalized` and `credit_note.issued` carry `document_url`,
-    /// the path of the UBL document.
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-}
+use crate::representation::{ActorView, EventData, EventObject, InvoiceView};
 
 impl EventObject {
     /// Renders a stored event with the version of the invoice it left.
@@ -72,10 +34,5 @@ impl EventObject {
                 details,
             },
         })
-    }
-
-    /// The invoice snapshot's parties involve `party` (for party-restricted keys).
-    pub fn involves(&self, party: &str) -> bool {
-        self.data.object.customer.id == party || self.data.object.issuer.as_ref().is_some_and(|i| i.id == party)
     }
 }

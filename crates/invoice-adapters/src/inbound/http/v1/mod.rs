@@ -12,6 +12,7 @@ mod get_customer_balance;
 mod get_invoice;
 mod get_invoice_document;
 mod get_tenant;
+mod list_events;
 mod list_invoice_events;
 mod list_invoices;
 mod mark_sent;
@@ -35,6 +36,7 @@ pub use get_customer_balance::*;
 pub use get_invoice::*;
 pub use get_invoice_document::*;
 pub use get_tenant::*;
+pub use list_events::*;
 pub use list_invoice_events::*;
 pub use list_invoices::*;
 pub use mark_sent::*;
@@ -94,6 +96,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(post("/invoices/{reference}/approve").route(web::post().to(approve_invoice)))
             .service(post("/invoices/{reference}/reject").route(web::post().to(reject_invoice)))
+            .service(
+                web::resource("/events")
+                    .route(web::get().to(list_events))
+                    .default_service(allow("GET")),
+            )
             .service(
                 web::resource("/invoices/{reference}/events")
                     .route(web::get().to(list_invoice_events))

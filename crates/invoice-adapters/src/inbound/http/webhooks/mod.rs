@@ -8,7 +8,6 @@ mod enable_endpoint;
 mod get_endpoint;
 mod list_deliveries;
 mod list_endpoints;
-mod list_events;
 mod retry_delivery;
 mod rotate_secret;
 
@@ -18,7 +17,6 @@ pub use enable_endpoint::*;
 pub use get_endpoint::*;
 pub use list_deliveries::*;
 pub use list_endpoints::*;
-pub use list_events::*;
 pub use retry_delivery::*;
 pub use rotate_secret::*;
 
@@ -40,7 +38,6 @@ use crate::inbound::http::principal::KeyScope;
 use crate::outbound::db::rows::utc;
 use crate::outbound::db::DbConnection;
 use crate::outbound::webhooks::rows::{AttemptRow, DeliveryRow, EndpointRow};
-use crate::outbound::webhooks::{EventData, EventObject};
 
 /// Mounts the routes. Register before the `/v1` scope, which would
 /// otherwise answer these paths with 404. A method a route does not serve
@@ -78,11 +75,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry")
             .route(web::post().to(retry_delivery))
             .default_service(allow("POST")),
-    )
-    .service(
-        web::resource("/v1/events")
-            .route(web::get().to(list_events))
-            .default_service(allow("GET")),
     );
 }
 
@@ -132,7 +124,7 @@ impl Modify for EndpointLinks {
     }
 }
 
-/// The OpenAPI paths and schemas of webhooks and the event log.
+/// The OpenAPI paths and schemas of webhooks.
 #[derive(OpenApi)]
 #[openapi(
     modifiers(&EndpointLinks),
@@ -145,7 +137,6 @@ impl Modify for EndpointLinks {
         enable_endpoint,
         list_deliveries,
         retry_delivery,
-        list_events,
     ),
     components(schemas(
         Problem,
@@ -155,15 +146,11 @@ impl Modify for EndpointLinks {
         DeliveryView,
         AttemptView,
         DeliveryList,
-        EventObject,
-        EventData,
-        EventPage,
         CreateEndpointBody,
         RotateSecretBody,
     )),
     tags(
         (name = "webhooks", description = "Signed, retried delivery of events to your HTTPS endpoints"),
-        (name = "events", description = "The event log, for clients that poll instead of receiving webhooks"),
     )
 )]
 pub struct WebhooksDoc;
@@ -397,17 +384,6 @@ pub struct DeliveryList {
     pub object: &'static str,
     /// Deliveries, newest first.
     pub data: Vec<DeliveryView>,
-    /// True when another page follows; pass the last id as `starting_after`.
-    pub has_more: bool,
-}
-
-/// A page of the event log.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventPage {
-    /// Always `list`.
-    pub object: &'static str,
-    /// Events, oldest first.
-    pub data: Vec<EventObject>,
     /// True when another page follows; pass the last id as `starting_after`.
     pub has_more: bool,
 }

@@ -1,4 +1,5 @@
 //! `GET /v1/events`: the event log, oldest first, for clients that poll instead of receiving webhooks.
+//! It reads through the [`EventLog`] port, never the event rows.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -6,12 +7,14 @@ use invoice_domain::EventKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{hyphenated_uuid, EventPage};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::{store, EventObject};
+use crate::inbound::http::webhooks::hyphenated_uuid;
+use crate::ports::{EventListing, EventLog, EventQuery};
+use crate::representation::{EventData, EventObject, EventPage};
 
 /// Query parameters of the event log.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -85,38 +88,33 @@ pub async fn list_events(
         .as_deref()
         .map(|s| hyphenated_uuid(s).ok_or_else(|| bad("starting_after is not an event id".into())))
         .transpose()?;
-    let tenant = principal.tenant;
-    let party = principal.party.as_ref().map(|p| p.as_str().to_string());
     let st = state.clone();
-    let mut events = crate::inbound::http::exec::blocking(move || {
-        st.db.read(|store| {
-            let after = match &starting_after {
-                Some(id) => Some(store.event_seq(tenant, id)?.ok_or_else(event_not_found)?),
-                None => None,
-            };
-            let fetch = i64::from(limit) + 1;
-            let kind = p.event_type.as_deref();
-            let rows = match &party {
-                None => store.event_rows(tenant, kind, after, fetch)?,
-                Some(party) => store::party_event_rows(store.connection(), tenant.get(), party, kind, after, fetch)?,
-            };
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let event = EventObject::from_row(row)?;
-                if party.as_deref().is_none_or(|p| event.involves(p)) {
-                    out.push(event);
-                }
-            }
-            Ok::<_, ApiError>(out)
+    let listing = exec::blocking(move || {
+        st.db.events(&EventQuery {
+            tenant: principal.tenant,
+            party: principal.party.as_ref(),
+            event_type: p.event_type.as_deref(),
+            starting_after: starting_after.as_deref(),
+            limit,
         })
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
-    let has_more = events.len() > limit as usize;
-    events.truncate(limit as usize);
+    let EventListing::Page { events, has_more } = listing else {
+        return Err(event_not_found());
+    };
     Ok(HttpResponse::Ok().json(EventPage {
         object: "list",
         data: events,
         has_more,
     }))
 }
+
+/// The OpenAPI path and schemas of the event log.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_events),
+    components(schemas(EventObject, EventData, EventPage)),
+    tags((name = "events", description = "The event log, for clients that poll instead of receiving webhooks"))
+)]
+pub struct EventsDoc;
