@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::exec;
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 use super::rate_limit::client_bucket;
 use super::state::AppState;
 use crate::outbound::db::admin;
@@ -113,7 +113,7 @@ impl Principal {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "insufficient_scope",
+                ErrorCode::InsufficientScope,
                 format!("this key lacks the {scope} scope"),
             ))
         }
@@ -264,7 +264,7 @@ fn client_rate_limited(retry_after: u64) -> ApiError {
         retry_after: Some(retry_after),
         ..ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many requests without a valid API key from this address; retry after the Retry-After delay",
         )
     }
@@ -405,7 +405,7 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<Principal, ApiErr
             retry_after: Some(retry_after),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many requests for this API key; retry after the Retry-After delay",
             )
         });
@@ -415,7 +415,7 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<Principal, ApiErr
         if !principal.is_tenant(name) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "tenant_mismatch",
+                ErrorCode::TenantMismatch,
                 "X-Tenant does not name this key's tenant",
             ));
         }

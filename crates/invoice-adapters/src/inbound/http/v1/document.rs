@@ -9,7 +9,7 @@ use invoice_domain::{EDocument, Profile};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::problem::{ApiError, ErrorCode};
 use crate::outbound::documents::{self, Format};
 
 /// Adds `document_url`, the path of the UBL document an event announces,
@@ -48,7 +48,7 @@ impl DocumentQuery {
             Some(name) => Profile::parse(name).ok_or_else(|| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_query_parameter",
+                    ErrorCode::InvalidQueryParameter,
                     "profile must be en16931 or xrechnung",
                 )
             }),

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::{hyphenated_uuid, EventPage};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::outbound::webhooks::{store, EventObject};
 
@@ -43,7 +43,7 @@ fn event_type_schema() -> utoipa::openapi::Object {
 fn event_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "event_not_found",
+        ErrorCode::EventNotFound,
         "starting_after names no event of this tenant",
     )
 }
@@ -66,7 +66,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("invoices:read")?;
     let p = params.into_inner();
-    let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", msg);
+    let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQueryParameter, msg);
     let limit = p.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(bad("limit must be between 1 and 100".into()));
