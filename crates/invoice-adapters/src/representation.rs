@@ -939,7 +939,6 @@ pub struct EventData {
     pub details: serde_json::Value,
 }
 
-
 /// A page of the event log.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {

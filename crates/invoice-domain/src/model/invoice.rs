@@ -50,11 +50,6 @@ impl InvoiceStatus {
         InvoiceStatus::Void,
     ];
 
-    /// True for states that accept no further transition at all.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, InvoiceStatus::Cancelled | InvoiceStatus::Void)
-    }
-
     /// True for issued invoices that may still owe money and take payments,
     /// refunds and credit notes: open or uncollectible.
     pub fn is_open_for_money(self) -> bool {

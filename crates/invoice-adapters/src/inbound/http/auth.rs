@@ -28,7 +28,7 @@ use super::exec;
 use super::key_cache::InFlight;
 pub use super::key_cache::{KeyCache, DEFAULT_KEY_CACHE_TTL};
 pub use super::principal::{parse_scopes, KeyScope, Principal};
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 use super::rate_limit::client_bucket;
 use super::state::AppState;
 use crate::ports::KeyDirectory;
@@ -108,7 +108,7 @@ fn client_rate_limited(retry_after: u64) -> ApiError {
         retry_after: Some(retry_after),
         ..ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many requests without a valid API key from this address; retry after the Retry-After delay",
         )
     }
@@ -240,7 +240,7 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<Principal, ApiErr
             retry_after: Some(retry_after),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many requests for this API key; retry after the Retry-After delay",
             )
         });
@@ -250,7 +250,7 @@ pub async fn authenticate_request(req: &HttpRequest) -> Result<Principal, ApiErr
         if !principal.is_tenant(name) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "tenant_mismatch",
+                ErrorCode::TenantMismatch,
                 "X-Tenant does not name this key's tenant",
             ));
         }

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use super::problem::{ApiError, FieldError};
+use super::problem::{ApiError, ErrorCode, FieldError};
 
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -19,7 +19,7 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<w
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("the request body must be at most {MAX_BODY} bytes"),
         )
     };
@@ -35,7 +35,7 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<w
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
+        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidBody, e.to_string()))?;
         if body.len() + chunk.len() > MAX_BODY {
             return Err(too_large());
         }
@@ -62,7 +62,7 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     } else {
         Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as Content-Type: application/json",
         ))
     }
@@ -88,7 +88,7 @@ fn check_depth(body: &[u8]) -> Result<(), ApiError> {
                 if depth > MAX_DEPTH {
                     return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
-                        "json_too_deep",
+                        ErrorCode::JsonTooDeep,
                         format!("JSON may be nested at most {MAX_DEPTH} levels deep"),
                     ));
                 }
@@ -100,67 +100,141 @@ fn check_depth(body: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Parses a JSON body into `T`, telling malformed JSON (400) from wrong
-/// types, unknown or missing fields (422), then runs `validator`.
-pub fn parse_json<T: DeserializeOwned + Validate>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    require_json(req)?;
-    check_depth(body)?;
+/// Why a body did not decode into `T`, before any face names it: `/v1`
+/// tells the kinds of mistake apart ([`From<JsonError> for ApiError`]), the
+/// dialects report each as `validation_failed`, so both read bodies through
+/// the one [`decode_json`].
+#[derive(Debug)]
+pub enum JsonError {
+    /// Not JSON at all (or nested deeper than `serde_json` recurses).
+    Malformed(serde_json::Error),
+    /// JSON that does not fit the type.
+    Mismatch {
+        /// Which mistake, by serde's words.
+        kind: Mismatch,
+        /// Where, e.g. `lines[0].quantity`; empty at the top level.
+        path: String,
+        /// serde's message without the line and column.
+        message: String,
+    },
+    /// Valid JSON of the right fields that is not an object (serde reads a
+    /// struct from an array of its fields in order too; no route documents that).
+    NotObject,
+}
+
+/// The kinds of [`JsonError::Mismatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// A field the type does not have.
+    UnknownField,
+    /// A required field left out.
+    MissingField,
+    /// A value of the wrong JSON type.
+    InvalidType,
+    /// A value of the right type that the type refuses.
+    InvalidValue,
+}
+
+impl JsonError {
+    /// The field the error is about: its path, or at the top level the
+    /// field serde names in its message (a missing or unknown one).
+    pub fn field(&self) -> String {
+        match self {
+            JsonError::Mismatch { path, .. } if !path.is_empty() => path.clone(),
+            JsonError::Mismatch { message, .. } => ["missing field `", "unknown field `"]
+                .iter()
+                .find_map(|p| message.strip_prefix(p))
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or_default()
+                .to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// What is wrong, in words for a client.
+    pub fn message(&self) -> String {
+        match self {
+            JsonError::Malformed(inner) => format!("the body is not valid JSON: {inner}"),
+            JsonError::Mismatch { message, .. } => message.clone(),
+            JsonError::NotObject => "the body must be a JSON object".into(),
+        }
+    }
+}
+
+/// Decodes a JSON object into `T`: the one JSON parser of every face.
+pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         use serde_json::error::Category;
         match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
+            Category::Syntax | Category::Eof | Category::Io => JsonError::Malformed(inner),
             Category::Data => {
                 let msg = inner.to_string();
-                let code = if msg.starts_with("unknown field") {
-                    "unknown_field"
+                let kind = if msg.starts_with("unknown field") {
+                    Mismatch::UnknownField
                 } else if msg.starts_with("missing field") {
-                    "missing_field"
+                    Mismatch::MissingField
                 } else if msg.starts_with("invalid type") {
-                    "invalid_type"
+                    Mismatch::InvalidType
                 } else {
-                    "invalid_value"
+                    Mismatch::InvalidValue
                 };
-                let field = if path == "." { String::new() } else { path };
-                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                ApiError {
-                    errors: vec![FieldError {
-                        field: field.clone(),
-                        message: message.clone(),
-                    }],
-                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, format!("{field}: {message}"))
+                JsonError::Mismatch {
+                    kind,
+                    path: if path == "." { String::new() } else { path },
+                    message: msg.split(" at line ").next().unwrap_or(&msg).to_string(),
                 }
             }
         }
     })?;
-    require_object(body)?;
-    value.validate().map_err(validation_problem)?;
-    Ok(value)
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(value),
+        _ => Err(JsonError::NotObject),
+    }
 }
 
-/// Refuses a body that parsed but is not a JSON object: serde reads a struct
-/// from an array of its fields in order too, and no route documents that.
-pub fn require_object(body: &[u8]) -> Result<(), ApiError> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Ok(()),
-        _ => Err(ApiError {
-            errors: vec![FieldError {
-                field: String::new(),
-                message: "the body must be a JSON object".into(),
-            }],
-            ..ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_type",
-                "the body must be a JSON object",
-            )
-        }),
+/// The `/v1` problem: malformed JSON is 400, a mismatch 422 with a code
+/// naming its kind, a non-object 422 `invalid_type`.
+impl From<JsonError> for ApiError {
+    fn from(e: JsonError) -> Self {
+        let code = match &e {
+            JsonError::Malformed(_) => {
+                return ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, e.message());
+            }
+            JsonError::Mismatch { kind, .. } => match kind {
+                Mismatch::UnknownField => ErrorCode::UnknownField,
+                Mismatch::MissingField => ErrorCode::MissingField,
+                Mismatch::InvalidType => ErrorCode::InvalidType,
+                Mismatch::InvalidValue => ErrorCode::InvalidValue,
+            },
+            JsonError::NotObject => ErrorCode::InvalidType,
+        };
+        let (field, message) = match &e {
+            JsonError::Mismatch { path, message, .. } => (path.clone(), message.clone()),
+            _ => (String::new(), e.message()),
+        };
+        let detail = if matches!(e, JsonError::NotObject) {
+            message.clone()
+        } else {
+            format!("{field}: {message}")
+        };
+        ApiError {
+            errors: vec![FieldError { field, message }],
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+        }
     }
+}
+
+/// Parses a `/v1` JSON body into `T`: a JSON content type, at most
+/// [`MAX_DEPTH`] levels, then [`decode_json`] and `validator`.
+pub fn parse_json<T: DeserializeOwned + Validate>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    require_json(req)?;
+    check_depth(body)?;
+    let value: T = decode_json(body)?;
+    value.validate().map_err(validation_problem)?;
+    Ok(value)
 }
 
 /// Parses an optional JSON body: empty means `T::default()`.
@@ -223,7 +297,7 @@ pub fn validation_problem(errors: ValidationErrors) -> ApiError {
         .join("; ");
     ApiError {
         errors: fields,
-        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed, detail)
     }
 }
 

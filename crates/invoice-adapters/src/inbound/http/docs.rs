@@ -9,7 +9,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use utoipa_swagger_ui::{serve, Config};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 
 /// Where the page is served.
 pub const DOCS_PATH: &str = "/docs";
@@ -68,7 +68,11 @@ pub async fn docs_file(path: web::Path<String>) -> Result<HttpResponse, ApiError
             .content_type(asset.content_type)
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             .body(asset.bytes.into_owned())),
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::RouteNotFound,
+            "no such route",
+        )),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::principal::Principal;
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 use super::state::AppState;
 use crate::outbound::db::idempotency::{self, Claim, Owner};
 use crate::outbound::db::DieselStore;
@@ -141,7 +141,7 @@ pub fn idempotency_key(req: &HttpRequest, caller: &Principal, body: &[u8]) -> Re
         _ => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 255 printable ASCII characters, without tabs or surrounding spaces",
             ))
         }
@@ -184,7 +184,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
     parse_if_match(v.as_bytes()).map_err(|()| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_if_match",
+            ErrorCode::InvalidIfMatch,
             "If-Match must be `*` or an ETag like \"3\"",
         )
     })
@@ -216,7 +216,7 @@ pub fn parse_ref(text: &str) -> Result<InvoiceRef, ApiError> {
     InvoiceRef::parse(text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_path_parameter",
+            ErrorCode::InvalidPathParameter,
             format!("the invoice reference {}", e.message),
         )
     })
@@ -299,14 +299,14 @@ where
             Ok(Claim::Mismatch) => {
                 return render(&ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
+                    ErrorCode::IdempotencyKeyReused,
                     "this Idempotency-Key was used with a different request",
                 ))
             }
             Ok(Claim::InUse) => {
                 return render(&ApiError::new(
                     StatusCode::CONFLICT,
-                    "idempotency_key_in_use",
+                    ErrorCode::IdempotencyKeyInUse,
                     "a request with this Idempotency-Key is still being processed",
                 ))
             }
@@ -374,9 +374,9 @@ pub fn is_stored_outcome(error: &ApiError) -> bool {
     match error.status {
         StatusCode::CONFLICT => !matches!(
             error.code,
-            "version_mismatch" | "idempotency_key_in_use" | "concurrent_conflict"
+            ErrorCode::VersionMismatch | ErrorCode::IdempotencyKeyInUse | ErrorCode::ConcurrentConflict
         ),
-        StatusCode::UNPROCESSABLE_ENTITY => error.code != "idempotency_key_reused",
+        StatusCode::UNPROCESSABLE_ENTITY => error.code != ErrorCode::IdempotencyKeyReused,
         _ => false,
     }
 }

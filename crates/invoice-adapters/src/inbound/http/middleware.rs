@@ -16,7 +16,7 @@ use actix_web::{web, Error, HttpMessage};
 use tracing::Instrument;
 
 use super::metrics::method_label;
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 use super::state::AppState;
 
 /// The request id of the current request, readable by handlers.
@@ -40,7 +40,7 @@ fn oversize(req: &ServiceRequest) -> Option<ApiError> {
     if req.uri().to_string().len() > MAX_URL {
         return Some(ApiError::new(
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             format!("the request target must be at most {MAX_URL} bytes"),
         ));
     }
@@ -48,7 +48,7 @@ fn oversize(req: &ServiceRequest) -> Option<ApiError> {
     if header_bytes > MAX_HEADERS {
         return Some(ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             format!("request headers must be at most {MAX_HEADERS} bytes"),
         ));
     }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod contract;
 pub mod dialects;
 pub mod docs;
 pub mod exec;
@@ -27,7 +28,7 @@ use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
-pub use problem::ApiError;
+pub use problem::{ApiError, ErrorCode};
 pub use state::{AppState, Dialects};
 
 /// Server tuning.
@@ -52,7 +53,11 @@ impl Default for ServerConfig {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route"))
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::RouteNotFound,
+        "no such route",
+    ))
 }
 
 /// A resource serving only `GET` at `path`; another method answers 405
@@ -90,10 +95,20 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener, config: ServerCo
         App::new()
             .app_data(state.clone())
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", err.to_string()).into()
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidQueryParameter,
+                    err.to_string(),
+                )
+                .into()
             }))
             .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_path_parameter", err.to_string()).into()
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidPathParameter,
+                    err.to_string(),
+                )
+                .into()
             }))
             .configure(|cfg| routes(cfg, &dialects))
             .default_service(web::to(not_found))

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
@@ -88,40 +88,44 @@ impl Modify for LineRules {
 /// stateful test tools) can follow an invoice through its life.
 struct Links;
 
-/// Operations answering with the invoice, by operation id.
-const INVOICE_REPLIES: [&str; 11] = [
-    "create_invoice",
-    "get_invoice",
-    "finalize_invoice",
-    "record_payment",
-    "refund_payment",
-    "cancel_invoice",
-    "void_invoice",
-    "mark_uncollectible",
-    "mark_sent",
-    "approve_invoice",
-    "reject_invoice",
+/// The operations linked from every invoice reply, by link name and
+/// operation id: each takes the invoice's `reference` and nothing else it
+/// cannot find in the reply.
+const BY_REFERENCE: [(&str, &str); 12] = [
+    ("GetInvoice", "get_invoice"),
+    ("ListEvents", "list_invoice_events"),
+    ("Finalize", "finalize_invoice"),
+    ("RecordPayment", "record_payment"),
+    ("Cancel", "cancel_invoice"),
+    ("Void", "void_invoice"),
+    ("MarkUncollectible", "mark_uncollectible"),
+    ("MarkSent", "mark_sent"),
+    ("CreditNote", "credit_invoice"),
+    ("Reissue", "reissue_invoice"),
+    ("Approve", "approve_invoice"),
+    ("Reject", "reject_invoice"),
 ];
+
+/// Operations on an invoice's `reference` that no reply links to: a refund
+/// needs a payment id, and a document is not a step in the invoice's life.
+#[cfg(test)]
+const UNLINKED: [&str; 2] = ["refund_payment", "get_invoice_document"];
+
+/// True when a success of `op` carries the invoice itself, which is what
+/// earns it the links (so a new route answering with the invoice gets them).
+fn replies_with_invoice(op: &Operation) -> bool {
+    op.responses.responses.iter().any(|(status, response)| {
+        status.starts_with('2')
+            && matches!(response, RefOr::T(r) if r.content.get("application/json").is_some_and(|c|
+                matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == "#/components/schemas/InvoiceView")))
+    })
+}
 
 impl Modify for Links {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let by_reference = [
-            ("GetInvoice", "get_invoice"),
-            ("ListEvents", "list_invoice_events"),
-            ("Finalize", "finalize_invoice"),
-            ("RecordPayment", "record_payment"),
-            ("Cancel", "cancel_invoice"),
-            ("Void", "void_invoice"),
-            ("MarkUncollectible", "mark_uncollectible"),
-            ("MarkSent", "mark_sent"),
-            ("CreditNote", "credit_invoice"),
-            ("Reissue", "reissue_invoice"),
-            ("Approve", "approve_invoice"),
-            ("Reject", "reject_invoice"),
-        ];
         let id = "$response.body#/id";
         let mut links = serde_json::Map::new();
-        for (name, target) in by_reference {
+        for (name, target) in BY_REFERENCE {
             links.insert(
                 name.into(),
                 json!({"operationId": target, "parameters": {"reference": id}}),
@@ -137,11 +141,12 @@ impl Modify for Links {
         // JSON through the response's flattened extensions instead.
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
-                let Some(op_id) = op.operation_id.as_deref().filter(|id| INVOICE_REPLIES.contains(id)) else {
+                if !replies_with_invoice(op) {
                     continue;
-                };
+                }
+                let op_id = op.operation_id.clone().unwrap_or_default();
                 let mut these = links.clone();
-                if matches!(op_id, "record_payment" | "refund_payment") {
+                if matches!(op_id.as_str(), "record_payment" | "refund_payment") {
                     these.insert("RefundFirstPayment".into(), refund.clone());
                 }
                 if op_id == "cancel_invoice" {
@@ -225,7 +230,41 @@ pub fn document(dialects: &Dialects) -> utoipa::openapi::OpenApi {
         doc.merge(extra);
     }
     absent_not_null(&mut doc);
+    one_declaration_per_parameter(&mut doc);
     doc
+}
+
+/// utoipa's actix support declares a parameter for every `web::Path`
+/// argument whose name no tuple in `params(...)` declares, blind to the
+/// parameter sets of `contract` (`InvoicePath`); this keeps each
+/// parameter's first declaration, the set's, with its limits and pattern.
+fn one_declaration_per_parameter(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item).into_iter().flatten() {
+            if let Some(params) = op.parameters.as_mut() {
+                let mut seen: Vec<(String, ParameterIn)> = Vec::new();
+                params.retain(|p| {
+                    let first = !seen.iter().any(|(n, i)| *n == p.name && *i == p.parameter_in);
+                    seen.push((p.name.clone(), p.parameter_in.clone()));
+                    first
+                });
+            }
+        }
+    }
+}
+
+/// Every operation slot of a path item.
+fn operations(item: &mut PathItem) -> [&mut Option<Operation>; 8] {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
 }
 
 /// An optional request body (`request_body = Option<T>`) may be left out,
@@ -236,17 +275,7 @@ fn absent_not_null(doc: &mut utoipa::openapi::OpenApi) {
     let is_null =
         |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
     for item in doc.paths.paths.values_mut() {
-        let operations: [&mut Option<Operation>; 8] = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations(item).into_iter().flatten() {
             let Some(body) = op.request_body.as_mut() else {
                 continue;
             };
@@ -271,6 +300,66 @@ fn absent_not_null(doc: &mut utoipa::openapi::OpenApi) {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every operation of the document, by id, with its path parameters.
+    fn all_operations() -> Vec<(String, Vec<String>)> {
+        let doc = document(&Dialects::default());
+        let mut ops = Vec::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let params = op.parameters.iter().flatten();
+                let path_params = params
+                    .filter(|p| p.parameter_in == ParameterIn::Path)
+                    .map(|p| p.name.clone())
+                    .collect();
+                ops.push((op.operation_id.clone().unwrap_or_default(), path_params));
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn every_mounted_v1_handler_is_in_the_document() {
+        let ids: BTreeSet<String> = all_operations().into_iter().map(|(id, _)| id).collect();
+        let mounted: Vec<&str> = include_str!("v1/mod.rs")
+            .split(".to(")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+            .collect();
+        assert!(mounted.len() >= 21, "the scan found the routes: {mounted:?}");
+        for handler in mounted {
+            assert!(
+                ids.contains(handler),
+                "{handler} is mounted but missing from ApiDoc's paths"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_on_a_reference_is_linked_or_named_unlinked() {
+        let ids: BTreeSet<String> = all_operations().into_iter().map(|(id, _)| id).collect();
+        for (_, target) in BY_REFERENCE {
+            assert!(ids.contains(target), "the link target {target} is no operation");
+        }
+        for (id, params) in all_operations() {
+            if params == ["reference"] {
+                assert!(
+                    BY_REFERENCE.iter().any(|(_, t)| *t == id) || UNLINKED.contains(&id.as_str()),
+                    "{id} takes a reference: add it to BY_REFERENCE or UNLINKED"
+                );
             }
         }
     }

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use invoice_domain::{Actor, PartyId, Scope, TenantId};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, ErrorCode};
 
 /// What a key may do. One variant per scope, so a handler that asks for a
 /// scope no key can hold fails to compile; the text is what keys store
@@ -98,7 +98,7 @@ impl Principal {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "insufficient_scope",
+                ErrorCode::InsufficientScope,
                 format!("this key lacks the {} scope", scope.as_str()),
             ))
         }

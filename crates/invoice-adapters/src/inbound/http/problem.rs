@@ -7,6 +7,133 @@ use invoice_domain::{Action, Incomplete, Refusal, RepositoryError, UseCaseError,
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Defines [`ErrorCode`] and its wire text from one list, so each code's
+/// name and text stand side by side once.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// The stable code of an HTTP error, as every face sends it (`code`
+        /// in problem+json, the dialects' envelopes): a typo in a code is a
+        /// compile error, not a new wire string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+            /// A rule's refusal, by the domain's own code (`Refusal::code`).
+            Refused(&'static str),
+        }
+
+        impl ErrorCode {
+            /// The snake_case wire text.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)*
+                    ErrorCode::Refused(code) => code,
+                }
+            }
+
+            /// Every code but the refusals, for tests.
+            #[cfg(test)]
+            const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+        }
+    };
+}
+
+error_codes! {
+    /// No key, or one that is not known.
+    Unauthorized = "unauthorized",
+    /// The key lacks the scope the route needs.
+    InsufficientScope = "insufficient_scope",
+    /// `X-Tenant` names another tenant than the key's.
+    TenantMismatch = "tenant_mismatch",
+    /// The key serves several tenants and `X-Tenant` is missing.
+    MissingTenant = "missing_tenant",
+    /// A party key asked for what only a tenant key may do.
+    PartyRestrictedKey = "party_restricted_key",
+    /// The key's rate limit.
+    RateLimited = "rate_limited",
+    /// The body is not JSON.
+    MalformedJson = "malformed_json",
+    /// The body nests deeper than the limit.
+    JsonTooDeep = "json_too_deep",
+    /// The body has a field the route does not take.
+    UnknownField = "unknown_field",
+    /// The body lacks a required field.
+    MissingField = "missing_field",
+    /// A value of the wrong JSON type, or a body that is not an object.
+    InvalidType = "invalid_type",
+    /// A value of the right type that its field refuses.
+    InvalidValue = "invalid_value",
+    /// Fields that parsed but are not valid.
+    ValidationFailed = "validation_failed",
+    /// The body could not be read.
+    InvalidBody = "invalid_body",
+    /// The body is over the limit.
+    PayloadTooLarge = "payload_too_large",
+    /// The body is not sent as JSON.
+    UnsupportedMediaType = "unsupported_media_type",
+    /// The request line is over the limit.
+    UriTooLong = "uri_too_long",
+    /// The headers are over the limit.
+    HeadersTooLarge = "headers_too_large",
+    /// A path segment that names nothing.
+    InvalidPathParameter = "invalid_path_parameter",
+    /// A bad or unknown query parameter.
+    InvalidQueryParameter = "invalid_query_parameter",
+    /// A dialect's invoice id that cannot name an invoice.
+    InvalidInvoiceId = "invalid_invoice_id",
+    /// An `If-Match` that is neither a quoted version nor `*`.
+    InvalidIfMatch = "invalid_if_match",
+    /// An `Idempotency-Key` outside its alphabet or length.
+    InvalidIdempotencyKey = "invalid_idempotency_key",
+    /// The key was used with another request.
+    IdempotencyKeyReused = "idempotency_key_reused",
+    /// A request with the key is still running.
+    IdempotencyKeyInUse = "idempotency_key_in_use",
+    /// No route at this path.
+    RouteNotFound = "route_not_found",
+    /// The route does not serve the method.
+    MethodNotAllowed = "method_not_allowed",
+    /// No such invoice in the tenant.
+    InvoiceNotFound = "invoice_not_found",
+    /// No such credit note in the tenant.
+    CreditNoteNotFound = "credit_note_not_found",
+    /// No such event in the tenant.
+    EventNotFound = "event_not_found",
+    /// The key's party may not act on the invoice.
+    InvoiceNotOwned = "invoice_not_owned",
+    /// The invoice changed since the caller read it.
+    VersionMismatch = "version_mismatch",
+    /// A concurrent request wrote the same record.
+    ConcurrentConflict = "concurrent_conflict",
+    /// Another invoice has the external reference.
+    ExternalReferenceTaken = "external_reference_taken",
+    /// The number format prints a number issued before.
+    NumberTaken = "number_taken",
+    /// The e-invoice lacks fields its profile requires.
+    DocumentIncomplete = "document_incomplete",
+    /// A webhook URL the SSRF guard refuses.
+    WebhookUrlNotAllowed = "webhook_url_not_allowed",
+    /// No such webhook endpoint.
+    WebhookEndpointNotFound = "webhook_endpoint_not_found",
+    /// The webhook endpoint is disabled.
+    WebhookEndpointDisabled = "webhook_endpoint_disabled",
+    /// No such webhook delivery.
+    WebhookDeliveryNotFound = "webhook_delivery_not_found",
+    /// The tenant has as many endpoints as it may.
+    TooManyWebhookEndpoints = "too_many_webhook_endpoints",
+    /// A failure that is the server's fault.
+    InternalError = "internal_error",
+    /// The database cannot be reached.
+    ServiceUnavailable = "service_unavailable",
+    /// The database cannot be reached (a dialect's test).
+    DatabaseUnavailable = "database_unavailable",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One invalid field in a validation problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -60,7 +187,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Explanation.
     pub detail: String,
     /// Invalid fields.
@@ -79,7 +206,7 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     /// Builds an error.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -101,7 +228,7 @@ impl ApiError {
             }],
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 format!("{field} {message}"),
             )
         }
@@ -109,7 +236,7 @@ impl ApiError {
 
     /// 401 for a missing or unknown key.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, detail)
     }
 
     /// 500 that leaks nothing; the cause is logged here.
@@ -117,7 +244,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "an unexpected error occurred",
         )
     }
@@ -129,7 +256,7 @@ impl ApiError {
             retry_after: Some(1),
             ..ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
+                ErrorCode::ServiceUnavailable,
                 "the database is unavailable; retry shortly",
             )
         }
@@ -143,11 +270,11 @@ impl ApiError {
     /// The body for `request_id`.
     pub fn problem(&self, request_id: Option<String>) -> Problem {
         Problem {
-            type_uri: format!("https://storno.dev/problems/{}", self.code.replace('_', "-")),
+            type_uri: format!("https://storno.dev/problems/{}", self.code.as_str().replace('_', "-")),
             title: self.title(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_string(),
+            code: self.code.as_str().to_string(),
             request_id,
             errors: self.errors.clone(),
             missing: self.missing.clone(),
@@ -183,7 +310,7 @@ impl ResponseError for ApiError {
 pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
     let mut resp = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("this route only serves {allow}"),
     )
     .error_response();
@@ -204,21 +331,21 @@ impl From<RepositoryError> for ApiError {
             RepositoryError::Unavailable(_) => ApiError::unavailable(&e),
             RepositoryError::VersionConflict => ApiError::new(
                 StatusCode::CONFLICT,
-                "version_mismatch",
+                ErrorCode::VersionMismatch,
                 "the invoice was changed concurrently",
             ),
             // The client's own reference is taken: a decision on the
             // request, the same on every retry.
             RepositoryError::UniqueViolation(constraint) if constraint.contains("external_reference") => ApiError::new(
                 StatusCode::CONFLICT,
-                "external_reference_taken",
+                ErrorCode::ExternalReferenceTaken,
                 "another invoice of this tenant has this external_reference",
             ),
             // A printed number can only repeat when the tenant changed its
             // number format to one that prints an earlier number again.
             RepositoryError::UniqueViolation(constraint) if constraint.ends_with("number") => ApiError::new(
                 StatusCode::CONFLICT,
-                "number_taken",
+                ErrorCode::NumberTaken,
                 "the next number of this format was already issued under an earlier format; \
                      choose a number format that cannot print an earlier number",
             ),
@@ -231,7 +358,7 @@ impl From<RepositoryError> for ApiError {
                     retry_after: Some(1),
                     ..ApiError::new(
                         StatusCode::CONFLICT,
-                        "concurrent_conflict",
+                        ErrorCode::ConcurrentConflict,
                         "a concurrent request wrote the same record; retry the request",
                     )
                 }
@@ -247,26 +374,28 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
         UseCaseError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,
             if what == "credit note" {
-                "credit_note_not_found"
+                ErrorCode::CreditNoteNotFound
             } else {
-                "invoice_not_found"
+                ErrorCode::InvoiceNotFound
             },
             format!("no such {what}"),
         ),
         UseCaseError::NotOwned => ApiError::new(
             StatusCode::FORBIDDEN,
-            "invoice_not_owned",
+            ErrorCode::InvoiceNotOwned,
             "this invoice belongs to another party",
         ),
-        UseCaseError::NotPermitted(action) => {
-            ApiError::new(StatusCode::FORBIDDEN, "invoice_not_owned", not_permitted_detail(action))
-        }
+        UseCaseError::NotPermitted(action) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::InvoiceNotOwned,
+            not_permitted_detail(action),
+        ),
         UseCaseError::VersionMismatch {
             expected: Some(expected),
             current,
         } => ApiError::new(
             StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
+            ErrorCode::VersionMismatch,
             format!(
                 "If-Match expected version {expected} but the invoice is at version {}",
                 current.map_or_else(|| "unknown".to_string(), |c| c.to_string())
@@ -274,11 +403,11 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
         ),
         UseCaseError::VersionMismatch { expected: None, .. } => ApiError::new(
             StatusCode::CONFLICT,
-            "version_mismatch",
+            ErrorCode::VersionMismatch,
             "the invoice was changed by a concurrent request; reload and retry",
         ),
         UseCaseError::Refused(Refusal::DocumentIncomplete(incomplete)) => document_incomplete(&incomplete),
-        UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()),
+        UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Refused(r.code()), r.to_string()),
         UseCaseError::Invalid(v) => v.into(),
         UseCaseError::Repository(r) => r.into(),
     }
@@ -299,7 +428,7 @@ pub fn document_incomplete(incomplete: &Incomplete) -> ApiError {
             .collect(),
         ..ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "document_incomplete",
+            ErrorCode::DocumentIncomplete,
             incomplete.to_string(),
         )
     }
@@ -326,11 +455,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_are_distinct_snake_case_words() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{text}");
+            assert!(seen.insert(text), "{text} twice");
+        }
+    }
+
+    #[test]
     fn a_unique_violation_is_a_retryable_409_never_a_500() {
         let e = ApiError::from(RepositoryError::UniqueViolation("invoices_pkey".into()));
         assert_eq!(
             (e.status, e.code, e.retry_after),
-            (StatusCode::CONFLICT, "concurrent_conflict", Some(1))
+            (StatusCode::CONFLICT, ErrorCode::ConcurrentConflict, Some(1))
         );
         assert!(!e.detail.contains("invoices_pkey"), "the constraint name is not leaked");
         let e = from_use_case(

@@ -94,11 +94,6 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
         })
     }
-
-    /// How many keys the limiter currently remembers.
-    pub fn tracked(&self) -> usize {
-        self.limiter.as_ref().map_or(0, |l| l.len())
-    }
 }
 
 /// The bucket a client address falls in: the address itself for IPv4, its

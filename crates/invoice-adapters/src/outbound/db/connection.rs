@@ -67,6 +67,19 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs a statement that MultiConnection cannot express (multi-row inserts,
+/// `ON CONFLICT DO NOTHING`) on the concrete connection inside, written once
+/// for both variants.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::outbound::db::DbConnection::Pg($c) => $body,
+            $crate::outbound::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// Which database a URL points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

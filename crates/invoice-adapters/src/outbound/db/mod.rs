@@ -18,6 +18,7 @@ pub mod settings;
 mod store;
 pub mod versions;
 
+pub(crate) use connection::on_backend;
 pub use connection::{Backend, Database, DbConnection, DbError, MigrationStatus, PoolConfig};
 pub use errors::repository_error;
 pub use store::DieselStore;

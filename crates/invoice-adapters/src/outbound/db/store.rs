@@ -14,7 +14,7 @@ use invoice_domain::{
     Transition,
 };
 
-use super::connection::DbConnection;
+use super::connection::{on_backend, DbConnection};
 use super::errors::repository_error;
 use super::rows::*;
 use super::schema::{
@@ -22,17 +22,6 @@ use super::schema::{
     invoices, payments, refunds,
 };
 use super::versions;
-
-/// Runs a statement that MultiConnection cannot express (multi-row inserts)
-/// on the concrete connection inside.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Pg($c) => $body,
-            DbConnection::Sqlite($c) => $body,
-        }
-    };
-}
 
 /// Lets the driver keep a statement prepared, keyed by its exact SQL text.
 ///

@@ -15,20 +15,9 @@ use crate::outbound::db::schema::invoice_versions;
 use crate::outbound::db::schema::{
     events, invoices, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints,
 };
-use crate::outbound::db::{repository_error, DbConnection};
+use crate::outbound::db::{on_backend, repository_error, DbConnection};
 
 type Result<T> = std::result::Result<T, RepositoryError>;
-
-/// Runs a statement MultiConnection cannot express (`ON CONFLICT DO
-/// NOTHING`) on the concrete connection inside.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Pg($c) => $body,
-            DbConnection::Sqlite($c) => $body,
-        }
-    };
-}
 
 /// Now, at the microsecond precision both databases store.
 pub fn now() -> NaiveDateTime {

@@ -9,9 +9,10 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::auth::{self, Credentials};
+use crate::inbound::http::contract::IdempotencyHeader;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::problem::{ApiError, ErrorCode};
 use crate::inbound::http::state::AppState;
 
 /// The channel recorded on events made through this dialect.
@@ -26,13 +27,11 @@ pub const INVALID_PARAMETER: &str = "Missing or invalid parameter.";
 /// Mounts the ChargeOver routes; anything else under `/api/v3` gets a ChargeOver 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/v3")
-            .service(
-                web::resource("/invoice/{invoice_id}/_action/void")
-                    .route(web::post().to(void_invoice))
-                    .default_service(common::method_not_allowed(render, "POST")),
-            )
-            .default_service(web::to(not_found)),
+        common::scope("/api/v3", render).service(
+            web::resource("/invoice/{invoice_id}/_action/void")
+                .route(web::post().to(void_invoice))
+                .default_service(common::method_not_allowed(render, "POST")),
+        ),
     );
 }
 
@@ -68,17 +67,17 @@ pub struct ChargeOverReply {
 /// What a refusal of a void means, in ChargeOver's words.
 fn refusal_message(e: &ApiError) -> Option<&'static str> {
     Some(match e.code {
-        "invoice_not_found" => "Invoice not found.",
-        "invoice_paid" => "Invoice is already paid.",
-        "invoice_already_void" => "Invoice is already void.",
-        "invoice_already_cancelled" => "Invoice is already cancelled.",
-        "invoice_is_draft" => "Invoice is a draft; only issued invoices can be voided.",
-        "invoice_has_payments" => "Invoice has payments applied; refund them before voiding.",
-        "invoice_approved" => "Invoice is approved by the customer and can no longer be voided.",
-        "invoice_not_owned" => "Invoice belongs to another party.",
-        "insufficient_scope" => "This API key may not void invoices.",
-        "tenant_mismatch" => "This API key belongs to another tenant.",
-        "idempotency_key_reused" => "Idempotency-Key was already used with a different request.",
+        ErrorCode::InvoiceNotFound => "Invoice not found.",
+        ErrorCode::Refused("invoice_paid") => "Invoice is already paid.",
+        ErrorCode::Refused("invoice_already_void") => "Invoice is already void.",
+        ErrorCode::Refused("invoice_already_cancelled") => "Invoice is already cancelled.",
+        ErrorCode::Refused("invoice_is_draft") => "Invoice is a draft; only issued invoices can be voided.",
+        ErrorCode::Refused("invoice_has_payments") => "Invoice has payments applied; refund them before voiding.",
+        ErrorCode::Refused("invoice_approved") => "Invoice is approved by the customer and can no longer be voided.",
+        ErrorCode::InvoiceNotOwned => "Invoice belongs to another party.",
+        ErrorCode::InsufficientScope => "This API key may not void invoices.",
+        ErrorCode::TenantMismatch => "This API key belongs to another tenant.",
+        ErrorCode::IdempotencyKeyReused => "Idempotency-Key was already used with a different request.",
         _ => return None,
     })
 }
@@ -94,12 +93,12 @@ fn status(e: &ApiError) -> StatusCode {
         StatusCode::CONFLICT
             if matches!(
                 e.code,
-                "version_mismatch" | "concurrent_conflict" | "idempotency_key_in_use"
+                ErrorCode::VersionMismatch | ErrorCode::ConcurrentConflict | ErrorCode::IdempotencyKeyInUse
             ) =>
         {
             StatusCode::SERVICE_UNAVAILABLE
         }
-        StatusCode::NOT_FOUND if e.code == "route_not_found" => StatusCode::NOT_FOUND,
+        StatusCode::NOT_FOUND if e.code == ErrorCode::RouteNotFound => StatusCode::NOT_FOUND,
         StatusCode::FORBIDDEN
         | StatusCode::NOT_FOUND
         | StatusCode::CONFLICT
@@ -138,7 +137,7 @@ fn details(e: &ApiError) -> serde_json::Map<String, serde_json::Value> {
     if status(e) == StatusCode::OK || e.status == StatusCode::UNAUTHORIZED {
         return map;
     }
-    map.insert("code".into(), e.code.into());
+    map.insert("code".into(), e.code.as_str().into());
     map.insert("detail".into(), e.detail.clone().into());
     if !e.errors.is_empty() {
         map.insert(
@@ -164,16 +163,11 @@ pub fn render(e: &ApiError) -> Reply {
     )
 }
 
-/// Any other path under the dialect's prefix.
-async fn not_found() -> HttpResponse {
-    render(&common::route_not_found()).into_response()
-}
-
 /// Void an invoice: the balance due becomes zero and dunning and payments halt.
 #[utoipa::path(post, path = "/api/v3/invoice/{invoice_id}/_action/void", operation_id = "chargeover_void_invoice", tag = "dialect: chargeover",
     request_body(content = Option<Object>, description = "`{}` or nothing; any fields are ignored"),
     params(("invoice_id" = String, Path, description = "The invoice's integer id (its serial), or its UUID, document number or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+        IdempotencyHeader),
     responses(
         (status = 200, description = "Action completed successfully", body = ChargeOverReply,
             example = json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": true})),
@@ -255,28 +249,32 @@ mod tests {
             (StatusCode::BAD_REQUEST, INVALID_PARAMETER)
         );
         assert_eq!(details(&bad_id)["detail"], "the invoice id must not be empty");
-        let paid = ApiError::new(StatusCode::CONFLICT, "invoice_paid", "the invoice is paid");
+        let paid = ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Refused("invoice_paid"),
+            "the invoice is paid",
+        );
         assert_eq!(
             (status(&paid), message(&paid).as_str()),
             (StatusCode::BAD_REQUEST, "Invoice is already paid.")
         );
         let other = ApiError::new(
             StatusCode::CONFLICT,
-            "credit_exceeds_total",
+            ErrorCode::Refused("credit_exceeds_total"),
             "the credits would exceed the total",
         );
         assert_eq!(
             message(&other),
             "Invoice cannot be voided: The credits would exceed the total."
         );
-        let unknown = ApiError::new(StatusCode::NOT_FOUND, "invoice_not_found", "no such invoice");
+        let unknown = ApiError::new(StatusCode::NOT_FOUND, ErrorCode::InvoiceNotFound, "no such invoice");
         assert_eq!(
             (status(&unknown), message(&unknown).as_str()),
             (StatusCode::BAD_REQUEST, "Invoice not found.")
         );
         let route = common::route_not_found();
         assert_eq!(status(&route), StatusCode::NOT_FOUND);
-        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "down");
+        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DatabaseUnavailable, "down");
         assert_eq!(status(&busy), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

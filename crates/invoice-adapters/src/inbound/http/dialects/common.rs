@@ -14,7 +14,7 @@ use crate::inbound::http::auth::{self, Principal};
 use crate::inbound::http::body;
 use crate::inbound::http::exec::{self, ErrorRenderer, Reply};
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{from_use_case, ApiError, FieldError};
+use crate::inbound::http::problem::{from_use_case, ApiError, ErrorCode, FieldError};
 use crate::inbound::http::state::{AppState, Service};
 use crate::outbound::db::DieselStore;
 
@@ -38,40 +38,13 @@ pub async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::
 /// Parses a JSON body into `T` whatever its `Content-Type` (the vendors'
 /// clients do not all send one). Malformed JSON (or JSON nested deeper than
 /// `serde_json` recurses) is 400 `malformed_json`; a wrong type, a missing
-/// or an unknown field is 422 naming the field.
+/// or an unknown field, or a body that is not an object, is 422
+/// `validation_failed` naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(de).map_err(|e| {
-        use serde_json::error::Category;
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
-            Category::Data => {
-                let msg = inner.to_string();
-                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                let field = if path == "." {
-                    // serde names a missing or unknown field only in its message.
-                    ["missing field `", "unknown field `"]
-                        .iter()
-                        .find_map(|p| message.strip_prefix(p))
-                        .and_then(|rest| rest.split('`').next())
-                        .unwrap_or_default()
-                        .to_string()
-                } else {
-                    path
-                };
-                invalid(field, message)
-            }
-        }
-    })?;
-    // serde reads a struct from an array of its fields too; no document does.
-    crate::inbound::http::body::require_object(bytes).map_err(|_| invalid("", "the body must be a JSON object"))?;
-    Ok(value)
+    body::decode_json(bytes).map_err(|e| match e {
+        body::JsonError::Malformed(_) => e.into(),
+        _ => invalid(e.field(), e.message()),
+    })
 }
 
 /// Parses an optional JSON body: a blank body is `None`.
@@ -94,13 +67,13 @@ pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError
     };
     ApiError {
         errors: vec![FieldError { field, message }],
-        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed, detail)
     }
 }
 
 /// 400 `invalid_invoice_id` for a path or body id that cannot name an invoice.
 pub fn invalid_invoice_id(detail: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_invoice_id", detail)
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInvoiceId, detail)
 }
 
 /// Parses an invoice reference (a UUID, number or external reference);
@@ -176,7 +149,15 @@ pub async fn get_invoice(
 
 /// 404 in the dialect's envelope for a path under its prefix that names no route.
 pub fn route_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::RouteNotFound, "no such route")
+}
+
+/// A dialect's scope at `prefix`, where a path that names no route is a
+/// 404 in the dialect's envelope (`render`).
+pub fn scope(prefix: &str, render: ErrorRenderer) -> actix_web::Scope {
+    web::scope(prefix).default_service(web::to(
+        move || async move { render(&route_not_found()).into_response() },
+    ))
 }
 
 /// The fallback of a dialect route: 405 in the dialect's envelope (`render`),
@@ -185,7 +166,7 @@ pub fn method_not_allowed(render: ErrorRenderer, allow: &'static str) -> actix_w
     web::to(move || async move {
         let error = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             format!("this route only serves {allow}"),
         );
         let mut resp = render(&error).into_response();
@@ -325,7 +306,11 @@ mod tests {
         ));
         for bad in ["", " ", "a\u{7}", &"x".repeat(101)] {
             let e = parse_reference(bad).unwrap_err();
-            assert_eq!((e.status.as_u16(), e.code), (400, "invalid_invoice_id"), "{bad:?}");
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (400, ErrorCode::InvalidInvoiceId),
+                "{bad:?}"
+            );
         }
     }
 
@@ -337,7 +322,7 @@ mod tests {
         struct B {
             id: i64,
         }
-        assert_eq!(parse_json::<B>(b"{").unwrap_err().code, "malformed_json");
+        assert_eq!(parse_json::<B>(b"{").unwrap_err().code, ErrorCode::MalformedJson);
         let missing = parse_json::<B>(b"{}").unwrap_err();
         assert_eq!((missing.status.as_u16(), missing.errors[0].field.as_str()), (422, "id"));
         let wrong = parse_json::<B>(br#"{"id": "2"}"#).unwrap_err();
@@ -349,7 +334,7 @@ mod tests {
         );
         let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(500), "]".repeat(500));
         let deep = parse_json::<serde_json::Map<String, serde_json::Value>>(deep.as_bytes()).unwrap_err();
-        assert_eq!(deep.code, "malformed_json");
+        assert_eq!(deep.code, ErrorCode::MalformedJson);
         assert!(parse_optional_json::<B>(b"  ").unwrap().is_none());
     }
 }

@@ -16,9 +16,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::common::{self, Command};
 use crate::inbound::http::auth;
+use crate::inbound::http::contract::IdempotencyHeader;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::problem::{ApiError, ErrorCode};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::integer;
 
@@ -28,13 +29,11 @@ pub const CHANNEL: &str = "flextell";
 /// Mounts the Flextell routes; anything else under `/api/v1` gets a Flextell 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/v1")
-            .service(
-                web::resource("/invoices/{id}/cancel")
-                    .route(web::post().to(cancel_invoice))
-                    .default_service(common::method_not_allowed(render, "POST")),
-            )
-            .default_service(web::to(not_found)),
+        common::scope("/api/v1", render).service(
+            web::resource("/invoices/{id}/cancel")
+                .route(web::post().to(cancel_invoice))
+                .default_service(common::method_not_allowed(render, "POST")),
+        ),
     );
 }
 
@@ -126,22 +125,17 @@ pub fn render(e: &ApiError) -> Reply {
         &FlextellError {
             success: "false",
             message: e.detail.clone(),
-            code: e.code.to_string(),
+            code: e.code.as_str().to_string(),
             errors,
         },
     )
-}
-
-/// Any other path under the dialect's prefix.
-async fn not_found() -> HttpResponse {
-    render(&common::route_not_found()).into_response()
 }
 
 /// Cancel an invoice.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "flextell_cancel_invoice", tag = "dialect: flextell",
     request_body = FlextellCancelBody,
     params(("id" = String, Path, description = "The invoice's integer id (its serial), or its UUID, document number or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+        IdempotencyHeader),
     responses(
         (status = 200, description = "The cancelled invoice", body = FlextellReply),
         (status = 400, description = "No `X-Tenant` (`missing_tenant`), malformed JSON (`malformed_json`), an empty, over-long or control-character path id (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = FlextellError),
@@ -166,7 +160,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     if req.headers().get("x-tenant").is_none() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "missing_tenant",
+            ErrorCode::MissingTenant,
             "the X-Tenant header is required",
         ));
     }

@@ -13,9 +13,10 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::common::{self, Command, MajorUnits};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::contract::IdempotencyHeader;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::problem::{ApiError, ErrorCode};
 use crate::inbound::http::state::AppState;
 use crate::ports::KeyDirectory;
 
@@ -25,7 +26,7 @@ pub const CHANNEL: &str = "tms";
 /// Mounts the TMS routes; anything else under `/tms` gets a TMS 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/tms")
+        common::scope("/tms", render)
             .service(
                 web::resource("/api/v1/billing/transporter/cancel-invoice")
                     .route(web::post().to(cancel_invoice))
@@ -38,8 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ])
                 .route(web::get().to(get_transporter_invoice))
                 .default_service(common::method_not_allowed(render, "GET")),
-            )
-            .default_service(web::to(not_found)),
+            ),
     );
 }
 
@@ -177,10 +177,9 @@ pub struct TmsError {
 /// The TMS `errorCode` for an error.
 fn error_code(e: &ApiError) -> String {
     match e.code {
-        "insufficient_scope" => "FORBIDDEN".into(),
-        "malformed_json" | "json_too_deep" => "INVALID_REQUEST".into(),
-        "missing_field" | "invalid_type" | "unknown_field" | "invalid_value" => "VALIDATION_FAILED".into(),
-        other => other.to_ascii_uppercase(),
+        ErrorCode::InsufficientScope => "FORBIDDEN".into(),
+        ErrorCode::MalformedJson => "INVALID_REQUEST".into(),
+        other => other.as_str().to_ascii_uppercase(),
     }
 }
 
@@ -192,8 +191,8 @@ fn error_code(e: &ApiError) -> String {
 fn status(e: &ApiError) -> StatusCode {
     match e.status {
         StatusCode::CONFLICT => match e.code {
-            "idempotency_key_in_use" => StatusCode::TOO_MANY_REQUESTS,
-            "version_mismatch" | "concurrent_conflict" => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::IdempotencyKeyInUse => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::VersionMismatch | ErrorCode::ConcurrentConflict => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::FORBIDDEN,
         },
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PRECONDITION_FAILED => StatusCode::BAD_REQUEST,
@@ -211,11 +210,6 @@ pub fn render(e: &ApiError) -> Reply {
             error_code: error_code(e),
         },
     )
-}
-
-/// Any other path under the dialect's prefix.
-async fn not_found() -> HttpResponse {
-    render(&common::route_not_found()).into_response()
 }
 
 /// The first label of the host name, unless the host is an IP literal.
@@ -252,7 +246,7 @@ async fn check_host(req: &HttpRequest, state: &web::Data<AppState>, principal: &
     match found {
         Some(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "tenant_mismatch",
+            ErrorCode::TenantMismatch,
             "the host names another tenant than the API key's",
         )),
         None => Ok(()),
@@ -269,7 +263,7 @@ async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: KeySco
 /// Cancel one of the transporter's invoices.
 #[utoipa::path(post, path = "/tms/api/v1/billing/transporter/cancel-invoice", operation_id = "tms_cancel_invoice", tag = "dialect: tms",
     request_body = TmsCancelBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(IdempotencyHeader),
     responses(
         (status = 200, description = "Invoice cancelled successfully", body = TmsCancelled),
         (status = 400, description = "Invalid invoice data: malformed JSON (`INVALID_REQUEST`), a missing, empty, over-long or control-character invoiceId (`INVALID_INVOICE_ID`), an invalid field (`VALIDATION_FAILED`), a bad or reused `Idempotency-Key`", body = TmsError),
@@ -443,27 +437,30 @@ mod tests {
     #[test]
     fn error_codes_are_upper_case_with_tms_names() {
         let e = |code| ApiError::new(StatusCode::BAD_REQUEST, code, "x");
-        assert_eq!(error_code(&e("insufficient_scope")), "FORBIDDEN");
-        assert_eq!(error_code(&e("malformed_json")), "INVALID_REQUEST");
-        assert_eq!(error_code(&e("invoice_already_cancelled")), "INVOICE_ALREADY_CANCELLED");
-        assert_eq!(error_code(&e("invalid_invoice_id")), "INVALID_INVOICE_ID");
+        assert_eq!(error_code(&e(ErrorCode::InsufficientScope)), "FORBIDDEN");
+        assert_eq!(error_code(&e(ErrorCode::MalformedJson)), "INVALID_REQUEST");
+        assert_eq!(
+            error_code(&e(ErrorCode::Refused("invoice_already_cancelled"))),
+            "INVOICE_ALREADY_CANCELLED"
+        );
+        assert_eq!(error_code(&e(ErrorCode::InvalidInvoiceId)), "INVALID_INVOICE_ID");
     }
 
     #[test]
     fn outcomes_map_to_the_documented_statuses() {
         let e = |status: u16, code| ApiError::new(StatusCode::from_u16(status).unwrap(), code, "x");
         for (from, code, to) in [
-            (409, "invoice_paid", 403),
-            (409, "invoice_already_cancelled", 403),
-            (409, "idempotency_key_in_use", 429),
-            (409, "version_mismatch", 503),
-            (422, "validation_failed", 400),
-            (422, "idempotency_key_reused", 400),
-            (404, "invoice_not_found", 404),
-            (403, "invoice_not_owned", 403),
-            (401, "unauthorized", 401),
-            (500, "internal_error", 500),
-            (413, "payload_too_large", 413),
+            (409, ErrorCode::Refused("invoice_paid"), 403),
+            (409, ErrorCode::Refused("invoice_already_cancelled"), 403),
+            (409, ErrorCode::IdempotencyKeyInUse, 429),
+            (409, ErrorCode::VersionMismatch, 503),
+            (422, ErrorCode::ValidationFailed, 400),
+            (422, ErrorCode::IdempotencyKeyReused, 400),
+            (404, ErrorCode::InvoiceNotFound, 404),
+            (403, ErrorCode::InvoiceNotOwned, 403),
+            (401, ErrorCode::Unauthorized, 401),
+            (500, ErrorCode::InternalError, 500),
+            (413, ErrorCode::PayloadTooLarge, 413),
         ] {
             assert_eq!(status(&e(from, code)).as_u16(), to, "{from} {code}");
         }

@@ -1,5 +1,6 @@
 //! `POST /v1/invoices`: create a draft.
 
+use crate::inbound::http::contract::{Guarded, IdempotencyHeader};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -15,18 +16,16 @@ use crate::inbound::http::views::{CreateInvoiceBody, InvoiceView};
 /// Creates a draft invoice.
 #[utoipa::path(post, path = "/v1/invoices", tag = "invoices",
     request_body = CreateInvoiceBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "The draft", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"` (not on idempotent replays)"))),
         (status = 400, description = "Malformed JSON, JSON nested too deep or a bad `Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or a party-restricted key naming another issuer (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create_invoice(

@@ -9,7 +9,7 @@ use invoice_domain::{EDocument, Profile};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::inbound::http::problem::ApiError;
+use crate::inbound::http::problem::{ApiError, ErrorCode};
 use crate::outbound::documents::{self, Format};
 
 /// The query of a document route.
@@ -31,7 +31,7 @@ impl DocumentQuery {
             Some(name) => Profile::parse(name).ok_or_else(|| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_query_parameter",
+                    ErrorCode::InvalidQueryParameter,
                     "profile must be en16931 or xrechnung",
                 )
             }),

@@ -1,5 +1,6 @@
 //! `GET /v1/credit-notes/{id}`: one credit note.
 
+use crate::inbound::http::contract::Guarded;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use invoice_domain::CreditNoteId;
@@ -7,7 +8,7 @@ use invoice_domain::CreditNoteId;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
+use crate::inbound::http::problem::{from_use_case, ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::CreditNoteView;
 
@@ -17,11 +18,9 @@ use crate::inbound::http::views::CreditNoteView;
     responses(
         (status = 200, description = "The credit note", body = CreditNoteView),
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such credit note in this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_credit_note(
@@ -33,7 +32,7 @@ pub async fn get_credit_note(
     let id: CreditNoteId = path.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_path_parameter",
+            ErrorCode::InvalidPathParameter,
             "the id must be a UUID",
         )
     })?;

@@ -1,6 +1,7 @@
 //! `GET /v1/credit-notes/{id}/document`: a credit note as a UBL 2.1
 //! `CreditNote` (EN 16931, or XRechnung 3.0) or as a printable page.
 
+use crate::inbound::http::contract::Guarded;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use invoice_domain::CreditNoteId;
@@ -9,7 +10,7 @@ use super::document::{reply, DocumentQuery};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
+use crate::inbound::http::problem::{from_use_case, ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 
 /// The credit note as an e-invoice document: its own lines, VAT breakdown
@@ -22,15 +23,13 @@ use crate::inbound::http::state::AppState;
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` of this document: 304 when it still matches", nullable = false)),
     responses(
         (status = 200, description = "The UBL 2.1 `CreditNote` (type code 381), or the printable page; byte for byte the same for the same document", content((String = "application/xml"), (String = "text/html")),
-            headers(("ETag" = String, description = "A hash of the bytes"), ("Content-Disposition" = String, description = "`inline` with a file name"), ("Vary" = String, description = "`Accept`"))),
+        headers(("ETag" = String, description = "A hash of the bytes"), ("Content-Disposition" = String, description = "`inline` with a file name"), ("Vary" = String, description = "`Accept`"))),
         (status = 304, description = "`If-None-Match` names the current `ETag`", headers(("ETag" = String, description = "A hash of the bytes"))),
         (status = 400, description = "Bad id or profile", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such credit note in this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`document_incomplete`: `missing` lists each field the profile requires, with its BT and BR ids", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_credit_note_document(
@@ -44,7 +43,7 @@ pub async fn get_credit_note_document(
     let id: CreditNoteId = path.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_path_parameter",
+            ErrorCode::InvalidPathParameter,
             "the id must be a UUID",
         )
     })?;

@@ -1,13 +1,14 @@
 //! `GET /v1/customers/{id}/balance`: a customer's credit balances, per
 //! currency, with their ledgers.
 
+use crate::inbound::http::contract::Guarded;
 use actix_web::{web, HttpResponse};
 use invoice_domain::PartyId;
 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::CustomerBalanceView;
 
@@ -18,10 +19,8 @@ use crate::inbound::http::views::CustomerBalanceView;
     responses(
         (status = 200, description = "The balances; empty when the customer never had one", body = CustomerBalanceView),
         (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or a party key asking for another customer (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_customer_balance(
@@ -33,7 +32,7 @@ pub async fn get_customer_balance(
     let customer = PartyId::parse(&path).map_err(|e| {
         ApiError::new(
             actix_web::http::StatusCode::BAD_REQUEST,
-            "invalid_path_parameter",
+            ErrorCode::InvalidPathParameter,
             format!("the customer id {}", e.message),
         )
     })?;

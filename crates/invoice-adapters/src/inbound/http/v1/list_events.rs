@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::webhooks::hyphenated_uuid;
 use crate::ports::{EventListing, EventLog, EventQuery};
@@ -47,7 +47,7 @@ fn event_type_schema() -> utoipa::openapi::Object {
 fn event_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "event_not_found",
+        ErrorCode::EventNotFound,
         "starting_after names no event of this tenant",
     )
 }
@@ -70,7 +70,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(KeyScope::InvoicesRead)?;
     let p = params.into_inner();
-    let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", msg);
+    let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidQueryParameter, msg);
     let limit = p.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(bad("limit must be between 1 and 100".into()));

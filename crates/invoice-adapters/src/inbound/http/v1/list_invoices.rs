@@ -1,5 +1,6 @@
 //! `GET /v1/invoices`: filtered, cursor-paginated listing.
 
+use crate::inbound::http::contract::Guarded;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use utoipa::IntoParams;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{InvoiceList, InvoiceSummaryView};
 
@@ -74,10 +75,8 @@ fn status_schema() -> utoipa::openapi::Object {
     responses(
         (status = 200, description = "A page of invoices", body = InvoiceList),
         (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope or `X-Tenant` of another tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_invoices(
@@ -90,7 +89,7 @@ pub async fn list_invoices(
     let bad = |field: &str, msg: &str| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_query_parameter",
+            ErrorCode::InvalidQueryParameter,
             format!("{field} {msg}"),
         )
     };

@@ -1,5 +1,6 @@
 //! `PATCH /v1/tenant`: change the seller profile and document settings.
 
+use crate::inbound::http::contract::Guarded;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use invoice_domain::SettingsRepository;
@@ -8,7 +9,7 @@ use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
 use crate::inbound::http::exec::{self, problem_reply, Reply};
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::{TenantPatchBody, TenantView};
 
@@ -20,13 +21,11 @@ use crate::inbound::http::views::{TenantPatchBody, TenantView};
     responses(
         (status = 200, description = "The tenant after the change", body = TenantView),
         (status = 400, description = "Malformed JSON or JSON nested too deep", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing the `tenant:manage` scope, or `X-Tenant` of another tenant", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields; nothing changed", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this key", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = String, description = "Seconds to wait before retrying"))),
+        Guarded,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn update_tenant(
@@ -43,7 +42,7 @@ pub async fn update_tenant(
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_type",
+            ErrorCode::InvalidType,
             "the body must be a JSON object",
         ));
     }

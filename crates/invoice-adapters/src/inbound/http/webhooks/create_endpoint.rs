@@ -8,7 +8,7 @@ use super::{require_manage, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
 use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
-use crate::inbound::http::problem::{ApiError, FieldError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, FieldError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::outbound::secrets::endpoint_context;
 use crate::outbound::webhooks::guard::{self, UrlRefused};
@@ -53,7 +53,7 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
             }],
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "webhook_url_not_allowed",
+                ErrorCode::WebhookUrlNotAllowed,
                 e.to_string(),
             )
         },
@@ -98,7 +98,7 @@ pub async fn create_endpoint(
         if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "too_many_webhook_endpoints",
+                ErrorCode::TooManyWebhookEndpoints,
                 format!("a tenant may have at most {MAX_ENDPOINTS} webhook endpoints"),
             ));
         }

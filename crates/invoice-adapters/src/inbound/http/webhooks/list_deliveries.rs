@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, DeliveryList, DeliveryView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::outbound::webhooks::store;
 
@@ -44,7 +44,13 @@ pub async fn list_deliveries(
     require_manage(&principal)?;
     let id = path_id(&path, endpoint_not_found)?;
     let p = params.into_inner();
-    let bad = |msg: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_parameter", msg.to_string());
+    let bad = |msg: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidQueryParameter,
+            msg.to_string(),
+        )
+    };
     let limit = p.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(bad("limit must be between 1 and 100"));

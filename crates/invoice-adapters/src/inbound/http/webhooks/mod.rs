@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use validator::Validate;
 
 use super::auth::Principal;
-use super::problem::{method_not_allowed, ApiError, FieldError, Problem};
+use super::problem::{method_not_allowed, ApiError, ErrorCode, FieldError, Problem};
 use super::state::AppState;
 use super::views::optional_integer;
 use crate::inbound::http::principal::KeyScope;
@@ -395,7 +395,7 @@ pub fn require_manage(principal: &Principal) -> Result<(), ApiError> {
     if principal.party.is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "party_restricted_key",
+            ErrorCode::PartyRestrictedKey,
             "webhook endpoints receive every event of the tenant; use a key without a party restriction",
         ));
     }
@@ -406,7 +406,7 @@ pub fn require_manage(principal: &Principal) -> Result<(), ApiError> {
 pub fn endpoint_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "webhook_endpoint_not_found",
+        ErrorCode::WebhookEndpointNotFound,
         "no such webhook endpoint",
     )
 }

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::{endpoint_not_found, path_id, require_manage, DeliveryView};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 use crate::outbound::webhooks::rows::DISABLED;
 use crate::outbound::webhooks::store;
@@ -14,7 +14,7 @@ use crate::outbound::webhooks::store;
 fn delivery_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "webhook_delivery_not_found",
+        ErrorCode::WebhookDeliveryNotFound,
         "no such delivery for this endpoint",
     )
 }
@@ -53,7 +53,7 @@ pub async fn retry_delivery(
         if ep.status == DISABLED {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "webhook_endpoint_disabled",
+                ErrorCode::WebhookEndpointDisabled,
                 "the endpoint is disabled; enable it with POST /v1/webhook-endpoints/{id}/enable first",
             ));
         }

@@ -12,6 +12,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::common::{self, Command};
+use crate::inbound::http::contract::IdempotencyHeader;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::principal::KeyScope;
 use crate::inbound::http::problem::{ApiError, FieldError};
@@ -24,13 +25,11 @@ pub const CHANNEL: &str = "plugnpaid";
 /// Mounts the plug&paid routes; anything else under `/v2` gets a plug&paid 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/v2")
-            .service(
-                web::resource("/invoices/cancel/{id}")
-                    .route(web::post().to(cancel_invoice))
-                    .default_service(common::method_not_allowed(render, "POST")),
-            )
-            .default_service(web::to(not_found)),
+        common::scope("/v2", render).service(
+            web::resource("/invoices/cancel/{id}")
+                .route(web::post().to(cancel_invoice))
+                .default_service(common::method_not_allowed(render, "POST")),
+        ),
     );
 }
 
@@ -144,7 +143,7 @@ pub fn render(e: &ApiError) -> Reply {
         &PlugnpaidError {
             status: e.status.as_u16(),
             error: PlugnpaidErrorBody {
-                code: e.code.to_string(),
+                code: e.code.as_str().to_string(),
                 message: e.detail.clone(),
                 errors: e.errors.clone(),
             },
@@ -152,16 +151,11 @@ pub fn render(e: &ApiError) -> Reply {
     )
 }
 
-/// Any other path under the dialect's prefix.
-async fn not_found() -> HttpResponse {
-    render(&common::route_not_found()).into_response()
-}
-
 /// Cancel an invoice, or only the listed items, and stop collecting payment.
 #[utoipa::path(post, path = "/v2/invoices/cancel/{id}", operation_id = "plugnpaid_cancel_invoice", tag = "dialect: plugnpaid",
     request_body(content = Option<PlugnpaidCancelBody>, description = "Optional: the items to cancel; empty or absent cancels the whole invoice"),
     params(("id" = String, Path, description = "The invoice's UUID, document number or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+        IdempotencyHeader),
     responses(
         (status = 200, description = "The invoice after the cancellation", body = PlugnpaidReply),
         (status = 400, description = "Malformed JSON (`malformed_json`), an empty, over-long or control-character id (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = PlugnpaidError),

@@ -1,0 +1,164 @@
+//! The parts of the HTTP contract that many routes share, written once:
+//! the invoice reference and request headers as parameter sets (every
+//! face), and `/v1`'s answers as response sets, so that a route names the
+//! kind it is and spells out only what is its own.
+//!
+//! utoipa takes only literals for `pattern` and `description`, so each
+//! pattern stands here once; a test checks it against the constant the
+//! views use.
+
+// The response enums are never built: they only describe answers.
+#![allow(dead_code)]
+
+use utoipa::{IntoParams, IntoResponses};
+
+use crate::inbound::http::problem::Problem;
+use crate::inbound::http::views::InvoiceView;
+
+/// The invoice a route acts on.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvoicePath {
+    /// Invoice UUID, number (e.g. `INV-000052`) or external reference
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    pub reference: String,
+}
+
+/// `If-Match`, for the optimistic concurrency of a change.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// Expected version, e.g. `"3"`, or `*`
+    #[param(rename = "If-Match", nullable = false, pattern = r#"^(?:\*|(?:W/)?"[0-9]{1,19}")$"#)]
+    pub if_match: Option<String>,
+}
+
+/// `Idempotency-Key`, on every write.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
+/// What every route behind an API key may answer besides its own outcomes.
+#[derive(IntoResponses)]
+pub enum Guarded {
+    /// No key, or one that is not known.
+    #[response(status = 401, description = "Missing or unknown key", content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "The accepted schemes")))]
+    Unauthorized(Problem),
+    /// The key's rate limit.
+    #[response(status = 429, description = "Too many requests for this key", content_type = "application/problem+json",
+        headers(("Retry-After" = String, description = "Seconds to wait before retrying")))]
+    TooManyRequests(Problem),
+    /// The database cannot be reached.
+    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json",
+        headers(("Retry-After" = String, description = "Seconds to wait before retrying")))]
+    Unavailable(Problem),
+}
+
+/// What a POST on one invoice may answer when it is refused before or
+/// beside the rules: its body, headers and reference, the caller, the
+/// invoice's existence and version.
+#[derive(IntoResponses)]
+pub enum ChangeErrors {
+    /// Bad JSON, reference or header.
+    #[response(
+        status = 400,
+        description = "Malformed JSON, JSON nested too deep, an empty, over-long or control-character reference or a bad `If-Match`/`Idempotency-Key` header",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// Not the caller's to change.
+    #[response(
+        status = 403,
+        description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// No such invoice.
+    #[response(
+        status = 404,
+        description = "No such invoice in this tenant",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    /// A stale `If-Match`.
+    #[response(
+        status = 412,
+        description = "If-Match does not match the version",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+    /// A body over the limit.
+    #[response(
+        status = 413,
+        description = "Body over 64 KiB",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    /// A body sent as something other than JSON.
+    #[response(
+        status = 415,
+        description = "A body that is not JSON",
+        content_type = "application/problem+json"
+    )]
+    NotJson(Problem),
+    /// Invalid fields, or a key reused for another request.
+    #[response(
+        status = 422,
+        description = "Invalid fields or a reused idempotency key",
+        content_type = "application/problem+json"
+    )]
+    Invalid(Problem),
+}
+
+/// A rule's refusal, in general terms, for changes whose refusals the
+/// code alone names.
+#[derive(IntoResponses)]
+pub enum Refused {
+    /// Refused, raced or still running.
+    #[response(
+        status = 409,
+        description = "Refused by a rule (the code says which), a concurrent change, or the idempotency key in use",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+}
+
+/// The answer of a change that returns the invoice.
+#[derive(IntoResponses)]
+pub enum InvoiceChanged {
+    /// The invoice after the change.
+    #[response(status = 200, description = "The invoice after the change",
+        headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"` (not on idempotent replays)")))]
+    Changed(InvoiceView),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbound::http::views::TOKEN_PATTERN;
+    use utoipa::openapi::path::Parameter;
+
+    fn pattern(params: Vec<Parameter>) -> serde_json::Value {
+        serde_json::to_value(&params[0]).unwrap()["schema"]["pattern"].clone()
+    }
+
+    #[test]
+    fn the_reference_takes_what_the_parser_takes() {
+        assert_eq!(pattern(InvoicePath::into_params(|| None)), TOKEN_PATTERN);
+    }
+}
