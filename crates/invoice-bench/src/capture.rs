@@ -323,7 +323,10 @@ fn render(value: &Option<String>, col: Option<&(String, String, bool)>, n: u64, 
     // number inside JSON (version documents), which are unique per invoice.
     let invoice = crate::seed::invoice_id(n);
     let texts = [
-        (format!("\"serial\":{n},"), "'\"serial\":' || CAST(:n AS text) || ','".to_string()),
+        (
+            format!("\"serial\":{n},"),
+            "'\"serial\":' || CAST(:n AS text) || ','".to_string(),
+        ),
         (
             format!("\"number_seq\":{n},"),
             "'\"number_seq\":' || CAST(:n AS text) || ','".to_string(),

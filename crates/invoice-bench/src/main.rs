@@ -724,9 +724,11 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         last: *range.end(),
     })?;
     let ceiling_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results
-        .wal
-        .push(("server's SQL (pgbench, seeded invoices)".into(), ceiling_wal.clone(), ceiling.ok));
+    results.wal.push((
+        "server's SQL (pgbench, seeded invoices)".into(),
+        ceiling_wal.clone(),
+        ceiling.ok,
+    ));
     say(format!("pgbench ceiling c={peak}: {:.0} tps", ceiling.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -752,7 +754,9 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         last: *range.end(),
     })?;
     let lean_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results.wal.push(("lean reference (pgbench)".into(), lean_wal.clone(), lean_stats.ok));
+    results
+        .wal
+        .push(("lean reference (pgbench)".into(), lean_wal.clone(), lean_stats.ok));
     say(format!("lean reference c={peak}: {:.0} tps", lean_stats.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -835,8 +839,15 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         None,
     );
     let made_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results.wal.push(("users' invoices".into(), made_wal.clone(), made_max.ok));
-    note_wal(results, "full cancel (invoices made through the API)", &made_wal, made_max.ok);
+    results
+        .wal
+        .push(("users' invoices".into(), made_wal.clone(), made_max.ok));
+    note_wal(
+        results,
+        "full cancel (invoices made through the API)",
+        &made_wal,
+        made_max.ok,
+    );
     let lsn0 = wal_lsn(&cluster)?;
     let full_max = scenario(
         results,
@@ -850,7 +861,9 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         None,
     );
     let full_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results.wal.push(("seeded invoices".into(), full_wal.clone(), full_max.ok));
+    results
+        .wal
+        .push(("seeded invoices".into(), full_wal.clone(), full_max.ok));
     note_wal(results, "full cancel", &full_wal, full_max.ok);
     let half = (full_max.throughput() / 2.0).max(1.0);
     scenario(

@@ -274,7 +274,10 @@ fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str) -> Result<String, 
     }
     let n = "CAST(s.n AS TEXT)";
     let replacements = [
-        (format!("{{\"serial\":{},", t.serial), format!("'{{\"serial\":' || {n} || ','")),
+        (
+            format!("{{\"serial\":{},", t.serial),
+            format!("'{{\"serial\":' || {n} || ','"),
+        ),
         (
             format!("\"number_seq\":{},", t.number_seq),
             format!("'\"number_seq\":' || {n} || ','"),
@@ -285,7 +288,10 @@ fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str) -> Result<String, 
         ),
         (
             format!("\"external_reference\":\"{}\"", t.external_reference),
-            format!("'\"external_reference\":\"' || {} || '\"'", external_reference_sql("s.n")),
+            format!(
+                "'\"external_reference\":\"' || {} || '\"'",
+                external_reference_sql("s.n")
+            ),
         ),
     ];
     for (from, to) in replacements {

@@ -101,7 +101,9 @@ fn refused_failed_and_panicking_writes_in_a_batch_never_undo_their_neighbours() 
         let db = Arc::new(t.db.clone());
         for round in 0..ROUNDS {
             let tenant = tenant(&db, &format!("batch-{round}"));
-            let drafts: Vec<Invoice> = (0..WRITERS).map(|_| create(&db, tenant, &[("a", 1, 100, "19")])).collect();
+            let drafts: Vec<Invoice> = (0..WRITERS)
+                .map(|_| create(&db, tenant, &[("a", 1, 100, "19")]))
+                .collect();
             let barrier = Arc::new(Barrier::new(WRITERS));
             let threads: Vec<_> = drafts
                 .iter()
@@ -160,7 +162,9 @@ fn refused_failed_and_panicking_writes_in_a_batch_never_undo_their_neighbours() 
                         assert_eq!(&stored, draft, "{what}: left nothing behind");
                         assert_eq!(events, [("invoice.created".to_string(), 1)], "{what}");
                         assert!(
-                            db.read(|s| s.find_version(tenant, draft.id, 2)).expect("read").is_none(),
+                            db.read(|s| s.find_version(tenant, draft.id, 2))
+                                .expect("read")
+                                .is_none(),
                             "{what}: no version row"
                         );
                         if other == Role::FailAfterWriting {

@@ -1,7 +1,7 @@
 //! Connections, pools, migrations and the transaction boundary.
 
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::cell::Cell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -495,12 +495,9 @@ impl Database {
     /// [`Database::write`]); `None` on PostgreSQL, where each write is its
     /// own transaction.
     pub fn write_batches(&self) -> Option<(u64, u64)> {
-        self.batcher.as_ref().map(|b| {
-            (
-                b.commits.load(Ordering::Relaxed),
-                b.writes.load(Ordering::Relaxed),
-            )
-        })
+        self.batcher
+            .as_ref()
+            .map(|b| (b.commits.load(Ordering::Relaxed), b.writes.load(Ordering::Relaxed)))
     }
 
     /// Pool state for metrics: (connections, idle) of the read pool.
@@ -687,7 +684,9 @@ impl Batcher {
             }
         }
         let (Some(batch), Some(conn)) = (st.batch.clone(), st.conn.as_mut()) else {
-            return Err(E::from(RepositoryError::Other("the write batch has no connection".into())));
+            return Err(E::from(RepositoryError::Other(
+                "the write batch has no connection".into(),
+            )));
         };
         let (result, broken) = Self::savepoint(conn, work);
         st.members += 1;
@@ -728,7 +727,10 @@ impl Batcher {
     /// rethrow once the batch is dealt with; the flag is true when the
     /// savepoint could not be opened, released or rolled back to, so the
     /// transaction's state is unknown.
-    fn savepoint<T, E>(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> (Stepped<T, E>, bool)
+    fn savepoint<T, E>(
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> (Stepped<T, E>, bool)
     where
         E: From<RepositoryError>,
     {
