@@ -310,36 +310,60 @@ fn render(value: &Option<String>, col: Option<&(String, String, bool)>, n: u64, 
                 return ":n".into()
             }
             ("credit_notes", "number_seq") => return ":cn_value".into(),
+            // Printed numbers are unique per tenant: the invoice's is `INV-n`
+            // (as seeded), the credit note's follows the drawn sequence.
+            ("credit_notes", "number") => return "bench_number('CN', :cn_value)".into(),
+            ("invoices", "number") | ("credit_notes", "invoice_number") if v == &crate::seed::invoice_number(n) => {
+                return "bench_number('INV', :n)".into()
+            }
             _ => {}
         }
     }
-    // Replace every UUID inside the value.
+    // Replace every UUID inside the value, and the invoice's serial and
+    // number inside JSON (version documents), which are unique per invoice.
     let invoice = crate::seed::invoice_id(n);
+    let texts = [
+        (
+            format!("\"serial\":{n},"),
+            "'\"serial\":' || CAST(:n AS text) || ','".to_string(),
+        ),
+        (
+            format!("\"number_seq\":{n},"),
+            "'\"number_seq\":' || CAST(:n AS text) || ','".to_string(),
+        ),
+        (crate::seed::invoice_number(n), "bench_number('INV', :n)".to_string()),
+    ];
     let mut parts: Vec<String> = Vec::new();
     let mut rest = v.as_str();
     let mut replaced = false;
-    while let Some(pos) = (0..rest.len().saturating_sub(35))
-        .find(|&i| rest.is_char_boundary(i) && rest.is_char_boundary(i + 36) && is_uuid(&rest[i..i + 36]))
-    {
-        let u = &rest[pos..pos + 36];
-        let expr = if u == invoice {
-            "bench_id(8000, :n)".to_string()
-        } else if let Some(k) =
-            (0..10u64).find(|k| u == format!("00000000-0000-7000-8001-{}", 100_000_000_000 + n * 10 + k))
-        {
-            format!("bench_id(8001, :n * 10 + {k})")
-        } else {
-            let j = fresh.iter().position(|f| f == u).unwrap_or_else(|| {
-                fresh.push(u.to_string());
-                fresh.len() - 1
-            });
-            format!("bench_id({}, :n)", 8100 + j)
-        };
+    loop {
+        let hit = (0..rest.len()).filter(|&i| rest.is_char_boundary(i)).find_map(|i| {
+            let tail = &rest[i..];
+            if let Some((from, to)) = texts.iter().find(|(from, _)| tail.starts_with(from.as_str())) {
+                return Some((i, from.len(), to.clone()));
+            }
+            let u = tail.get(..36).filter(|u| is_uuid(u))?;
+            let expr = if u == invoice {
+                "bench_id(8000, :n)".to_string()
+            } else if let Some(k) =
+                (0..10u64).find(|k| u == format!("00000000-0000-7000-8001-{}", 100_000_000_000 + n * 10 + k))
+            {
+                format!("bench_id(8001, :n * 10 + {k})")
+            } else {
+                let j = fresh.iter().position(|f| f == u).unwrap_or_else(|| {
+                    fresh.push(u.to_string());
+                    fresh.len() - 1
+                });
+                format!("bench_id({}, :n)", 8100 + j)
+            };
+            Some((i, 36, expr))
+        });
+        let Some((pos, len, expr)) = hit else { break };
         if pos > 0 {
             parts.push(literal(&rest[..pos]));
         }
         parts.push(expr);
-        rest = &rest[pos + 36..];
+        rest = &rest[pos + len..];
         replaced = true;
     }
     if !replaced {
@@ -412,6 +436,13 @@ pub const BENCH_ID_FUNCTION: &str = "CREATE OR REPLACE FUNCTION bench_id(grp int
      LANGUAGE sql IMMUTABLE PARALLEL SAFE \
      AS $$ SELECT '00000000-0000-7000-' || grp::text || '-' || (100000000000 + n)::text $$";
 
+/// The printed number of sequence `n` in the default format
+/// (`{SERIES}-{SEQ:6}`: at least six digits, never cut), inlined like
+/// [`BENCH_ID_FUNCTION`].
+pub const BENCH_NUMBER_FUNCTION: &str = "CREATE OR REPLACE FUNCTION bench_number(series text, n bigint) RETURNS text \
+     LANGUAGE sql IMMUTABLE PARALLEL SAFE \
+     AS $$ SELECT series || '-' || lpad(n::text, greatest(6, length(n::text)), '0') $$";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,5 +483,20 @@ mod tests {
         let v = Some(format!("{{\"id\":\"{id}\"}}"));
         let r = render(&v, None, 42, &mut fresh);
         assert_eq!(r, "CAST(E'{\"id\"\\x3a\"' || bench_id(8000, :n) || E'\"}' AS text)");
+    }
+
+    #[test]
+    fn serials_and_printed_numbers_become_expressions_of_n() {
+        let mut fresh = Vec::new();
+        let v = Some(r#"{"serial":42,"number":"INV-000042","x":420}"#.to_string());
+        let r = render(&v, None, 42, &mut fresh);
+        assert_eq!(
+            r,
+            "CAST(E'{' || '\"serial\":' || CAST(:n AS text) || ',' || E'\"number\"\\x3a\"' || \
+             bench_number('INV', :n) || E'\",\"x\"\\x3a420}' AS text)"
+        );
+        let cn = Some("CN-000007".to_string());
+        let col = ("credit_notes".to_string(), "number".to_string(), false);
+        assert_eq!(render(&cn, Some(&col), 42, &mut fresh), "bench_number('CN', :cn_value)");
     }
 }

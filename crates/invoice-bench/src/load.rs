@@ -116,7 +116,8 @@ impl Made {
 }
 
 /// The create body of an invoice like the seeded template (five lines),
-/// with its own external reference.
+/// with its own external reference (seeded invoice `n` has `SUP-n`, and
+/// references are unique per tenant).
 fn create_body(i: u64) -> String {
     let lines: Vec<String> = (0..crate::seed::LINES)
         .map(|k| {
@@ -128,7 +129,7 @@ fn create_body(i: u64) -> String {
         })
         .collect();
     format!(
-        r#"{{"currency":"EUR","customer":{{"id":"cust-1","name":"ACME GmbH","email":"ap@acme.example","tax_number":"DE811907980"}},"issuer":{{"id":"trp-001","name":"ABC Transport Ltd"}},"lines":[{}],"due_date":"2026-12-31","external_reference":"SUP-{i}","metadata":{{"loadCount":"3"}}}}"#,
+        r#"{{"currency":"EUR","customer":{{"id":"cust-1","name":"ACME GmbH","email":"ap@acme.example","tax_number":"DE811907980"}},"issuer":{{"id":"trp-001","name":"ABC Transport Ltd"}},"lines":[{}],"due_date":"2026-12-31","external_reference":"API-{i}","metadata":{{"loadCount":"3"}}}}"#,
         lines.join(",")
     )
 }

@@ -142,6 +142,8 @@ fn say(msg: impl AsRef<str>) {
 #[derive(Default)]
 struct Results {
     rows: Vec<Row>,
+    /// WAL written by a run: (what, profile, requests).
+    wal: Vec<(String, WalProfile, u64)>,
     sweep: Vec<(usize, f64, f64)>,
     peak_clients: usize,
     pg_ceiling: Option<RunStats>,
@@ -320,7 +322,9 @@ fn validate_seed(addr: std::net::SocketAddr, seeded: &Seeded, supply: &Supply) -
     let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("GET body: {e}: {}", r.body))?;
     let ok = r.status == 200
         && v["status"] == "open"
-        && v["number"] == format!("INV-{n:06}")
+        && v["number"] == seed::invoice_number(n)
+        && v["serial"] == n
+        && v["external_reference"] == format!("SUP-{n}")
         && v["lines"].as_array().is_some_and(|l| l.len() == seed::LINES);
     if !ok {
         return Err(format!(
@@ -337,6 +341,12 @@ fn validate_seed(addr: std::net::SocketAddr, seeded: &Seeded, supply: &Supply) -
     Ok(())
 }
 
+/// The printed numbers a cancel leaves: the invoice's, as seeded, on its
+/// credit note, and the credit note's own in the default format.
+const NUMBERS: &str = "i.number = 'INV-' || lpad(i.number_seq::text, greatest(6, length(i.number_seq::text)), '0'), \
+     (SELECT string_agg((c.invoice_number = i.number)::text || '/' || (c.number ~ '^CN-[0-9]{6,}$')::text, ',') \
+      FROM credit_notes c WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id)";
+
 /// What an invoice looks like after a write, for comparing pgbench's effect with the server's.
 fn signature(cluster: &PgCluster, seeded: &Seeded, n: u64) -> Result<String, String> {
     let (t, id) = (seeded.tenant_of(n), invoice_id(n));
@@ -350,7 +360,9 @@ fn signature(cluster: &PgCluster, seeded: &Seeded, n: u64) -> Result<String, Str
                  (SELECT count(*) || ':' || sum(total) FROM credit_notes c WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id), \
                  (SELECT count(*) FROM credit_note_lines cl JOIN credit_notes c ON c.tenant_id = cl.tenant_id AND c.id = cl.credit_note_id WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id), \
                  (SELECT string_agg(event_type || '/' || invoice_version, ',' ORDER BY seq) FROM events e WHERE e.tenant_id = i.tenant_id AND e.invoice_id = i.id), \
-                 (SELECT string_agg(v.version || ':' || v.format, ',' ORDER BY v.version) FROM invoice_versions v WHERE v.tenant_id = i.tenant_id AND v.invoice_id = i.id) \
+                 (SELECT string_agg(v.version || ':' || v.format, ',' ORDER BY v.version) FROM invoice_versions v WHERE v.tenant_id = i.tenant_id AND v.invoice_id = i.id), \
+                 (SELECT bool_and(strpos(v.body, '\"number\":\"' || i.number || '\"') > 0 AND strpos(v.body, '\"serial\":' || i.serial || ',') > 0) FROM invoice_versions v WHERE v.tenant_id = i.tenant_id AND v.invoice_id = i.id AND v.version >= 2), \
+                 {NUMBERS} \
                  FROM invoices i WHERE i.tenant_id = {t} AND i.id = '{id}'"
             ),
         )
@@ -371,7 +383,8 @@ fn lean_signature(cluster: &PgCluster, seeded: &Seeded, n: u64) -> Result<String
                  (SELECT string_agg(status || ':' || credited_gross, ',' ORDER BY position) FROM invoice_lines l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id), \
                  (SELECT count(*) || ':' || sum(total) FROM credit_notes c WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id), \
                  (SELECT count(*) || ':' || sum(cl.gross) FROM credit_note_lines cl JOIN credit_notes c ON c.tenant_id = cl.tenant_id AND c.id = cl.credit_note_id WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id), \
-                 (SELECT string_agg(event_type || '/' || invoice_version, ',' ORDER BY event_type) FROM events e WHERE e.tenant_id = i.tenant_id AND e.invoice_id = i.id AND e.invoice_version = i.version) \
+                 (SELECT string_agg(event_type || '/' || invoice_version, ',' ORDER BY event_type) FROM events e WHERE e.tenant_id = i.tenant_id AND e.invoice_id = i.id AND e.invoice_version = i.version), \
+                 {NUMBERS} \
                  FROM invoices i WHERE i.tenant_id = {t} AND i.id = '{id}'"
             ),
         )
@@ -379,14 +392,106 @@ fn lean_signature(cluster: &PgCluster, seeded: &Seeded, n: u64) -> Result<String
         .map_err(|e| e.to_string())
 }
 
-/// The WAL position in bytes, to tell how much WAL a run wrote.
-fn wal_bytes(cluster: &PgCluster) -> Result<f64, String> {
+/// The current WAL position, as text (`0/1A2B3C4`).
+fn wal_lsn(cluster: &PgCluster) -> Result<String, String> {
     cluster
-        .psql("bench", "SELECT pg_current_wal_lsn() - '0/0'")
+        .psql("bench", "SELECT pg_current_wal_lsn()")
+        .map(|s| s.trim().to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// What PostgreSQL wrote to the WAL between two positions, by
+/// `pg_waldump --stats`: all of it, the full-page images in it, and both
+/// per resource manager (Heap, Btree, …), in bytes.
+#[derive(Debug, Clone, Default)]
+pub struct WalProfile {
+    total: f64,
+    fpi: f64,
+    by_rmgr: Vec<(String, f64, f64)>,
+}
+
+impl WalProfile {
+    /// `WAL 9.1 KiB/request, full-page images 5.0 KiB (Heap 6.0/3.9, …)`.
+    fn describe(&self, requests: u64) -> String {
+        let per = |b: f64| b / (requests.max(1) as f64) / 1024.0;
+        let mut top = self.by_rmgr.clone();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = top
+            .iter()
+            .take(3)
+            .map(|(name, all, fpi)| format!("{name} {:.1}/{:.1}", per(*all), per(*fpi)))
+            .collect();
+        format!(
+            "WAL {:.1} KiB/request, of which full-page images {:.1} KiB (by kind, all/images: {})",
+            per(self.total),
+            per(self.fpi),
+            top.join(", ")
+        )
+    }
+}
+
+fn wal_profile(cluster: &PgCluster, from: &str, to: &str) -> Result<WalProfile, String> {
+    let dir = cluster
+        .psql("bench", "SHOW data_directory")
         .map_err(|e| e.to_string())?
         .trim()
-        .parse()
-        .map_err(|e| format!("WAL position: {e}"))
+        .to_string();
+    let out = std::process::Command::new(cluster.bin_dir().join("pg_waldump"))
+        .args(["--stats", "-p", &format!("{dir}/pg_wal"), "-s", from, "-e", to])
+        .output()
+        .map_err(|e| format!("pg_waldump: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut profile = WalProfile::default();
+    let mut total_seen = false;
+    for line in text.lines() {
+        // Drop the percentages in (…) and […], keep the name and the counts.
+        let mut kept = String::new();
+        let mut depth = 0;
+        for ch in line.chars() {
+            match ch {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                _ if depth == 0 => kept.push(ch),
+                _ => {}
+            }
+        }
+        let mut words = kept.split_whitespace();
+        let Some(name) = words.next() else { continue };
+        let numbers: Vec<f64> = words.filter_map(|w| w.parse().ok()).collect();
+        // N, record size, [FPI count,] FPI size, combined size.
+        if numbers.len() < 4 {
+            continue;
+        }
+        let (fpi, all) = (numbers[numbers.len() - 2], numbers[numbers.len() - 1]);
+        if name == "Total" {
+            profile.total = all;
+            profile.fpi = fpi;
+            total_seen = true;
+        } else if all > 0.0 {
+            profile.by_rmgr.push((name.to_string(), all, fpi));
+        }
+    }
+    if !total_seen {
+        return Err(format!(
+            "pg_waldump gave no totals: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(profile)
+}
+
+/// Puts the WAL profile into the note of the max-throughput row of `scenario`.
+fn note_wal(results: &mut Results, scenario: &str, wal: &WalProfile, requests: u64) {
+    if let Some(row) = results
+        .rows
+        .iter_mut()
+        .rev()
+        .find(|r| r.backend == "postgres" && r.scenario == scenario && r.pace == "max")
+    {
+        row.note = format!("{}; {}", wal.describe(requests), row.note)
+            .trim_end_matches("; ")
+            .to_string();
+    }
 }
 
 /// The hand-written lean reference script (kept in the repository).
@@ -419,6 +524,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     drop(db);
     let psql = |sql: &str| cluster.psql("bench", sql).map(drop).map_err(|e| e.to_string());
     psql(capture::BENCH_ID_FUNCTION)?;
+    psql(capture::BENCH_NUMBER_FUNCTION)?;
     psql("VACUUM ANALYZE")?;
     psql("CHECKPOINT")?;
     results.pg_seed_seconds = seeded.seconds;
@@ -608,6 +714,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     let range = supply
         .reserve(count)
         .ok_or("not enough invoices for the pgbench ceiling run")?;
+    let lsn0 = wal_lsn(&cluster)?;
     let ceiling = bench.run(pgbench::Run {
         clients: peak,
         duration: plan.duration,
@@ -616,6 +723,12 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         base: *range.start(),
         last: *range.end(),
     })?;
+    let ceiling_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
+    results.wal.push((
+        "server's SQL (pgbench, seeded invoices)".into(),
+        ceiling_wal.clone(),
+        ceiling.ok,
+    ));
     say(format!("pgbench ceiling c={peak}: {:.0} tps", ceiling.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -624,14 +737,14 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         pace: "max".into(),
         stats: ceiling.clone(),
         rss_kib: None,
-        note: "PostgreSQL's ceiling".into(),
+        note: format!("PostgreSQL's ceiling; {}", ceiling_wal.describe(ceiling.ok)),
     });
     results.pg_ceiling = Some(ceiling);
     let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * 2.0);
     let range = supply
         .reserve(count)
         .ok_or("not enough invoices for the lean reference run")?;
-    let wal0 = wal_bytes(&cluster)?;
+    let lsn0 = wal_lsn(&cluster)?;
     let lean_stats = lean.run(pgbench::Run {
         clients: peak,
         duration: plan.duration,
@@ -640,7 +753,10 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         base: *range.start(),
         last: *range.end(),
     })?;
-    let per_tx = (wal_bytes(&cluster)? - wal0) / (lean_stats.ok.max(1) as f64) / 1024.0;
+    let lean_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
+    results
+        .wal
+        .push(("lean reference (pgbench)".into(), lean_wal.clone(), lean_stats.ok));
     say(format!("lean reference c={peak}: {:.0} tps", lean_stats.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -649,7 +765,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         pace: "max".into(),
         stats: lean_stats.clone(),
         rss_kib: None,
-        note: format!("hand-written minimum; WAL {per_tx:.1} KiB/tx"),
+        note: format!("hand-written minimum; {}", lean_wal.describe(lean_stats.ok)),
     });
     results.pg_lean = Some(lean_stats);
     let read_stats = reads.run(pgbench::Run {
@@ -707,7 +823,10 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         None,
     );
     max_and_half(results, be, &server, &target, Op::Get, peak, plan, None);
-    let wal0 = wal_bytes(&cluster)?;
+    // Users' invoices first, then seeded ones, the same request at the same
+    // concurrency; what each writes to the WAL (and how much of it are
+    // full-page images) tells the two apart.
+    let lsn0 = wal_lsn(&cluster)?;
     let made_max = scenario(
         results,
         be,
@@ -719,25 +838,45 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         Pace::Max,
         None,
     );
-    let made_wal = (wal_bytes(&cluster)? - wal0) / (made_max.ok.max(1) as f64) / 1024.0;
-    if let Some(row) = results.rows.last_mut() {
-        row.note = format!("WAL {made_wal:.1} KiB/request; {}", row.note)
-            .trim_end_matches("; ")
-            .to_string();
-    }
-    let wal0 = wal_bytes(&cluster)?;
-    let (full_max, _) = max_and_half(results, be, &server, &target, Op::FullCancel, peak, plan, None);
-    let full_wal = (wal_bytes(&cluster)? - wal0) / (full_max.ok.max(1) as f64) / 1024.0;
-    if let Some(row) = results
-        .rows
-        .iter_mut()
-        .rev()
-        .find(|r| r.scenario == "full cancel" && r.pace == "max")
-    {
-        row.note = format!("WAL {full_wal:.1} KiB/request (with the half-rate run); {}", row.note)
-            .trim_end_matches("; ")
-            .to_string();
-    }
+    let made_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
+    results
+        .wal
+        .push(("users' invoices".into(), made_wal.clone(), made_max.ok));
+    note_wal(
+        results,
+        "full cancel (invoices made through the API)",
+        &made_wal,
+        made_max.ok,
+    );
+    let lsn0 = wal_lsn(&cluster)?;
+    let full_max = scenario(
+        results,
+        be,
+        &server,
+        &target,
+        Op::FullCancel,
+        peak,
+        plan.duration,
+        Pace::Max,
+        None,
+    );
+    let full_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
+    results
+        .wal
+        .push(("seeded invoices".into(), full_wal.clone(), full_max.ok));
+    note_wal(results, "full cancel", &full_wal, full_max.ok);
+    let half = (full_max.throughput() / 2.0).max(1.0);
+    scenario(
+        results,
+        be,
+        &server,
+        &target,
+        Op::FullCancel,
+        peak,
+        plan.rate_duration,
+        Pace::Rate(half),
+        None,
+    );
     // pgbench at the same fixed rate as the server's half-max run.
     let rate = (full_max.throughput() / 2.0).max(1.0);
     let count = reserve_for(peak, plan.rate_duration.as_secs_f64(), rate);
@@ -809,6 +948,18 @@ fn hot_spot(results: &mut Results, backend: &str, server: &Server, target: &Arc<
     });
 }
 
+/// "met" or the gap to a target that a figure must reach.
+fn met(value: f64, goal: f64) -> String {
+    if value >= goal {
+        "met".into()
+    } else {
+        format!("not met, {:.0} % short", (1.0 - value / goal) * 100.0)
+    }
+}
+
+/// The SQLite full cancel without the group commit.
+const SQLITE_ALONE: &str = "full cancel, each write its own transaction (`--sqlite-write-batch 1`)";
+
 fn sqlite(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Result<(), String> {
     let path = work.join("bench.db");
     let url = format!("sqlite://{}", path.display());
@@ -829,6 +980,38 @@ fn sqlite(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Result
     let hot = reserve_hot_spot(&supply, plan);
     let pool = plan.pool_size.unwrap_or(plan.cores as u32);
     results.sqlite_pool = pool;
+    let c = plan.sqlite_clients;
+    let be = "sqlite";
+    // The reference for the group commit, in the same run: every write its
+    // own transaction, as before batching.
+    {
+        let alone = Server::start_with(
+            bin,
+            &url,
+            pool,
+            &work.join("server-sqlite-alone.log"),
+            &[("INVOICE_SQLITE_WRITE_BATCH", "1")],
+        )?;
+        validate_seed(alone.addr, &seeded, &supply)?;
+        let target = Arc::new(Target {
+            addr: alone.addr,
+            seeded: seeded.clone(),
+            supply: Arc::clone(&supply),
+            made: Arc::new(load::Made::default()),
+        });
+        load::run(&target, Op::Get, c, Duration::from_secs(1), Pace::Max);
+        scenario(
+            results,
+            be,
+            &alone,
+            &target,
+            Op::FullCancel,
+            c,
+            plan.duration,
+            Pace::Max,
+            Some(SQLITE_ALONE.into()),
+        );
+    }
     let server = Server::start(bin, &url, pool, &work.join("server-sqlite.log"))?;
     validate_seed(server.addr, &seeded, &supply)?;
     let target = Arc::new(Target {
@@ -837,9 +1020,7 @@ fn sqlite(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Result
         supply,
         made: Arc::new(load::Made::default()),
     });
-    let c = plan.sqlite_clients;
     load::run(&target, Op::Get, c, Duration::from_secs(1), Pace::Max);
-    let be = "sqlite";
     for op in [Op::FullCancel, Op::LineCancel, Op::Void, Op::Mix] {
         max_and_half(results, be, &server, &target, op, c, plan, None);
     }
@@ -925,11 +1106,12 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
         let _ = writeln!(
             s,
             "* **R_lean** = full-cancel rps (invoices made through the API) ÷ lean reference tps at {} clients = \
-             {:.0} ÷ {:.0} = **{:.2}** (target ≥ 0.7).",
+             {:.0} ÷ {:.0} = **{:.2}** (target ≥ 0.7: {}).",
             r.peak_clients,
             full.stats.throughput(),
             lean.throughput(),
-            full.stats.throughput() / lean.throughput().max(1e-9)
+            full.stats.throughput() / lean.throughput().max(1e-9),
+            met(full.stats.throughput() / lean.throughput().max(1e-9), 0.7)
         );
     }
     if let (Some(ceiling), Some(full)) = (&r.pg_ceiling, find("postgres", "full cancel", true)) {
@@ -937,10 +1119,11 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
         let _ = writeln!(
             s,
             "* **R_db** = full-cancel rps (seeded invoices, as the script) ÷ pgbench tps on the server's SQL at {} clients = \
-             {:.0} ÷ {:.0} = **{ratio:.2}** (target ≥ 0.85).",
+             {:.0} ÷ {:.0} = **{ratio:.2}** (target ≥ 0.85: {}).",
             r.peak_clients,
             full.stats.throughput(),
-            ceiling.throughput()
+            ceiling.throughput(),
+            met(ratio, 0.85)
         );
     }
     if let (Some(made), Some(full)) = (made, find("postgres", "full cancel", true)) {
@@ -952,15 +1135,19 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
             made.stats.throughput() / full.stats.throughput().max(1e-9)
         );
     }
+    for (what, wal, requests) in &r.wal {
+        let _ = writeln!(s, "* **WAL, full cancel, {what}**: {}.", wal.describe(*requests));
+    }
     if let (Some(read), Some(get)) = (&r.pg_read, find("postgres", "GET invoice", true)) {
         let _ = writeln!(
             s,
             "* **R_read** = GET rps ÷ pgbench tps on the server's GET SQL at {} clients = {:.0} ÷ {:.0} = **{:.2}** \
-             (target ≥ 0.7).",
+             (target ≥ 0.7: {}).",
             r.peak_clients,
             get.stats.throughput(),
             read.throughput(),
-            get.stats.throughput() / read.throughput().max(1e-9)
+            get.stats.throughput() / read.throughput().max(1e-9),
+            met(get.stats.throughput() / read.throughput().max(1e-9), 0.7)
         );
     }
     for l in r
@@ -970,9 +1157,10 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
     {
         let _ = writeln!(
             s,
-            "* **Listing** {}: **{:.0}/s** (target ≥ 1,500/s).",
+            "* **Listing** {}: **{:.0}/s** (target ≥ 1,500/s: {}).",
             l.scenario.trim_start_matches("GET /v1/invoices?limit=50 "),
-            l.stats.throughput()
+            l.stats.throughput(),
+            met(l.stats.throughput(), 1500.0)
         );
     }
     if let (Some(get), Some(health)) = (
@@ -999,8 +1187,9 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
     if let Some(peak) = r.rows.iter().filter_map(|x| x.rss_kib).max() {
         let _ = writeln!(
             s,
-            "* **Peak server RSS** over all scenarios: **{:.1} MiB** (target ≤ 64 MiB).",
-            peak as f64 / 1024.0
+            "* **Peak server RSS** over all scenarios: **{:.1} MiB** (target ≤ 64 MiB: {}).",
+            peak as f64 / 1024.0,
+            if peak <= 64 * 1024 { "met" } else { "not met" }
         );
     }
     let lists: Vec<&Row> = r
@@ -1024,10 +1213,21 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
     if let Some(sq) = find("sqlite", "full cancel", true) {
         let _ = writeln!(
             s,
-            "* **SQLite** full cancels at {} clients: **{:.0}/s** (target ≥ 3,000/s).",
+            "* **SQLite** full cancels at {} clients: **{:.0}/s** (target ≥ 3,000/s: {}).",
             sq.clients,
-            sq.stats.throughput()
+            sq.stats.throughput(),
+            met(sq.stats.throughput(), 3000.0)
         );
+        if let Some(alone) = find("sqlite", SQLITE_ALONE, true) {
+            let _ = writeln!(
+                s,
+                "* **SQLite group commit**: full cancels with queued writes sharing a transaction {:.0}/s vs \
+                 each write its own transaction {:.0}/s = **{:.2}×**.",
+                sq.stats.throughput(),
+                alone.stats.throughput(),
+                sq.stats.throughput() / alone.stats.throughput().max(1e-9)
+            );
+        }
     }
     for h in r.rows.iter().filter(|x| x.scenario.starts_with("hot spot")) {
         let _ = writeln!(s, "* **Hot spot** on {}: {}.", h.backend, h.note);

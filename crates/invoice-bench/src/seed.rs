@@ -36,6 +36,22 @@ pub fn invoice_id(n: u64) -> String {
     format!("00000000-0000-7000-8000-{}", 100_000_000_000 + n)
 }
 
+/// The printed number of invoice `n` (the default format, `INV-000042`).
+pub fn invoice_number(n: u64) -> String {
+    format!("INV-{n:06}")
+}
+
+/// The same number as an SQL expression of the integer expression `n`;
+/// `{SEQ:6}` pads to six digits at least and never cuts.
+fn invoice_number_sql(conn: &DbConnection, n: &str) -> String {
+    match conn {
+        DbConnection::Pg(_) => {
+            format!("'INV-' || lpad(CAST({n} AS TEXT), greatest(6, length(CAST({n} AS TEXT))), '0')")
+        }
+        DbConnection::Sqlite(_) => format!("printf('INV-%06d', {n})"),
+    }
+}
+
 /// The same id as an SQL expression of the integer expression `n`.
 fn invoice_id_sql(n: &str) -> String {
     format!("'00000000-0000-7000-8000-' || CAST(100000000000 + {n} AS TEXT)")
@@ -216,13 +232,37 @@ fn line_id_sql(n: &str, k: &str) -> String {
     format!("'00000000-0000-7000-8001-' || CAST(100000000000 + {n} * 10 + {k} AS TEXT)")
 }
 
+/// The template's number columns, which the version documents repeat.
+#[derive(QueryableByName)]
+struct TemplateNumber {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    serial: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    number_seq: i64,
+    #[diesel(sql_type = Text)]
+    number: String,
+    #[diesel(sql_type = Text)]
+    external_reference: String,
+}
+
+/// The external reference of invoice `n` (an SQL expression).
+fn external_reference_sql(n: &str) -> String {
+    format!("'SUP-' || CAST({n} AS TEXT)")
+}
+
 /// The template's version documents rewritten for invoice `s.n`: its line
-/// ids and its number are the only values in them that differ per copy.
-fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str, number: i64) -> Result<String, RepositoryError> {
+/// ids, serial, number and external reference are the values in them that
+/// differ per copy, set as the copied invoice row has them.
+fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str) -> Result<String, RepositoryError> {
     let lines: Vec<TemplateLine> = diesel::sql_query(format!(
         "SELECT id, position FROM invoice_lines WHERE tenant_id = {tt} AND invoice_id = '{tid}' ORDER BY position"
     ))
     .load(c)
+    .map_err(repo)?;
+    let t: TemplateNumber = diesel::sql_query(format!(
+        "SELECT serial, number_seq, number, external_reference FROM invoices WHERE tenant_id = {tt} AND id = '{tid}'"
+    ))
+    .get_result(c)
     .map_err(repo)?;
     let mut body = "t.body".to_string();
     for l in &lines {
@@ -232,9 +272,32 @@ fn version_body_sql(c: &mut DbConnection, tt: i64, tid: &str, number: i64) -> Re
             line_id_sql("s.n", &l.position.to_string())
         );
     }
-    Ok(format!(
-        "replace({body}, '\"number_seq\":{number},', '\"number_seq\":' || CAST(s.n AS TEXT) || ',')"
-    ))
+    let n = "CAST(s.n AS TEXT)";
+    let replacements = [
+        (
+            format!("{{\"serial\":{},", t.serial),
+            format!("'{{\"serial\":' || {n} || ','"),
+        ),
+        (
+            format!("\"number_seq\":{},", t.number_seq),
+            format!("'\"number_seq\":' || {n} || ','"),
+        ),
+        (
+            format!("\"number\":\"{}\"", t.number),
+            format!("'\"number\":\"' || {} || '\"'", invoice_number_sql(c, "s.n")),
+        ),
+        (
+            format!("\"external_reference\":\"{}\"", t.external_reference),
+            format!(
+                "'\"external_reference\":\"' || {} || '\"'",
+                external_reference_sql("s.n")
+            ),
+        ),
+    ];
+    for (from, to) in replacements {
+        body = format!("replace({body}, '{from}', {to})");
+    }
+    Ok(body)
 }
 
 /// Copies the template invoice (its lines, its version rows and its
@@ -252,17 +315,7 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
             let line_cols = columns(c, "invoice_lines")?;
             let version_cols = columns(c, "invoice_versions")?;
             let event_cols: Vec<String> = columns(c, "events")?.into_iter().filter(|c| c != "seq").collect();
-            #[derive(QueryableByName)]
-            struct Seq {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                number_seq: i64,
-            }
-            let number: Seq = diesel::sql_query(format!(
-                "SELECT number_seq FROM invoices WHERE tenant_id = {tt} AND id = '{tid}'"
-            ))
-            .get_result(c)
-            .map_err(repo)?;
-            let body = version_body_sql(c, tt, tid, number.number_seq)?;
+            let body = version_body_sql(c, tt, tid)?;
             let versions = copy_sql(
                 c,
                 "invoice_versions",
@@ -302,14 +355,8 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
                     ("id", invoice_id_sql("s.n")),
                     ("number_seq", "s.n".into()),
                     ("serial", "s.n".into()),
-                    (
-                        "number",
-                        match c {
-                            DbConnection::Pg(_) => "'INV-' || lpad(CAST(s.n AS TEXT), 6, '0')".into(),
-                            DbConnection::Sqlite(_) => "printf('INV-%06d', s.n)".into(),
-                        },
-                    ),
-                    ("external_reference", "'SUP-' || CAST(s.n AS TEXT)".into()),
+                    ("number", invoice_number_sql(c, "s.n")),
+                    ("external_reference", external_reference_sql("s.n")),
                 ],
                 &filter,
                 start,

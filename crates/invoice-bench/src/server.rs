@@ -18,6 +18,17 @@ pub struct Server {
 impl Server {
     /// Starts `bin` on `database_url` and waits until `/healthz` answers.
     pub fn start(bin: &Path, database_url: &str, pool_size: u32, log: &Path) -> Result<Server, String> {
+        Server::start_with(bin, database_url, pool_size, log, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (server settings).
+    pub fn start_with(
+        bin: &Path,
+        database_url: &str,
+        pool_size: u32,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
         // Ask the kernel for a free port, then hand it over (loopback only).
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -33,6 +44,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             // Measure the server, not its per-key rate limiter (0 disables it).
             .env("INVOICE_RATE_LIMIT", "0")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
             .stderr(log_file)

@@ -23,6 +23,10 @@ pub struct Cli {
     /// Database pool size.
     #[arg(long, env = "INVOICE_POOL_SIZE", default_value_t = 8, global = true)]
     pub pool_size: u32,
+    /// SQLite: queued writes that may share one transaction, each in its
+    /// own savepoint (1: every write commits alone).
+    #[arg(long, env = "INVOICE_SQLITE_WRITE_BATCH", default_value_t = 64, global = true)]
+    pub sqlite_write_batch: usize,
     /// Requests per second allowed per API key (0: unlimited).
     #[arg(long, env = "INVOICE_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,

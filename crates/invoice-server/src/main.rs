@@ -126,6 +126,9 @@ fn validate(cli: &Cli) -> Result<Settings, String> {
     if cli.pool_size == 0 {
         return Err("--pool-size must be at least 1".into());
     }
+    if cli.sqlite_write_batch == 0 {
+        return Err("--sqlite-write-batch must be at least 1".into());
+    }
     if cli.rate_limit > 0 && cli.rate_burst == 0 {
         return Err("--rate-burst must be at least 1 when --rate-limit is set".into());
     }
@@ -138,6 +141,7 @@ fn validate(cli: &Cli) -> Result<Settings, String> {
 fn pool_config(cli: &Cli) -> PoolConfig {
     PoolConfig {
         max_size: cli.pool_size,
+        write_batch: cli.sqlite_write_batch,
         ..PoolConfig::default()
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: every test in one binary, so the crate links once.
 
 mod api;
+mod batching;
 mod browser;
 mod conformance;
 mod corrections;

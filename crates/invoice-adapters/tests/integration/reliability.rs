@@ -23,6 +23,7 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
     let config = PoolConfig {
         max_size: 4,
         connection_timeout: Duration::from_secs(2),
+        ..PoolConfig::default()
     };
     let db = Database::open(&cluster.url("outage"), config).unwrap();
     let s = Arc::new(TestServer::start(TestDb::wrap(db, "postgres")));

@@ -31,6 +31,7 @@ fn config() -> PoolConfig {
     PoolConfig {
         max_size: 12,
         connection_timeout: std::time::Duration::from_secs(30),
+        ..PoolConfig::default()
     }
 }
 

@@ -1,5 +1,9 @@
 //! Connections, pools, migrations and the transaction boundary.
 
+use std::cell::Cell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -225,13 +229,21 @@ pub struct PoolConfig {
     pub max_size: u32,
     /// How long a request waits for a connection before failing with 503.
     pub connection_timeout: Duration,
+    /// SQLite only: how many queued writes may share one transaction, each
+    /// in its own savepoint (1: every write commits alone). See
+    /// [`Database::write`].
+    pub write_batch: usize,
 }
+
+/// The default of [`PoolConfig::write_batch`].
+pub const DEFAULT_WRITE_BATCH: usize = 64;
 
 impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             max_size: 8,
             connection_timeout: Duration::from_secs(2),
+            write_batch: DEFAULT_WRITE_BATCH,
         }
     }
 }
@@ -293,6 +305,8 @@ pub struct Database {
     backend: Backend,
     read: DbPool,
     write: DbPool,
+    /// SQLite: the group commit of writes (see [`Database::write`]).
+    batcher: Option<Arc<Batcher>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -335,11 +349,16 @@ impl Database {
                 .map_err(|e| DbError::Connect(e.to_string()))
         };
         let read = build(config.max_size)?;
-        let write = match backend {
-            Backend::Postgres(_) => read.clone(),
-            Backend::Sqlite(_) => build(1)?,
+        let (write, batcher) = match backend {
+            Backend::Postgres(_) => (read.clone(), None),
+            Backend::Sqlite(_) => (build(1)?, Some(Arc::new(Batcher::new(config.write_batch)))),
         };
-        Ok(Database { backend, read, write })
+        Ok(Database {
+            backend,
+            read,
+            write,
+            batcher,
+        })
     }
 
     /// Which backend this is.
@@ -484,6 +503,16 @@ impl Database {
         result.map_err(|e| DbError::Migration(e.to_string()))
     }
 
+    /// SQLite: how many write transactions were committed since the
+    /// database was opened, and how many writes they held (see
+    /// [`Database::write`]); `None` on PostgreSQL, where each write is its
+    /// own transaction.
+    pub fn write_batches(&self) -> Option<(u64, u64)> {
+        self.batcher
+            .as_ref()
+            .map(|b| (b.commits.load(Ordering::Relaxed), b.writes.load(Ordering::Relaxed)))
+    }
+
     /// Pool state for metrics: (connections, idle) of the read pool.
     pub fn pool_state(&self) -> (u32, u32) {
         let s = self.read.state();
@@ -501,12 +530,26 @@ impl Database {
             .map_err(|e| RepositoryError::Unavailable(format!("no database connection: {e}")))
     }
 
-    /// Runs `work` inside one write transaction (`BEGIN IMMEDIATE` on SQLite),
-    /// committing on `Ok` and rolling back on `Err` or panic.
+    /// Runs `work` inside one write transaction, committing on `Ok` and
+    /// rolling back on `Err` or panic; returns once the outcome is durable
+    /// (committed) or rolled back.
+    ///
+    /// On PostgreSQL each call is its own transaction. On SQLite writes are
+    /// serialized on one connection anyway, so queued writes share one
+    /// transaction (group commit, at most [`PoolConfig::write_batch`]):
+    /// each runs in its own `SAVEPOINT`, released on `Ok` and rolled back
+    /// to on `Err` or panic, so a refused or failed write leaves no trace
+    /// and never undoes a neighbour's. The last write of a batch (no other
+    /// writer waiting, or the batch full) commits it, and every member
+    /// returns only after that commit. Should the commit itself fail,
+    /// nothing of the batch was stored and every member gets that error.
     pub fn write<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<RepositoryError>,
     {
+        if let Some(b) = &self.batcher {
+            return b.run(&self.write, |c| work(&mut DieselStore::new(c, true)));
+        }
         let mut conn = self.checkout(&self.write)?;
         in_transaction(&mut conn, true, |c| work(&mut DieselStore::new(c, true)))
     }
@@ -532,11 +575,16 @@ impl Database {
         work(&mut DieselStore::autocommit(&mut conn))
     }
 
-    /// Runs `work` on a raw connection in a write transaction (admin tasks).
+    /// Runs `work` on a raw connection in a write transaction (admin tasks,
+    /// idempotency records, the outbox); on SQLite in a savepoint of a
+    /// batch, like [`Database::write`].
     pub fn write_conn<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<RepositoryError>,
     {
+        if let Some(b) = &self.batcher {
+            return b.run(&self.write, work);
+        }
         let mut conn = self.checkout(&self.write)?;
         in_transaction(&mut conn, true, work)
     }
@@ -549,6 +597,220 @@ impl Database {
         let mut conn = self.checkout(&self.read)?;
         work(&mut conn)
     }
+}
+
+/// The group commit of SQLite writes: one transaction open on the single
+/// write connection, shared by the writes queued behind each other.
+struct Batcher {
+    /// At most this many writes per transaction.
+    max: usize,
+    /// Writers that have asked for the connection and not yet got it.
+    waiting: AtomicUsize,
+    state: Mutex<BatchState>,
+    /// Transactions committed, and the writes they held.
+    commits: AtomicU64,
+    writes: AtomicU64,
+}
+
+thread_local! {
+    /// True while this thread is inside a batched write: a write started
+    /// from inside another would wait for itself.
+    static IN_WRITE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Clears [`IN_WRITE`] when the write ends, also by a panic.
+struct InWrite;
+
+impl Drop for InWrite {
+    fn drop(&mut self) {
+        IN_WRITE.with(|w| w.set(false));
+    }
+}
+
+#[derive(Default)]
+struct BatchState {
+    /// The write connection while a batch is open, in its transaction.
+    conn: Option<PooledConn>,
+    /// The open batch, which its members wait on.
+    batch: Option<Arc<Batch>>,
+    /// Writes that joined the open batch.
+    members: usize,
+    /// A savepoint could not be released or rolled back to: the batch's
+    /// state is unknown, so it is rolled back whole instead of committed.
+    broken: bool,
+}
+
+/// One transaction's outcome, for its members to wait on.
+#[derive(Default)]
+struct Batch {
+    outcome: Mutex<Option<Result<(), RepositoryError>>>,
+    done: Condvar,
+}
+
+impl Batch {
+    fn finish(&self, outcome: Result<(), RepositoryError>) {
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), RepositoryError> {
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(o) = outcome.as_ref() {
+                return o.clone();
+            }
+            outcome = self.done.wait(outcome).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+impl Batcher {
+    fn new(max: usize) -> Self {
+        Batcher {
+            max: max.max(1),
+            waiting: AtomicUsize::new(0),
+            state: Mutex::new(BatchState::default()),
+            commits: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `work` in a savepoint of the open batch (opening one, with
+    /// `BEGIN IMMEDIATE`, when none is), commits the batch if this is its
+    /// last write, and returns `work`'s result once the batch committed.
+    fn run<T, E>(&self, pool: &DbPool, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        if IN_WRITE.with(|w| w.replace(true)) {
+            return Err(E::from(RepositoryError::Other(
+                "a write was started inside another write on the same thread".into(),
+            )));
+        }
+        let _in_write = InWrite;
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if st.batch.is_none() {
+            if let Err(e) = Self::open(pool, &mut st) {
+                return Err(E::from(e));
+            }
+        }
+        let (Some(batch), Some(conn)) = (st.batch.clone(), st.conn.as_mut()) else {
+            return Err(E::from(RepositoryError::Other(
+                "the write batch has no connection".into(),
+            )));
+        };
+        let (result, broken) = Self::savepoint(conn, work);
+        st.members += 1;
+        st.broken |= broken;
+        if st.broken || st.members >= self.max || self.waiting.load(Ordering::SeqCst) == 0 {
+            self.close(&mut st);
+        }
+        drop(st);
+        let committed = batch.wait();
+        match result {
+            Err(panic) => resume_unwind(panic),
+            Ok(Ok(value)) => committed.map(|()| value).map_err(E::from),
+            Ok(Err(Step::Work(e))) => match committed {
+                // A refusal may rest on what earlier members of the batch
+                // wrote; if they were not stored, neither is its answer.
+                Ok(()) => Err(e),
+                Err(c) => Err(E::from(c)),
+            },
+            Ok(Err(Step::Broken(e))) => Err(E::from(e)),
+        }
+    }
+
+    fn open(pool: &DbPool, st: &mut BatchState) -> Result<(), RepositoryError> {
+        let mut conn = pool
+            .get()
+            .map_err(|e| RepositoryError::Unavailable(format!("no database connection: {e}")))?;
+        if let DbConnection::Sqlite(c) = &mut *conn {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(super::repository_error)?;
+        }
+        st.conn = Some(conn);
+        st.batch = Some(Arc::new(Batch::default()));
+        st.members = 0;
+        st.broken = false;
+        Ok(())
+    }
+
+    /// `work` in a savepoint. The result is `Err` only for a panic, to
+    /// rethrow once the batch is dealt with; the flag is true when the
+    /// savepoint could not be opened, released or rolled back to, so the
+    /// transaction's state is unknown.
+    fn savepoint<T, E>(
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> (Stepped<T, E>, bool)
+    where
+        E: From<RepositoryError>,
+    {
+        if let Err(e) = DbConnection::begin_transaction(conn) {
+            return (Ok(Err(Step::Broken(super::repository_error(e)))), true);
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(&mut *conn)));
+        let undo = |conn: &mut DbConnection| DbConnection::rollback_transaction(conn).map_err(super::repository_error);
+        match outcome {
+            Ok(Ok(value)) => match DbConnection::commit_transaction(conn) {
+                Ok(()) => (Ok(Ok(value)), false),
+                Err(e) => {
+                    let e = super::repository_error(e);
+                    (Ok(Err(Step::Broken(undo(conn).err().unwrap_or(e)))), true)
+                }
+            },
+            Ok(Err(e)) => match undo(conn) {
+                Ok(()) => (Ok(Err(Step::Work(e))), false),
+                Err(broken) => (Ok(Err(Step::Broken(broken))), true),
+            },
+            // Rolled back to the savepoint, the neighbours stay; if even
+            // that failed, the batch is rolled back whole.
+            Err(panic) => {
+                let broken = undo(conn).is_err();
+                (Err(panic), broken)
+            }
+        }
+    }
+
+    /// Commits the open batch (or rolls it back whole when broken), gives
+    /// the connection back and tells the members.
+    fn close(&self, st: &mut BatchState) {
+        let (Some(mut conn), Some(batch)) = (st.conn.take(), st.batch.take()) else {
+            return;
+        };
+        let outcome = if st.broken {
+            let _ = DbConnection::rollback_transaction(&mut conn);
+            Err(RepositoryError::Unavailable(
+                "a write of the batch left the transaction in an unknown state; nothing was stored".into(),
+            ))
+        } else {
+            DbConnection::commit_transaction(&mut conn).map_err(|e| {
+                // A failed rollback leaves the connection broken; r2d2 then drops it.
+                let _ = DbConnection::rollback_transaction(&mut conn);
+                super::repository_error(e)
+            })
+        };
+        if outcome.is_ok() {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+            self.writes.fetch_add(st.members as u64, Ordering::Relaxed);
+        }
+        st.members = 0;
+        st.broken = false;
+        drop(conn);
+        batch.finish(outcome);
+    }
+}
+
+/// A write's result in its savepoint, or the panic it raised.
+type Stepped<T, E> = Result<Result<T, Step<E>>, Box<dyn std::any::Any + Send>>;
+
+/// How a write in a savepoint ended, short of success.
+enum Step<E> {
+    /// `work` returned this error; its savepoint was rolled back.
+    Work(E),
+    /// The savepoint could not be opened, released or rolled back to.
+    Broken(RepositoryError),
 }
 
 /// Opens a transaction suited to the backend, runs `work`, then commits or
