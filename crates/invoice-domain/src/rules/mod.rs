@@ -191,3 +191,6 @@ mod credit_tests;
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod state_machine;
