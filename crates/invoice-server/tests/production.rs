@@ -451,7 +451,10 @@ fn check_validates_the_configuration_connects_and_reports_migrations() {
         let ready = cli(&url, &["check"]);
         assert!(ready.status.success(), "{backend}: {}", text(&ready.stderr));
         let out = text(&ready.stdout);
-        assert!(out.contains(&format!("{all} applied, 0 pending")) && out.ends_with("ok\n"), "{out}");
+        assert!(
+            out.contains(&format!("{all} applied, 0 pending")) && out.ends_with("ok\n"),
+            "{out}"
+        );
 
         for (flag, value) in [
             ("--bind", "not an address"),

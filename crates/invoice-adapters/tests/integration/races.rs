@@ -141,7 +141,7 @@ fn concurrent_endpoint_creation_keeps_the_cap_and_never_gives_a_5xx() {
 /// A fresh database of the same backend as `t`, for tests that need one empty.
 fn fresh(t: &TestDb) -> TestDb {
     match t.backend {
-        "postgres" => crate::support::postgres().expect("postgres"),
+        "postgres" => crate::support::postgres(),
         _ => crate::support::sqlite(),
     }
 }

@@ -612,7 +612,7 @@ fn private_targets_are_refused_unless_allowed() {
         // refuses to connect once the name is resolved.
         let t = match backend {
             "sqlite" => crate::support::sqlite(),
-            _ => crate::support::postgres().expect("postgres"),
+            _ => crate::support::postgres(),
         };
         let s = server(t);
         let rx = Receiver::start();
@@ -722,7 +722,7 @@ fn every_spelling_of_a_loopback_target_is_refused_at_creation_and_at_send() {
         // a guarded dispatcher before any connection is made.
         let t = match backend {
             "sqlite" => crate::support::sqlite(),
-            _ => crate::support::postgres().expect("postgres"),
+            _ => crate::support::postgres(),
         };
         let s = server(t);
         let rx = Receiver::start();
