@@ -13,17 +13,12 @@ use std::collections::BTreeSet;
 use diesel::prelude::*;
 use invoice_adapters::outbound::db::schema::{credit_notes, events, invoices};
 use invoice_adapters::outbound::db::{repository_error, settings, Database};
-use invoice_domain as api;
 use invoice_domain::*;
 use proptest::test_runner::TestCaseError;
 
 use crate::support::*;
 
-#[allow(dead_code)]
-#[path = "../../../invoice-domain/src/rules/reference_model.rs"]
-mod reference_model;
-
-use reference_model::{Case, Cmd, Coverage, Model, Request, Snapshot};
+use crate::reference_model::{self, Case, Cmd, Coverage, Model, Request, Snapshot};
 
 /// Operations tried on an invoice once it is cancelled or void.
 const TERMINAL_STEPS: usize = 3;
@@ -68,22 +63,7 @@ impl Run<'_> {
 
     /// Runs `request` on invoice `id` through the use cases.
     fn run(&self, id: InvoiceId, request: Request) -> Result<Vec<Transition>, UseCaseError> {
-        let svc = service();
-        act_many(self.db, self.tenant, id, |s, t| {
-            let one = |r: Result<Transition, UseCaseError>| r.map(|t| vec![t]);
-            match request {
-                Request::Finalize { .. } => one(svc.finalize(s, t)),
-                Request::Pay(p) => one(svc.record_payment(s, t, p)),
-                Request::Refund(r) => one(svc.refund(s, t, r)),
-                Request::Cancel(r) => one(svc.cancel(s, t, &r)),
-                Request::Credit(r) => one(svc.credit(s, t, &r)),
-                Request::Void(_) => one(svc.void(s, t, None)),
-                Request::WriteOff => one(svc.mark_uncollectible(s, t, None)),
-                Request::Approve => one(svc.approve(s, t)),
-                Request::Reject(r) => one(svc.reject(s, t, r)),
-                Request::Reissue(r) => svc.reissue(s, t, &r).map(|r| vec![r.cancelled, r.replacement]),
-            }
-        })
+        execute(self.db, self.tenant, id, request)
     }
 
     fn stored(&self, id: InvoiceId) -> Invoice {
@@ -150,6 +130,32 @@ impl Run<'_> {
         proptest::prop_assert_eq!(&self.last_snapshot(id), &stored, "the last event's snapshot");
         Ok(stored)
     }
+}
+
+/// Runs `request` on invoice `id` of `tenant` through the use cases, in one
+/// write transaction. Finalize and void follow the tenant's settings.
+pub fn execute(
+    db: &Database,
+    tenant: TenantId,
+    id: InvoiceId,
+    request: Request,
+) -> Result<Vec<Transition>, UseCaseError> {
+    let svc = service();
+    act_many(db, tenant, id, |s, t| {
+        let one = |r: Result<Transition, UseCaseError>| r.map(|t| vec![t]);
+        match request {
+            Request::Finalize { .. } => one(svc.finalize(s, t)),
+            Request::Pay(p) => one(svc.record_payment(s, t, p)),
+            Request::Refund(r) => one(svc.refund(s, t, r)),
+            Request::Cancel(r) => one(svc.cancel(s, t, &r)),
+            Request::Credit(r) => one(svc.credit(s, t, &r)),
+            Request::Void(_) => one(svc.void(s, t, None)),
+            Request::WriteOff => one(svc.mark_uncollectible(s, t, None)),
+            Request::Approve => one(svc.approve(s, t)),
+            Request::Reject(r) => one(svc.reject(s, t, r)),
+            Request::Reissue(r) => svc.reissue(s, t, &r).map(|r| vec![r.cancelled, r.replacement]),
+        }
+    })
 }
 
 /// Runs `work` in one write transaction on invoice `id` of `tenant`.

@@ -8,8 +8,8 @@
 //! rule that refuses too much, too little or with the wrong code fails.
 //!
 //! The file is shared: `rules::state_machine` in the domain crate and the
-//! adapters' integration test `state_machine` include it, each naming the
-//! domain crate `api` in the including module. The model uses nothing of
+//! adapters' integration tests include it, each naming the domain crate
+//! `domain_crate` in the including module. The model uses nothing of
 //! the domain but what it observes and the requests it builds.
 
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use proptest::prelude::*;
 
-use super::api;
+use super::domain_crate as api;
 
 /// Largest line gross and document total the domain accepts.
 const MAX: u64 = 1_000_000_000_000_000;
@@ -1513,9 +1513,10 @@ impl Request {
 
 // ------------------------------------------------------------------ running
 
-/// A test runner for `cases` cases, seeded so that a run (and its coverage)
-/// can be repeated: `MODEL_SEED=<n>` picks another seed, `MODEL_SEED=random`
-/// a fresh one. Returns the runner and the seed, to print.
+/// A test runner for `cases` cases (`MODEL_CASES` overrides it), seeded so
+/// that a run and its coverage can be repeated: `MODEL_SEED=<n>` picks
+/// another seed, `MODEL_SEED=random` a fresh one. Returns the runner and
+/// the seed, to print.
 pub fn runner(cases: u32) -> (proptest::test_runner::TestRunner, u64) {
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
     let seed = match std::env::var("MODEL_SEED").as_deref() {
@@ -1527,6 +1528,7 @@ pub fn runner(cases: u32) -> (proptest::test_runner::TestRunner, u64) {
     };
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let cases = std::env::var("MODEL_CASES").map_or(cases, |n| n.parse().expect("MODEL_CASES is a number"));
     let config = Config {
         cases,
         failure_persistence: None,

@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use proptest::test_runner::TestCaseError;
 
-use crate as api;
+use crate as domain_crate;
 use crate::model::balance::BalanceDirection;
 use crate::model::ids::TenantId;
 use crate::model::invoice::Invoice;
@@ -56,7 +56,7 @@ impl System {
             NumberedError::Refused(r) => r.code(),
             other => panic!("only refusals are expected, got {other:?}"),
         };
-        let code = |r: api::Refusal| r.code();
+        let code = |r: domain_crate::Refusal| r.code();
         match request {
             Request::Finalize { apply_balance } => {
                 let balance = if apply_balance { self.balance } else { Amount::ZERO };
