@@ -187,6 +187,7 @@ fn fixture(db: &Database, tenant: TenantId, race: &Race) -> (Invoice, Model) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn different_operations_fired_at_once_end_as_one_of_their_serial_orders() {
     for t in backends() {
         let tenant = tenant(&t.db, "cross");

@@ -305,6 +305,7 @@ fn kind(p: FaultPoint) -> &'static str {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_fault_at_any_step_of_a_write_leaves_nothing_of_it_behind() {
     for t in backends() {
         let mut tally: BTreeMap<&str, usize> = BTreeMap::new();

@@ -67,6 +67,7 @@ fn config(idempotency: Duration, webhooks: Duration, batch: i64) -> Housekeeping
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn expired_records_are_purged_in_batches_and_history_is_never_touched() {
     for t in backends() {
         let window = Duration::from_secs(1);
@@ -161,6 +162,7 @@ fn expired_records_are_purged_in_batches_and_history_is_never_touched() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn the_scheduled_purge_runs_beside_a_serving_server() {
     for t in backends() {
         let window = Duration::from_millis(500);

@@ -22,6 +22,7 @@ fn body_between(issuer: &str, customer: &str) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_stored_reply_is_never_replayed_to_another_key_or_party() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -105,6 +106,7 @@ fn a_stored_reply_is_never_replayed_to_another_key_or_party() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_refused_attempt_never_blocks_the_next_one() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -191,6 +193,7 @@ fn count_records(s: &TestServer, key: &str) -> i64 {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn concurrent_first_use_of_one_key_never_gives_a_5xx() {
     const ROUNDS: usize = 5;
     const CLIENTS: usize = 20;

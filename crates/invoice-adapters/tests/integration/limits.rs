@@ -25,6 +25,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() {
     const FLOOD: usize = 600;
     const THREADS: usize = 12;
@@ -90,6 +91,7 @@ fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() 
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn requests_without_credentials_or_with_a_basic_password_are_limited_per_address() {
     for t in backends() {
         let s = TestServer::start_state(t, Dialects::all(), |st| {
@@ -121,6 +123,7 @@ fn requests_without_credentials_or_with_a_basic_password_are_limited_per_address
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn http_basic_needs_the_key_as_user_name_and_an_empty_password_on_every_face() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -184,6 +187,7 @@ fn series(s: &TestServer) -> (usize, usize) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -233,6 +237,7 @@ fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_key_expiring_while_cached_stops_at_once_and_a_revoked_one_within_the_ttl() {
     for t in backends() {
         let ttl = Duration::from_secs(1);

@@ -38,6 +38,7 @@ fn number(v: &serde_json::Value) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn first_use_of_a_number_series_by_concurrent_requests_is_gapless_and_never_a_5xx() {
     const N: usize = 20;
     const ROUNDS: usize = 3;
@@ -98,6 +99,7 @@ fn first_use_of_a_number_series_by_concurrent_requests_is_gapless_and_never_a_5x
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn concurrent_endpoint_creation_keeps_the_cap_and_never_gives_a_5xx() {
     let extra = 10;
     for t in backends() {
@@ -147,6 +149,7 @@ fn fresh(t: &TestDb) -> TestDb {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tenants_created_at_once_give_one_winner_and_a_unique_violation_for_the_rest() {
     const N: usize = 16;
     for t in backends() {
@@ -165,6 +168,7 @@ fn tenants_created_at_once_give_one_winner_and_a_unique_violation_for_the_rest()
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn instances_bootstrapping_one_empty_database_at_once_create_one_default_tenant() {
     const N: usize = 8;
     for t in backends() {

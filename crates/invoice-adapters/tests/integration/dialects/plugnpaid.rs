@@ -63,6 +63,7 @@ const INVOICE_KEYS: [&str; 31] = [
 ];
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_cancel_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -275,6 +276,7 @@ fn plugnpaid_cancel_replays_the_documented_request() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_partial_cancel_changes_the_totals_exactly_as_v1() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -341,6 +343,7 @@ fn plugnpaid_partial_cancel_changes_the_totals_exactly_as_v1() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_errors_use_its_envelope() {
     for t in backends() {
         let s = TestServer::start(t);
