@@ -14,3 +14,6 @@ pub mod reason;
 pub mod tax;
 pub mod tenant;
 pub mod text;
+
+#[cfg(test)]
+mod money_tests;
