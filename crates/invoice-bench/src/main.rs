@@ -155,6 +155,8 @@ struct Results {
     pg_settings: Vec<(&'static str, &'static str)>,
     pg_pool: u32,
     sqlite_pool: u32,
+    /// Hot-spot runs with a round that had other than one winner per invoice.
+    hot_spot_failures: Vec<String>,
 }
 
 /// PostgreSQL settings of the benchmark cluster: durable commits, and room
@@ -197,6 +199,14 @@ fn run(opts: &Opts) -> Result<(), String> {
     }
     let section = render(&plan, opts, &results, started.elapsed());
     println!("{section}");
+    // A hot spot with two winners (or none) for an invoice is a lost update:
+    // the run fails, and writes no report.
+    if !results.hot_spot_failures.is_empty() {
+        return Err(format!(
+            "the hot spot did not give exactly one winner per invoice in every round: {}",
+            results.hot_spot_failures.join("; ")
+        ));
+    }
     let target = opts
         .report
         .clone()
@@ -637,6 +647,9 @@ fn hot_spot(results: &mut Results, backend: &str, server: &Server, target: &Arc<
         h.bad_rounds
     );
     say(format!("{backend} hot spot: {note}"));
+    if h.bad_rounds > 0 || h.winners != 10 * h.rounds {
+        results.hot_spot_failures.push(format!("{backend}: {note}"));
+    }
     results.rows.push(Row {
         backend: backend.into(),
         scenario: "hot spot: 32 clients cancel the same 10 invoices".into(),
@@ -758,42 +771,66 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
             .find(|x| x.backend == backend && x.scenario == scenario && (x.pace == "max") == pace_max)
     };
     let _ = writeln!(s, "#### Against the targets\n");
-    if let (Some(ceiling), Some(full)) = (&r.pg_ceiling, find("postgres", "full cancel", true)) {
-        let ratio = full.stats.throughput() / ceiling.throughput().max(1e-9);
+    let _ = writeln!(s, "| target | goal | measured | met? |\n|---|---|---|---|");
+    let mut target = |name: &str, goal: &str, measured: String, met: bool| {
         let _ = writeln!(
             s,
-            "* **R_db** = full-cancel rps ÷ pgbench tps at {} clients = {:.0} ÷ {:.0} = **{ratio:.2}** (target ≥ 0.8).",
-            r.peak_clients,
-            full.stats.throughput(),
-            ceiling.throughput()
+            "| {name} | {goal} | {measured} | {} |",
+            if met { "yes" } else { "no" }
+        );
+    };
+    if let (Some(ceiling), Some(full)) = (&r.pg_ceiling, find("postgres", "full cancel", true)) {
+        let ratio = full.stats.throughput() / ceiling.throughput().max(1e-9);
+        target(
+            &format!(
+                "R_db: full cancel vs pgbench at its peak ({} clients), durable commits",
+                r.peak_clients
+            ),
+            "≥ 0.8",
+            format!(
+                "{:.0} ÷ {:.0} = **{ratio:.2}**",
+                full.stats.throughput(),
+                ceiling.throughput()
+            ),
+            ratio >= 0.8,
         );
     }
     if let (Some(get), Some(health)) = (
         find("postgres", "GET invoice", true),
         find("postgres", "GET /healthz", true),
     ) {
-        let _ = writeln!(
-            s,
-            "* **R_http** = GET rps ÷ `/healthz` rps = {:.0} ÷ {:.0} = **{:.2}** (target ≥ 0.5).",
-            get.stats.throughput(),
-            health.stats.throughput(),
-            get.stats.throughput() / health.stats.throughput().max(1e-9)
+        let ratio = get.stats.throughput() / health.stats.throughput().max(1e-9);
+        target(
+            "R_http: GET invoice vs `GET /healthz`",
+            "≥ 0.5",
+            format!(
+                "{:.0} ÷ {:.0} = **{ratio:.2}**",
+                get.stats.throughput(),
+                health.stats.throughput()
+            ),
+            ratio >= 0.5,
         );
     }
     if let (Some((rate, pgb)), Some(full)) = (&r.pg_at_rate, find("postgres", "full cancel", false)) {
-        let _ = writeln!(
-            s,
-            "* **p99 at half max** ({rate:.0}/s): server {:.2} ms vs pgbench {:.2} ms = **{:.2}×** (target ≤ 2×).",
-            full.stats.ms(0.99),
-            pgb.ms(0.99),
-            full.stats.ms(0.99) / pgb.ms(0.99).max(1e-9)
+        let ratio = full.stats.ms(0.99) / pgb.ms(0.99).max(1e-9);
+        target(
+            &format!("p99 at half the maximum rate ({rate:.0}/s), server vs pgbench at the same rate"),
+            "≤ 2×",
+            format!(
+                "{:.2} ms vs {:.2} ms = **{ratio:.2}×**",
+                full.stats.ms(0.99),
+                pgb.ms(0.99)
+            ),
+            ratio <= 2.0,
         );
     }
     if let Some(peak) = r.rows.iter().filter_map(|x| x.rss_kib).max() {
-        let _ = writeln!(
-            s,
-            "* **Peak server RSS** over all scenarios: **{:.1} MiB** (target ≤ 64 MiB).",
-            peak as f64 / 1024.0
+        let mib = peak as f64 / 1024.0;
+        target(
+            "peak server RSS over all scenarios",
+            "≤ 64 MiB",
+            format!("**{mib:.1} MiB**"),
+            mib <= 64.0,
         );
     }
     let lists: Vec<&Row> = r
@@ -802,28 +839,39 @@ fn render(plan: &Plan, opts: &Opts, r: &Results, elapsed: Duration) -> String {
         .filter(|x| x.backend == "postgres" && x.scenario.starts_with("GET /v1/invoices?limit=50") && x.pace != "max")
         .collect();
     if let [small, large] = lists.as_slice() {
-        let _ = writeln!(
-            s,
-            "* **Listing p99** at a fixed rate: {:.2} ms with {} invoices in the tenant, {:.2} ms with {} = **{:.2}×** \
-             (target ≤ 1.5×; {} was the largest tenant seeded within the time budget).",
-            small.stats.ms(0.99),
-            plan.list_small,
-            large.stats.ms(0.99),
-            plan.list_large,
-            large.stats.ms(0.99) / small.stats.ms(0.99).max(1e-9),
-            plan.list_large
+        let ratio = large.stats.ms(0.99) / small.stats.ms(0.99).max(1e-9);
+        target(
+            &format!(
+                "`GET /v1/invoices?limit=50` p99 at a fixed rate, {} vs {} invoices in the tenant (the largest seeded in the time budget)",
+                plan.list_large, plan.list_small
+            ),
+            "≤ 1.5×",
+            format!("{:.2} ms vs {:.2} ms = **{ratio:.2}×**", large.stats.ms(0.99), small.stats.ms(0.99)),
+            ratio <= 1.5,
         );
     }
     if let Some(sq) = find("sqlite", "full cancel", true) {
-        let _ = writeln!(
-            s,
-            "* **SQLite** full cancels at {} clients: **{:.0}/s** (target ≥ 3,000/s).",
-            sq.clients,
-            sq.stats.throughput()
+        target(
+            &format!("SQLite full cancels at {} clients", sq.clients),
+            "≥ 3,000/s",
+            format!("**{:.0}/s**", sq.stats.throughput()),
+            sq.stats.throughput() >= 3000.0,
         );
     }
     for h in r.rows.iter().filter(|x| x.scenario.starts_with("hot spot")) {
-        let _ = writeln!(s, "* **Hot spot** on {}: {}.", h.backend, h.note);
+        let failed = r
+            .hot_spot_failures
+            .iter()
+            .any(|f| f.starts_with(&format!("{}:", h.backend)));
+        target(
+            &format!(
+                "hot spot on {}: exactly one winner per invoice in every round",
+                h.backend
+            ),
+            "every round",
+            h.note.clone(),
+            !failed,
+        );
     }
     if !r.sweep.is_empty() {
         let _ = writeln!(s, "\n#### pgbench client sweep (finding PostgreSQL's peak)\n");
