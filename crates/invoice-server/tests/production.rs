@@ -213,7 +213,8 @@ fn rows(url: &str, table: &str) -> i64 {
 #[test]
 #[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn three_instances_started_at_once_on_an_empty_postgres_database_all_come_up() {
-    for round in 0..2 {
+    const ROUNDS: usize = 2;
+    for round in 0..ROUNDS {
         let (_, url) = empty_postgres(&format!("three_{round}"));
         let barrier = Arc::new(Barrier::new(3));
         let mut servers: Vec<Server> = (0..3)
@@ -246,6 +247,10 @@ fn three_instances_started_at_once_on_an_empty_postgres_database_all_come_up() {
         assert!(text(&check.stdout).contains(" 0 pending"), "{}", text(&check.stdout));
         assert_eq!(rows(&url, "tenants"), 1);
     }
+    eprintln!(
+        "figure: instances | postgres | 3 processes started at once on an empty database, {ROUNDS} rounds: \
+         all 3 ready each round, 1 key printed, 0 migrations pending"
+    );
 }
 
 /// The rows of `keys list --tenant TENANT`, split into columns.
@@ -360,7 +365,7 @@ fn a_revoked_or_expired_key_stops_working_on_every_instance_within_the_key_cache
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no key"), "{}", text(&unknown.stderr));
     eprintln!(
-        "figures: key revocation seen by two instances (TTL {} s) after {:?} and {:?}",
+        "figure: instances | postgres | a key revoked while cached by two instances (TTL {} s): refused after {:?} and {:?}",
         ttl.as_secs(),
         stopped[0].unwrap(),
         stopped[1].unwrap()
@@ -418,6 +423,12 @@ fn tenants_created_at_once_from_the_cli_give_one_winner_and_clear_errors() {
             t.join().unwrap();
         }
         assert_eq!(listed(&url, "globex").len(), N, "{backend}");
+        eprintln!(
+            "figure: instances | {backend} | CLI: {N} `tenants create globex` at once: {won} success, {} × \"already exists\"; \
+             then {N} `keys create` at once: {} keys",
+            N - won,
+            created.load(Ordering::SeqCst)
+        );
     }
 }
 
@@ -653,7 +664,10 @@ fn postgres_over_tls_with_verify_full_works_and_a_wrong_ca_is_refused() {
     );
     let plain = cli(&with("disable", None), &["check"]);
     assert!(text(&plain.stdout).contains("(no TLS)"), "{}", text(&plain.stdout));
-    eprintln!("figures: tls: verify-full `check` says \"{tls_line}\"; another CA and a same-name impostor CA refused");
+    eprintln!(
+        "figure: tls | postgres | verify-full with the right CA: `check` says \"{tls_line}\"; another CA and an impostor CA \
+         of the same name refused"
+    );
 }
 
 // -------------------------------------------------------------------- logs

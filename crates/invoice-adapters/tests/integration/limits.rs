@@ -83,7 +83,7 @@ fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() 
         );
         assert!(limited >= FLOOD - usize::try_from(allowed).unwrap(), "{}", s.backend);
         eprintln!(
-            "figures: flood[{}]: {FLOOD} random keys in {} ms from one address: {unauthorized} x 401 ({lookups} database lookups), {limited} x 429 before any lookup",
+            "figure: limits | {} | flood: {FLOOD} random keys from one address in {} ms: {unauthorized} × 401 ({lookups} database lookups), {limited} × 429 before any lookup",
             s.backend,
             elapsed.as_millis()
         );
@@ -204,8 +204,9 @@ fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
         // A scrape is counted after it is rendered: scrape once before measuring.
         series(&s);
         let (before, size_before) = series(&s);
+        const JUNK: usize = 1000;
         let mut answered = 0;
-        for i in 0..1000 {
+        for i in 0..JUNK {
             let method = format!("M{i}{}", "X".repeat(i % 7 * 300));
             let path = format!("/junk/{i}/{}", "p".repeat(i % 5 * 200));
             let line = raw(
@@ -230,7 +231,7 @@ fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
             "{text}"
         );
         eprintln!(
-            "figures: metrics[{}]: 1000 junk methods and paths answered {answered}; series {before} -> {after}, /metrics {size_before} -> {size_after} bytes",
+            "figure: limits | {} | junk methods and paths: {answered} of {JUNK} answered; metric series {before} → {after}, /metrics {size_before} → {size_after} bytes",
             s.backend
         );
     }

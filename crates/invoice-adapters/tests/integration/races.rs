@@ -92,7 +92,8 @@ fn first_use_of_a_number_series_by_concurrent_requests_is_gapless_and_never_a_5x
             assert_eq!(notes, expected, "{}: round {round}: credit-note numbers", s.backend);
         }
         eprintln!(
-            "figures: races[{}]: {ROUNDS} rounds x {N} concurrent finalizes and cancels on new series, {answered} answered, 0 5xx",
+            "figure: races | {} | first use of a series: {ROUNDS} rounds × {N} concurrent finalizes, then {N} concurrent \
+             cancels, each round on a new invoice and credit-note series: {answered} answered 200, numbers 1–{N} gapless",
             s.backend
         );
     }
@@ -137,6 +138,11 @@ fn concurrent_endpoint_creation_keeps_the_cap_and_never_gives_a_5xx() {
             "{}",
             s.backend
         );
+        eprintln!(
+            "figure: races | {} | {n} endpoint creations at once against the cap of {MAX_ENDPOINTS}: {created} × 201, \
+             {refused} × 409, 0 other answers",
+            s.backend
+        );
     }
 }
 
@@ -164,6 +170,11 @@ fn tenants_created_at_once_give_one_winner_and_a_unique_violation_for_the_rest()
                 .count();
             assert_eq!((won, lost), (1, N - 1), "{}: {results:?}", t.backend);
         }
+        eprintln!(
+            "figure: races | {} | {N} create_tenant at once, 3 rounds: each 1 winner and {} unique violations",
+            t.backend,
+            N - 1
+        );
     }
 }
 
@@ -198,5 +209,9 @@ fn instances_bootstrapping_one_empty_database_at_once_create_one_default_tenant(
             let keys = empty.db.read_conn(|c| admin::list_api_keys(c, None)).unwrap();
             assert_eq!(keys.len(), 1, "{}: one key printed, one stored", t.backend);
         }
+        eprintln!(
+            "figure: races | {} | {N} bootstraps of an empty database at once, 3 rounds: each 1 default tenant and 1 key",
+            t.backend
+        );
     }
 }

@@ -449,6 +449,11 @@ fn run_backend(t: &TestDb) -> Coverage {
     eprintln!("{table}");
     let missing = coverage.missing();
     assert!(missing.is_empty(), "{}: never reached: {missing:?}\n{table}", t.backend);
+    eprint!("{}", coverage.figures(t.backend, seed));
+    eprintln!(
+        "figure: state machine | {} | {} invoice numbers and {} credit-note numbers drawn, each series 1 to n without a gap",
+        t.backend, run.finalized, run.notes
+    );
     coverage
 }
 

@@ -1584,6 +1584,34 @@ impl Coverage {
             .collect()
     }
 
+    /// The run's figures, one `figure:` line each, for the documentation's
+    /// generated tables: the summary, and how often each status and
+    /// refusal code was reached, in column `column`.
+    pub fn figures(&self, column: &str, seed: u64) -> String {
+        let reached = |names: &[&'static str], seen: &BTreeMap<&'static str, u64>| {
+            names.iter().filter(|n| seen.contains_key(*n)).count()
+        };
+        let mut out = format!(
+            "figure: state machine | {column} | {} cases (seed {seed}), {} commands, every outcome as the model \
+             predicted; {} of {} statuses and {} of {} refusal codes reached\n",
+            self.cases,
+            self.steps,
+            reached(&STATUSES, &self.statuses),
+            STATUSES.len(),
+            reached(&CODES, &self.codes),
+            CODES.len()
+        );
+        for s in STATUSES {
+            let n = self.statuses.get(s).copied().unwrap_or(0);
+            let _ = writeln!(out, "figure: state machine coverage | {column} | status `{s}` | {n}");
+        }
+        for c in CODES {
+            let n = self.codes.get(c).copied().unwrap_or(0);
+            let _ = writeln!(out, "figure: state machine coverage | {column} | refusal `{c}` | {n}");
+        }
+        out
+    }
+
     /// The coverage as Markdown tables, headed by `title`.
     pub fn table(&self, title: &str) -> String {
         let mut out = format!(

@@ -221,6 +221,9 @@ fn the_rules_agree_with_the_reference_model_on_every_step() {
     let table = coverage.table(&format!("domain state machine (seed {seed})"));
     eprintln!("{table}");
     let missing = coverage.missing();
+    if missing.is_empty() {
+        eprint!("{}", coverage.figures("domain", seed));
+    }
     assert!(
         missing.is_empty(),
         "never reached: {missing:?} (MODEL_SEED={seed})\n{table}"
