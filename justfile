@@ -21,6 +21,23 @@ bench:
 ci:
     bash .ci/run
 
+# Mutation testing (cargo-mutants) of the domain's rules and money type: every
+# mutant must make a unit test fail, and at least 90 % must. Hours on two
+# cores; writes the score and the survivors into docs/reliability.md. CI runs
+# the mutants of one rules file. Arguments name other files to mutate.
+mutants *ARGS:
+    bash tools/mutants.sh --doc {{ARGS}}
+
+# Runs every test (and the API fuzzing) with its output, and writes the
+# figures they print into docs/reliability.md.
+figures:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p target
+    INVOICE_REQUIRE_POSTGRES=1 cargo test --workspace -- --nocapture 2>&1 | tee target/figures-tests.log
+    FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-25} bash tools/fuzz/run.sh 2>&1 | tee target/figures-fuzz.log
+    cargo run --quiet -p invoice-bench --bin figures -- tests docs/reliability.md target/figures-tests.log target/figures-fuzz.log
+
 # Fuzz the HTTP API from its OpenAPI contract (schemathesis, every check, stateful
 # phase); FUZZ_MAX_EXAMPLES bounds it. Extra arguments go to `st run`.
 fuzz-api *ARGS:
