@@ -1,7 +1,7 @@
 //! Tests of the money types that mutation testing showed were missing:
 //! each pins a behaviour that a plausible slip in `money.rs` would change.
 
-use super::money::{Amount, Currency, TaxRate};
+use super::money::{Amount, Currency, LineAmounts, TaxRate};
 
 #[test]
 fn a_currency_names_itself_by_its_iso_4217_data() {
@@ -43,4 +43,31 @@ fn amounts_read_from_json_carry_their_value() {
         Amount::from_minor(1999)
     );
     assert_eq!(serde_json::to_string(&Amount::from_minor(5)).unwrap(), "5");
+}
+
+#[test]
+fn amounts_fit_within_a_limit_only_when_every_component_does() {
+    let amounts = |net, tax, gross| LineAmounts {
+        net: Amount::from_minor(net),
+        tax: Amount::from_minor(tax),
+        gross: Amount::from_minor(gross),
+    };
+    let limit = amounts(100, 19, 119);
+    assert!(amounts(100, 19, 119).fits_within(&limit));
+    assert!(!amounts(101, 0, 101).fits_within(&limit), "net beyond");
+    assert!(!amounts(90, 20, 110).fits_within(&limit), "tax beyond");
+    assert!(!amounts(100, 19, 120).fits_within(&limit), "gross beyond");
+}
+
+#[test]
+fn amounts_are_zero_only_when_net_and_gross_are() {
+    let amounts = |net, gross| LineAmounts {
+        net: Amount::from_minor(net),
+        tax: Amount::ZERO,
+        gross: Amount::from_minor(gross),
+    };
+    assert!(amounts(0, 0).is_zero());
+    assert!(!amounts(1, 0).is_zero());
+    assert!(!amounts(0, 1).is_zero());
+    assert!(!amounts(5, 5).is_zero());
 }

@@ -194,3 +194,6 @@ mod proptests;
 
 #[cfg(test)]
 mod state_machine;
+
+#[cfg(test)]
+mod mutation_tests;
