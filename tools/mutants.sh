@@ -52,7 +52,7 @@ if [ "$viable" -eq 0 ]; then
   exit 1
 fi
 permille=$(((caught + timeout) * 1000 / viable))
-equivalent=$(grep -c '^ *"' .cargo/mutants.toml || true)
+equivalent=$(grep -cE "^ *['\"]" .cargo/mutants.toml || true)
 scope="${files[*]}"
 figures="$out/figures.log"
 {
