@@ -22,9 +22,9 @@ ci:
     bash .ci/run
 
 # Mutation testing (cargo-mutants) of the domain's rules and money type: every
-# mutant must make a unit test fail, and at least 90 % must. Hours on two
-# cores; writes the score and the survivors into docs/reliability.md. CI runs
-# the mutants of one rules file. Arguments name other files to mutate.
+# mutant must make a unit test fail, and at least 90 % must. Too slow for
+# every CI run; writes the score and the survivors into docs/reliability.md.
+# CI runs the mutants of one rules file. Arguments name other files to mutate.
 mutants *ARGS:
     bash tools/mutants.sh --doc {{ARGS}}
 
@@ -44,7 +44,7 @@ fuzz-api *ARGS:
     bash tools/fuzz/run.sh {{ARGS}}
 
 # Load benchmark (docs/performance.md): pgbench's ceiling with the server's own SQL,
-# the release server over HTTP at the same concurrency, then SQLite. About 10 minutes.
+# the release server over HTTP at the same concurrency, then SQLite. Several minutes.
 # Flags after the name go to the benchmark, e.g. `just bench-load --duration 5`.
 bench-load *ARGS:
     ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
@@ -52,7 +52,8 @@ bench-load *ARGS:
     cargo build --release -p invoice-bench
     target/release/load {{ARGS}}
 
-# A one-minute smoke run of the load benchmark: small data, 2-second runs, no report written.
+# A short smoke run of the load benchmark: small data, 2-second runs, no report written
+# unless --report names a file.
 bench-load-quick *ARGS:
     ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || command -v pgbench >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
     cargo build --release -p invoice-server
