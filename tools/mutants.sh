@@ -32,6 +32,7 @@ done
 
 out=target/mutants
 status=0
+started=$SECONDS
 # Fewer state-machine cases and little shrinking per mutant: a mutant is
 # caught by the first failure, and the unmutated run must still pass.
 MODEL_CASES=${MODEL_CASES:-1024} PROPTEST_MAX_SHRINK_ITERS=${PROPTEST_MAX_SHRINK_ITERS:-32} \
@@ -53,10 +54,11 @@ if [ "$viable" -eq 0 ]; then
 fi
 permille=$(((caught + timeout) * 1000 / viable))
 equivalent=$(grep -cE "^ *['\"]" .cargo/mutants.toml || true)
+minutes=$(((SECONDS - started + 59) / 60))
 scope="${files[*]}"
 figures="$out/figures.log"
 {
-  echo "figure: mutation testing | invoice-domain | $scope: $((caught + timeout)) of $viable viable mutants caught ($((permille / 10)).$((permille % 10)) %): $caught by a failing test, $timeout by a timeout; $missed missed; $unviable unviable; $equivalent patterns of mutants judged equivalent left out"
+  echo "figure: mutation testing | invoice-domain | $scope: $((caught + timeout)) of $viable viable mutants caught ($((permille / 10)).$((permille % 10)) %): $caught by a failing test, $timeout by a timeout; $missed missed; $unviable unviable; $equivalent patterns of mutants judged equivalent left out; took $minutes min"
   if [ -f "$dir/missed.txt" ]; then
     while read -r m; do
       echo "figure: surviving mutants | invoice-domain | \`$m\`"
