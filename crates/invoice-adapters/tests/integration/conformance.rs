@@ -191,21 +191,34 @@ fn tenants_never_see_or_change_each_others_invoices() {
 }
 
 #[test]
-fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
+fn a_failure_after_the_last_event_of_a_cancel_leaves_nothing_behind() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
         let inv = open(&t.db, tenant, &[("a", 1, 100, "19")]);
         let before = events_of(&t.db, tenant, inv.id).len();
+        // A full cancel writes the invoice, its lines, a credit note with its
+        // lines and two events (`invoice.cancelled`, `credit_note.issued`):
+        // the fault comes after all of them, so each has been written when
+        // the transaction fails.
         let err = act(&t.db, tenant, inv.id, |svc, s, target| {
-            s.inject_fault(FaultPoint::AfterInvoiceUpdate);
+            s.inject_fault(FaultPoint::AfterEvent(1));
             svc.cancel(s, target, &CancelRequest::whole(None))
         })
         .unwrap_err();
-        assert!(matches!(err, UseCaseError::Repository(_)), "{}: {err:?}", t.backend);
+        assert!(
+            matches!(&err, UseCaseError::Repository(RepositoryError::Other(m)) if m.contains("AfterEvent(1)")),
+            "{}: the injected fault after the second event, not {err:?}",
+            t.backend
+        );
         let after = get(&t.db, tenant, inv.id).unwrap();
         assert_eq!(after, inv, "{}: the invoice update was rolled back", t.backend);
-        assert!(after.credit_notes.is_empty());
-        assert_eq!(events_of(&t.db, tenant, inv.id).len(), before, "no event remains");
+        assert!(after.credit_notes.is_empty(), "{}: no credit note remains", t.backend);
+        assert_eq!(
+            events_of(&t.db, tenant, inv.id).len(),
+            before,
+            "{}: neither event remains",
+            t.backend
+        );
         // The credit-note number drawn in the failed transaction was given back.
         let cancelled = act(&t.db, tenant, inv.id, |svc, s, t| {
             svc.cancel(s, t, &CancelRequest::whole(None))
