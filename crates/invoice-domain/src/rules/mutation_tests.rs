@@ -27,7 +27,9 @@ fn a_full_cancel_after_goodwill_credits_the_largest_part_of_a_line_that_fits_wha
         .unwrap()
         .invoice;
     let cancelled = credited
-        .cancel(&CancelRequest::whole(None), ctx(&a, &ids), || Ok::<_, ()>(number("CN", 2)))
+        .cancel(&CancelRequest::whole(None), ctx(&a, &ids), || {
+            Ok::<_, ()>(number("CN", 2))
+        })
         .unwrap()
         .invoice;
     // A net of 0.03 would carry 0.01 tax: 0.04 is more than is left. A net
