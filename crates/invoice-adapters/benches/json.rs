@@ -46,7 +46,7 @@ fn invoice(lines: usize) -> Invoice {
     .build()
     .unwrap();
     let number = |series: &str| Ok::<_, ()>(DocumentNumber::new(SeriesPrefix::parse(series).unwrap(), 1).unwrap());
-    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+    let draft = Invoice::create_draft(TenantId::new(1), 1, new, ctx).invoice;
     let open = draft.finalize(ctx, || number("INV")).unwrap().invoice;
     let one_line = CancelRequest::lines(vec![LineRef::LineId(open.lines[0].id)], None).unwrap();
     open.cancel(&one_line, ctx, || number("CN")).unwrap().invoice

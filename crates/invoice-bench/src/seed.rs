@@ -15,8 +15,8 @@ use invoice_adapters::inbound::http::auth;
 use invoice_adapters::outbound::db::{admin, Database, DbConnection};
 use invoice_domain::rules::Context;
 use invoice_domain::{
-    Actor, Clock, Currency, DocumentKind, DocumentNumber, Invoice, InvoiceRepository, NewInvoice, NewLine,
-    NumberAllocator, Party, RepositoryError, SeriesPrefix, SystemClock, TenantId, UuidV7,
+    Actor, Clock, Currency, DocumentKind, Invoice, InvoiceRepository, NewInvoice, NewLine, NumberAllocator,
+    NumberFormat, Party, RepositoryError, SeriesPrefix, SystemClock, TenantId, UuidV7,
 };
 
 /// Tenants the main invoice set is spread over.
@@ -134,14 +134,15 @@ fn template(db: &Database, tenant: TenantId) -> Result<String, RepositoryError> 
     .build()
     .map_err(repo)?;
     db.write(|store| {
-        let draft = Invoice::create_draft(tenant, new, ctx);
+        let serial = store.next_serial(tenant)?;
+        let draft = Invoice::create_draft(tenant, serial, new, ctx);
         store.save(&draft)?;
         let open = draft
             .invoice
             .finalize(ctx, || {
-                let series = SeriesPrefix::invoices();
-                let sequence = store.next_number(tenant, DocumentKind::Invoice, &series)?;
-                Ok::<_, RepositoryError>(DocumentNumber { series, sequence })
+                let slot = NumberFormat::default().slot(&SeriesPrefix::invoices(), ctx.now.date_naive());
+                let sequence = store.next_number(tenant, DocumentKind::Invoice, &slot.counter())?;
+                slot.number(sequence).map_err(repo)
             })
             .map_err(|e| repo(format!("{e:?}")))?;
         store.save(&open)?;
@@ -222,6 +223,15 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
                     ("tenant_id", tenant_sql.to_string()),
                     ("id", invoice_id_sql("s.n")),
                     ("number_seq", "s.n".into()),
+                    ("serial", "s.n".into()),
+                    (
+                        "number",
+                        match c {
+                            DbConnection::Pg(_) => "'INV-' || lpad(CAST(s.n AS TEXT), 6, '0')".into(),
+                            DbConnection::Sqlite(_) => "printf('INV-%06d', s.n)".into(),
+                        },
+                    ),
+                    ("external_reference", "'SUP-' || CAST(s.n AS TEXT)".into()),
                 ],
                 &filter,
                 start,
@@ -252,12 +262,14 @@ fn copy_range(db: &Database, template: (i64, &str), tenant_sql: &str, lo: u64, h
     Ok(())
 }
 
-/// Sets a tenant's number series: invoices continue after `last_invoice`,
-/// credit notes start at 1.
+/// Sets a tenant's counters: invoice numbers and serials continue after
+/// `last_invoice`, credit notes start at 1 (default formats).
 fn number_series(db: &Database, tenant: i64, last_invoice: u64) -> Result<(), RepositoryError> {
     let sql = format!(
-        "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES \
-         ({tenant}, '{ik}', '{is}', {next}), ({tenant}, '{ck}', '{cs}', 1)",
+        "DELETE FROM number_series WHERE tenant_id = {tenant}; \
+         INSERT INTO number_series (tenant_id, kind, counter, next_value) VALUES \
+         ({tenant}, '{ik}', '{is}-{{SEQ}}', {next}), ({tenant}, '{ck}', '{cs}-{{SEQ}}', 1), \
+         ({tenant}, 'invoice_serial', '', {next})",
         ik = DocumentKind::Invoice.as_str(),
         is = SeriesPrefix::invoices().as_str(),
         ck = DocumentKind::CreditNote.as_str(),

@@ -39,7 +39,7 @@ fn open_invoice(lines: usize, ctx: Context<'_>) -> Invoice {
     }))
     .build()
     .unwrap();
-    let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+    let draft = Invoice::create_draft(TenantId::new(1), 1, new, ctx).invoice;
     draft.finalize(ctx, || number("INV", 1)).unwrap().invoice
 }
 

@@ -16,7 +16,7 @@ use crate::model::ids::PaymentId;
 use crate::model::invoice::CollectionMethod;
 use crate::model::line::{LineRef, NewLine};
 use crate::model::money::{bounded_sum, Currency, PositiveAmount, MAX_AMOUNT};
-use crate::model::number::SeriesPrefix;
+use crate::model::number::{DocumentCode, SeriesPrefix};
 use crate::model::party::Party;
 use crate::model::reason::Reason;
 use crate::model::tax::LineTax;
@@ -38,6 +38,7 @@ pub struct NewInvoice {
     pub(crate) due_date: Option<NaiveDate>,
     pub(crate) series: Option<SeriesPrefix>,
     pub(crate) external_reference: Option<String>,
+    pub(crate) buyer_reference: Option<String>,
     pub(crate) approval_levels: u8,
     pub(crate) collection_method: CollectionMethod,
     pub(crate) metadata: Metadata,
@@ -54,6 +55,7 @@ impl NewInvoice {
             due_date: None,
             series: None,
             external_reference: None,
+            buyer_reference: None,
             approval_levels: 0,
             collection_method: CollectionMethod::Automatic,
             metadata: BTreeMap::new(),
@@ -95,6 +97,11 @@ impl NewInvoice {
         self.external_reference.as_deref()
     }
 
+    /// The buyer's reference (BT-10).
+    pub fn buyer_reference(&self) -> Option<&str> {
+        self.buyer_reference.as_deref()
+    }
+
     /// Payer approval levels required.
     pub fn approval_levels(&self) -> u8 {
         self.approval_levels
@@ -122,6 +129,7 @@ pub struct NewInvoiceBuilder {
     due_date: Option<NaiveDate>,
     series: Option<SeriesPrefix>,
     external_reference: Option<String>,
+    buyer_reference: Option<String>,
     approval_levels: u8,
     collection_method: CollectionMethod,
     metadata: BTreeMap<String, String>,
@@ -158,9 +166,18 @@ impl NewInvoiceBuilder {
         self
     }
 
-    /// The caller's own reference (at most 200 characters).
+    /// The caller's own code for the invoice, unique in its tenant: 1 to
+    /// 100 characters without control characters, so that it can name the
+    /// invoice wherever an id or number can.
     pub fn external_reference(mut self, reference: &str) -> Self {
         self.external_reference = Some(reference.to_string());
+        self
+    }
+
+    /// The buyer's reference for routing the invoice (BT-10, at most 200
+    /// characters); e-invoices fall back to the external reference.
+    pub fn buyer_reference(mut self, reference: &str) -> Self {
+        self.buyer_reference = Some(reference.to_string());
         self
     }
 
@@ -211,7 +228,17 @@ impl NewInvoiceBuilder {
             lines: self.lines,
             due_date: self.due_date,
             series: self.series,
-            external_reference: optional_text(self.external_reference.as_deref(), "external_reference", 200)?,
+            external_reference: self
+                .external_reference
+                .as_deref()
+                .map(|r| {
+                    DocumentCode::parse(r)
+                        .map(|c| c.as_str().to_string())
+                        .map_err(|e| ValidationError::new("external_reference", e.message))
+                })
+                .transpose()?,
+            buyer_reference: optional_text(self.buyer_reference.as_deref(), "buyer_reference", 200)?
+                .filter(|r| !r.trim().is_empty()),
             approval_levels: self.approval_levels,
             collection_method: self.collection_method,
             metadata: parse_metadata(self.metadata)?,

@@ -126,6 +126,13 @@ pub enum Refusal {
     /// A reissue while money is held: payments stay with the old invoice, which must have none.
     #[error("the invoice holds payments; refund them (or credit with a refund) before reissuing")]
     ReissueHasPayments,
+    /// A draft has no document yet: it is finalized first.
+    #[error("a draft is not a document yet; finalize it first")]
+    InvoiceNotIssued,
+    /// The document lacks what EN 16931 requires (the document routes, and
+    /// finalize when the tenant requires e-invoices).
+    #[error("{0}")]
+    DocumentIncomplete(crate::einvoice::Incomplete),
 }
 
 impl Refusal {
@@ -159,6 +166,8 @@ impl Refusal {
             Refusal::CreditExceedsAmountDue => "credit_exceeds_amount_due",
             Refusal::CreditExceedsAmountPaid => "credit_exceeds_amount_paid",
             Refusal::ReissueHasPayments => "reissue_has_payments",
+            Refusal::InvoiceNotIssued => "invoice_not_issued",
+            Refusal::DocumentIncomplete(_) => "document_incomplete",
         }
     }
 }

@@ -31,7 +31,7 @@
 //!     .line(NewLine::builder("Freight").product_id("p-1").unit_amount(10_000).tax_rate("19").build()?)
 //!     .line(NewLine::builder("Toll").product_id("p-2").quantity(2).unit_amount(1_250).tax_rate("7").build()?)
 //!     .build()?;
-//! let draft = Invoice::create_draft(TenantId::new(1), new, ctx).invoice;
+//! let draft = Invoice::create_draft(TenantId::new(1), 1, new, ctx).invoice;
 //! let open = draft.finalize(ctx, || number("INV", 52)).unwrap().invoice;
 //! assert_eq!(open.number_text().as_deref(), Some("INV-000052"));
 //! assert_eq!(open.totals().total.minor(), 11_900 + 2_675);
@@ -58,6 +58,7 @@
 //! ```
 
 pub mod commands;
+pub mod einvoice;
 pub mod error;
 pub mod model;
 pub mod ports;
@@ -71,7 +72,9 @@ pub use commands::{
     CancelRequest, CreditPortion, CreditRequest, ExtraCredit, LineCreditRequest, LineEdit, NewInvoice,
     NewInvoiceBuilder, NewPayment, RefundRequest, ReissueLines, ReissueRequest, Rejection, Settlement,
 };
+pub use einvoice::{DocumentLine, DocumentType, EDocument, Incomplete, Missing, Profile, SellerSource};
 pub use error::{Refusal, ValidationError};
+pub use model::address::{CountryCode, PostalAddress};
 pub use model::balance::{BalanceDirection, BalanceEntry, CustomerBalance};
 pub use model::credit_note::{CreditNote, CreditNoteLine};
 pub use model::event::{Actor, Event, EventKind};
@@ -83,12 +86,13 @@ pub use model::invoice::{
     ActionRecord, Approval, CancellationRecord, Collection, CollectionMethod, Invoice, InvoiceStatus, Totals,
     UncollectibleRecord, VoidRecord,
 };
-pub use model::line::{Line, LineCredit, LineRef, LineStatus, NewLine, NewLineBuilder};
+pub use model::line::{Line, LineCredit, LineKind, LineRef, LineStatus, NewLine, NewLineBuilder};
 pub use model::money::{Amount, Currency, LineAmounts, Money, PositiveAmount, TaxRate, MAX_AMOUNT};
-pub use model::number::{DocumentNumber, SeriesPrefix};
+pub use model::number::{DocumentCode, DocumentNumber, NumberFormat, NumberSlot, SeriesPrefix};
 pub use model::party::Party;
 pub use model::payment::{Payment, PaymentSource, Refund, RefundDestination};
 pub use model::reason::{Reason, ReasonCode};
+pub use model::seller::{Contact, ElectronicAddress, Iban, Locale, PaymentMeans, SellerProfile, VatId};
 pub use model::tax::{ExemptionReason, LineTax, TaxCategory, TaxSubtotal};
 pub use model::tenant::{TenantSettings, VoidPolicy};
 pub use model::text::Metadata;

@@ -10,13 +10,14 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::error::ValidationError;
 use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
 use crate::model::ids::{CreditNoteId, InvoiceId, PartyId, TenantId};
 use crate::model::invoice::{Invoice, InvoiceStatus};
 use crate::model::money::{Amount, Currency};
-use crate::model::number::{DocumentNumber, SeriesPrefix};
+use crate::model::number::DocumentCode;
 use crate::model::tenant::TenantSettings;
 use crate::rules::Transition;
 
@@ -40,22 +41,44 @@ pub enum RepositoryError {
     Other(String),
 }
 
-/// How a caller names an invoice: its UUID or its finalized number.
+/// How a caller names an invoice. Parsed at the edge, so a store only ever
+/// looks up well-formed references, and one that matches nothing is simply
+/// not found.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InvoiceRef {
     /// By id.
     Id(InvoiceId),
-    /// By printed number, e.g. `INV-000052`.
-    Number(DocumentNumber),
+    /// By document number (`INV-2024-001`), else by the client's external
+    /// reference, which is unique per tenant.
+    Code(DocumentCode),
+    /// By the integer id that APIs naming invoices by integers use (the
+    /// invoice's `serial`), else by a number or external reference of those
+    /// digits.
+    Serial(u64, DocumentCode),
 }
 
 impl InvoiceRef {
-    /// Parses a UUID, else a document number; anything else is `None`.
-    pub fn parse(text: &str) -> Option<Self> {
+    /// A UUID names an invoice by id; any other text is a code (number or
+    /// external reference). Empty, over-long or control-character text is refused.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
         if let Ok(id) = text.parse::<InvoiceId>() {
-            return Some(InvoiceRef::Id(id));
+            return Ok(InvoiceRef::Id(id));
         }
-        DocumentNumber::parse(text).ok().map(InvoiceRef::Number)
+        DocumentCode::parse(text).map(InvoiceRef::Code)
+    }
+
+    /// Like [`InvoiceRef::parse`], for APIs whose ids are integers: a
+    /// positive integer names the invoice's serial first.
+    pub fn parse_integer_id(text: &str) -> Result<Self, ValidationError> {
+        let reference = InvoiceRef::parse(text)?;
+        let serial = (text.len() <= 19 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u64>().ok())
+            .flatten()
+            .filter(|n| *n >= 1);
+        Ok(match (serial, reference) {
+            (Some(serial), InvoiceRef::Code(code)) => InvoiceRef::Serial(serial, code),
+            (_, other) => other,
+        })
     }
 }
 
@@ -135,16 +158,17 @@ pub trait InvoiceRepository {
 /// Draws numbers from gapless per-tenant series.
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait NumberAllocator {
-    /// Returns the next sequence number (1, 2, 3…) of the tenant's `series`
-    /// for `kind`. Must run in the caller's transaction, so a rolled-back
-    /// transition gives its number back and the series stays gapless.
-    /// Errors: `Unavailable`, `Other`.
-    fn next_number(
-        &mut self,
-        tenant: TenantId,
-        kind: DocumentKind,
-        series: &SeriesPrefix,
-    ) -> Result<u64, RepositoryError>;
+    /// Returns the next sequence number (1, 2, 3…) of the tenant's counter
+    /// `counter` for `kind` (a [`NumberSlot::counter`](crate::NumberSlot::counter), e.g.
+    /// `INV-2024-{SEQ}`). Must run in the caller's transaction, so a
+    /// rolled-back transition gives its number back and the counter stays
+    /// gapless. Errors: `Unavailable`, `Other`.
+    fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, counter: &str) -> Result<u64, RepositoryError>;
+
+    /// Returns the next serial of the tenant's invoices (1, 2, 3…): the
+    /// integer id of APIs that name invoices by integers. Must run in the
+    /// caller's transaction. Errors: `Unavailable`, `Other`.
+    fn next_serial(&mut self, tenant: TenantId) -> Result<u64, RepositoryError>;
 }
 
 /// Reads the settings a tenant chose for its documents.
@@ -155,6 +179,10 @@ pub trait SettingsRepository {
     /// of that transaction.
     /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+
+    /// Replaces the settings of `tenant`, inside the caller's transaction.
+    /// Errors: `NotFound` when the tenant does not exist; `Unavailable`, `Other`.
+    fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError>;
 }
 
 /// Reads customers' credit balances. Changes to them are written by

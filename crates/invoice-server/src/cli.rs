@@ -132,7 +132,78 @@ pub enum TenantCommand {
         /// Whether finalize spends the customer's credit balance on a new invoice (default false).
         #[arg(long)]
         apply_credit_balance: Option<bool>,
+        /// How invoice numbers print, e.g. `INV-{YYYY}-{SEQ:5}` (placeholders `{SERIES}`, `{YYYY}`, `{YY}`, `{MM}`, `{DD}`, `{SEQ}`, `{SEQ:n}`; default `{SERIES}-{SEQ:6}`).
+        #[arg(long)]
+        invoice_number_format: Option<String>,
+        /// How credit-note numbers print, in the same placeholders.
+        #[arg(long)]
+        credit_note_number_format: Option<String>,
+        /// Make finalize refuse invoices that could not be sent as EN 16931 e-invoices.
+        #[arg(long)]
+        require_en16931: Option<bool>,
+        /// The seller profile (who issues the tenant's invoices).
+        #[command(flatten)]
+        seller: Box<SellerFlags>,
     },
+}
+
+/// The seller profile, flag by flag; a flag left out leaves its field alone.
+#[derive(Debug, Default, clap::Args)]
+pub struct SellerFlags {
+    /// Legal name (BT-27).
+    #[arg(long)]
+    pub seller_name: Option<String>,
+    /// VAT identifier with a country prefix, e.g. DE123456789 (BT-31).
+    #[arg(long)]
+    pub seller_vat_id: Option<String>,
+    /// Tax registration, e.g. a Steuernummer (BT-32).
+    #[arg(long)]
+    pub seller_tax_registration: Option<String>,
+    /// Street and number (BT-35).
+    #[arg(long)]
+    pub seller_street: Option<String>,
+    /// City (BT-37).
+    #[arg(long)]
+    pub seller_city: Option<String>,
+    /// Post code (BT-38).
+    #[arg(long)]
+    pub seller_postcode: Option<String>,
+    /// Region or state (BT-39).
+    #[arg(long)]
+    pub seller_region: Option<String>,
+    /// ISO 3166-1 alpha-2 country code (BT-40).
+    #[arg(long)]
+    pub seller_country: Option<String>,
+    /// Electronic address scheme from the EAS list, e.g. EM or 9930 (BT-34).
+    #[arg(long, requires = "seller_endpoint")]
+    pub seller_endpoint_scheme: Option<String>,
+    /// Electronic address in that scheme (BT-34).
+    #[arg(long, requires = "seller_endpoint_scheme")]
+    pub seller_endpoint: Option<String>,
+    /// Contact name (BT-41).
+    #[arg(long)]
+    pub seller_contact_name: Option<String>,
+    /// Contact telephone (BT-42).
+    #[arg(long)]
+    pub seller_contact_phone: Option<String>,
+    /// Contact e-mail (BT-43).
+    #[arg(long)]
+    pub seller_contact_email: Option<String>,
+    /// IBAN to be paid to, by SEPA credit transfer (code 58) (BT-84).
+    #[arg(long)]
+    pub seller_iban: Option<String>,
+    /// BIC of that account (BT-86).
+    #[arg(long, requires = "seller_iban")]
+    pub seller_bic: Option<String>,
+    /// Account holder (BT-85).
+    #[arg(long, requires = "seller_iban")]
+    pub seller_account_name: Option<String>,
+    /// Default payment terms, e.g. "30 days net" (BT-20).
+    #[arg(long)]
+    pub seller_payment_terms: Option<String>,
+    /// Language of printed documents: en or de.
+    #[arg(long)]
+    pub seller_locale: Option<String>,
 }
 
 /// Key subcommands.
@@ -143,7 +214,7 @@ pub enum KeyCommand {
         /// Tenant slug or id.
         #[arg(long)]
         tenant: String,
-        /// Comma-separated scopes: invoices:read, invoices:write, invoices:cancel, webhooks:manage.
+        /// Comma-separated scopes: invoices:read, invoices:write, invoices:cancel, webhooks:manage, tenant:manage.
         #[arg(long)]
         scopes: String,
         /// Restrict the key to invoices where this party is issuer or customer.

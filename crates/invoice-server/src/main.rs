@@ -21,7 +21,76 @@ use invoice_adapters::outbound::secrets::{self, SecretBox};
 use invoice_adapters::outbound::webhooks::{Dispatcher, DispatcherConfig, RetryPolicy, WebhookSettings};
 use invoice_domain::RepositoryError;
 
-use cli::{Cli, Command, KeyCommand, LogFormat, TenantCommand};
+use cli::{Cli, Command, KeyCommand, LogFormat, SellerFlags, TenantCommand};
+use invoice_adapters::inbound::http::views::{
+    AddressBody, ContactBody, ElectronicAddressBody, PaymentMeansBody, SellerPatch, TenantPatchBody, TenantView,
+};
+
+/// The flag that sets a field of `/v1/tenant`, for error messages
+/// (`seller.address.country` is `--seller-country`).
+fn flag_of(field: &str) -> String {
+    let field = field
+        .replace("address.", "")
+        .replace("payment_means.", "")
+        .replace("electronic_address.scheme", "endpoint_scheme")
+        .replace("electronic_address.value", "endpoint");
+    field.replace(['.', '_'], "-")
+}
+
+/// The seller flags as a patch: each flag given replaces its field.
+fn seller_patch(f: &SellerFlags) -> SellerPatch {
+    let set = |v: &Option<String>| v.clone().map(Some);
+    let address = [
+        &f.seller_street,
+        &f.seller_city,
+        &f.seller_postcode,
+        &f.seller_region,
+        &f.seller_country,
+    ]
+    .iter()
+    .any(|v| v.is_some())
+    .then(|| {
+        Some(AddressBody {
+            street: f.seller_street.clone(),
+            city: f.seller_city.clone(),
+            postcode: f.seller_postcode.clone(),
+            region: f.seller_region.clone(),
+            country: f.seller_country.clone(),
+        })
+    });
+    let contact = [&f.seller_contact_name, &f.seller_contact_phone, &f.seller_contact_email]
+        .iter()
+        .any(|v| v.is_some())
+        .then(|| {
+            Some(ContactBody {
+                name: f.seller_contact_name.clone(),
+                phone: f.seller_contact_phone.clone(),
+                email: f.seller_contact_email.clone(),
+            })
+        });
+    SellerPatch {
+        name: set(&f.seller_name),
+        vat_id: set(&f.seller_vat_id),
+        tax_registration: set(&f.seller_tax_registration),
+        address,
+        electronic_address: f
+            .seller_endpoint_scheme
+            .clone()
+            .zip(f.seller_endpoint.clone())
+            .map(|(scheme, value)| Some(ElectronicAddressBody { scheme, value })),
+        contact,
+        payment_means: f.seller_iban.clone().map(|iban| {
+            Some(PaymentMeansBody {
+                code: None,
+                iban,
+                bic: f.seller_bic.clone(),
+                account_name: f.seller_account_name.clone(),
+            })
+        }),
+        payment_terms: set(&f.seller_payment_terms),
+        locale: set(&f.seller_locale),
+    }
+}
 
 /// Logs go to stderr; colours only when it is a terminal, so log files and
 /// collectors never receive escape codes.
@@ -387,45 +456,38 @@ fn run(cli: Cli) -> Result<(), String> {
                     credit_note_series,
                     void_credit_note,
                     apply_credit_balance,
+                    invoice_number_format,
+                    credit_note_number_format,
+                    require_en16931,
+                    seller,
                 },
         }) => {
-            let series = credit_note_series
-                .as_deref()
-                .map(invoice_domain::SeriesPrefix::parse)
-                .transpose()
-                .map_err(|e| format!("--credit-note-series: {e}"))?;
-            let void_policy = void_credit_note
-                .as_deref()
-                .map(|p| invoice_domain::VoidPolicy::parse(p).ok_or("--void-credit-note must be always or never"))
-                .transpose()?;
+            let patch = TenantPatchBody {
+                seller: Some(seller_patch(seller)),
+                require_en16931: *require_en16931,
+                credit_note_series: credit_note_series.clone(),
+                void_credit_note: void_credit_note.clone(),
+                apply_credit_balance: *apply_credit_balance,
+                invoice_number_format: invoice_number_format.clone(),
+                credit_note_number_format: credit_note_number_format.clone(),
+            };
             let db = open(&cli)?;
-            let settings = db
+            let (id, slug, settings) = db
                 .write_conn(|c| {
                     let t = admin::find_tenant(c, tenant)?.ok_or(invoice_domain::RepositoryError::NotFound)?;
                     let id = invoice_domain::TenantId::new(t.id);
-                    let mut settings = settings::load(c, id)?;
-                    if let Some(series) = series {
-                        settings.credit_note_series = series;
-                    }
-                    if let Some(policy) = void_policy {
-                        settings.void_credit_note = policy;
-                    }
-                    if let Some(apply) = *apply_credit_balance {
-                        settings.apply_credit_balance = apply;
-                    }
-                    settings::save(c, id, &settings)?;
-                    Ok(settings)
+                    let next = patch.apply(&settings::load(c, id)?).map_err(|e| {
+                        invoice_domain::RepositoryError::Other(format!("--{}: {}", flag_of(&e.field), e.message))
+                    })?;
+                    settings::save(c, id, &next)?;
+                    Ok((t.id, t.slug, next))
                 })
                 .map_err(|e| match e {
                     invoice_domain::RepositoryError::NotFound => format!("no tenant {tenant:?}"),
+                    invoice_domain::RepositoryError::Other(message) => message,
                     other => other.to_string(),
                 })?;
-            let shown = serde_json::json!({
-                "tenant": tenant,
-                "credit_note_series": settings.credit_note_series.as_str(),
-                "void_credit_note": settings.void_credit_note.as_str(),
-                "apply_credit_balance": settings.apply_credit_balance,
-            });
+            let shown = TenantView::new(id, &slug, &settings);
             println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
             Ok(())
         }

@@ -188,6 +188,28 @@ fn the_admin_cli_creates_tenants_and_keys_that_work() {
     );
     let (ok, _) = run(&["tenants", "update", "globex", "--void-credit-note", "sometimes"]);
     assert!(!ok, "an unknown policy is refused");
+    let (ok, shown) = run(&[
+        "tenants",
+        "update",
+        "globex",
+        "--invoice-number-format",
+        "RE-{YYYY}-{SEQ:5}",
+        "--credit-note-number-format",
+        "GS-{YYYY}{MM}-{SEQ:4}",
+    ]);
+    assert!(
+        ok && shown.contains("\"invoice_number_format\": \"RE-{YYYY}-{SEQ:5}\"")
+            && shown.contains("\"credit_note_number_format\": \"GS-{YYYY}{MM}-{SEQ:4}\""),
+        "{shown}"
+    );
+    let (ok, _) = run(&[
+        "tenants",
+        "update",
+        "globex",
+        "--invoice-number-format",
+        "RE-{DD}-{SEQ}",
+    ]);
+    assert!(!ok, "a format whose numbers would repeat is refused");
     let (ok, _) = run(&["tenants", "update", "nobody", "--credit-note-series", "GS"]);
     assert!(!ok, "unknown tenants are refused");
     let (ok, writer) = run(&[
@@ -221,7 +243,18 @@ fn the_admin_cli_creates_tenants_and_keys_that_work() {
         &format!("/v1/invoices/{id}/cancel"),
         r#"{"reason": "duplicate"}"#,
     );
-    assert!(cancelled.contains("\"number\":\"GS-000001\""), "{cancelled}");
+    // The credit note is numbered in the GS series, by the month format set above.
+    let number = cancelled
+        .split("\"credit_notes\":[{")
+        .nth(1)
+        .and_then(|rest| rest.split("\"number\":\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default();
+    let (prefix, month, seq) = (number.get(..3), number.get(3..9), number.get(9..));
+    assert_eq!((prefix, seq), (Some("GS-"), Some("-0001")), "{cancelled}");
+    assert!(month.is_some_and(|m| m.bytes().all(|b| b.is_ascii_digit())), "{number}");
+    // The invoice follows the tenant's invoice format.
+    assert!(cancelled.contains("\"number\":\"RE-"), "{cancelled}");
 }
 
 #[test]

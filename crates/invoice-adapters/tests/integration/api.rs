@@ -362,11 +362,20 @@ fn bad_input_gets_a_distinct_problem_and_changes_nothing() {
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_problem(&post(deep.as_bytes(), "application/json"), 400, "json_too_deep");
         assert_problem(&s.req("GET", "/v1/nope").send(), 404, "route_not_found");
+        // Any well-formed reference may be an external reference: one that
+        // names nothing is 404; only one that could name nothing is 400.
         assert_problem(
             &s.req("GET", "/v1/invoices/not-a-ref!").send(),
-            400,
-            "invalid_path_parameter",
+            404,
+            "invoice_not_found",
         );
+        for bad in ["x".repeat(101), "bell%07".to_string(), "%20%20".to_string()] {
+            assert_problem(
+                &s.req("GET", &format!("/v1/invoices/{bad}")).send(),
+                400,
+                "invalid_path_parameter",
+            );
+        }
         assert_problem(
             &s.req("GET", "/v1/invoices?limit=1000").send(),
             400,

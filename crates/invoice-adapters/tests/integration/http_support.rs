@@ -279,3 +279,17 @@ impl TestServer {
         r.json
     }
 }
+
+/// Percent-encodes `text` as one path segment: every byte but the
+/// unreserved characters, as a client library would.
+pub fn encode_path(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

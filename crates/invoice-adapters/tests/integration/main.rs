@@ -1,11 +1,13 @@
 //! Integration tests: every test in one binary, so the crate links once.
 
 mod api;
+mod browser;
 mod conformance;
 mod corrections;
 mod cross_races;
 mod dialects;
 mod documents;
+mod einvoice;
 mod faults;
 mod housekeeping;
 mod http_support;
@@ -15,6 +17,7 @@ mod migrations;
 mod operations;
 mod parties;
 mod races;
+mod references;
 mod reliability;
 mod security;
 mod state_machine;

@@ -108,3 +108,53 @@ fn invoices_written_before_immutable_documents_are_migrated_not_dropped() {
         assert_eq!(settings, TenantSettings::default());
     }
 }
+
+#[test]
+fn invoices_from_before_number_formats_get_serials_printed_numbers_and_unique_references() {
+    for t in backends() {
+        let tenant = tenant(&t.db, "legacy");
+        let first = open(&t.db, tenant, &[("a", 1, 10_000, "19")]);
+        let second = open(&t.db, tenant, &[("a", 1, 500, "19")]);
+        let draft = create(&t.db, tenant, &[("a", 1, 700, "19")]);
+        let cancel = CancelRequest::whole(None);
+        act(&t.db, tenant, second.id, |svc, s, t| svc.cancel(s, t, &cancel)).unwrap();
+
+        // Back to the schema before references and formats, where two
+        // invoices could share an external reference.
+        t.db.revert_last(migrations_since("references_and_number_formats"))
+            .unwrap_or_else(|e| panic!("{}: down: {e}", t.backend));
+        sql(&t.db, "UPDATE invoices SET external_reference = 'PO-1'");
+        t.db.migrate().unwrap_or_else(|e| panic!("{}: up: {e}", t.backend));
+
+        let [a, b, d] = [first.id, second.id, draft.id].map(|id| get(&t.db, tenant, id).unwrap());
+        assert_eq!(
+            (a.serial, b.serial, d.serial),
+            (1, 2, 3),
+            "{}: serials follow creation order",
+            t.backend
+        );
+        assert_eq!(a.number.as_ref().map(|n| n.as_str()), Some("INV-000001"));
+        assert_eq!(b.credit_notes[0].number.as_str(), "CN-000001");
+        assert_eq!(b.credit_notes[0].invoice_number.as_str(), "INV-000002");
+        assert_eq!(
+            a.external_reference.as_deref(),
+            Some("PO-1"),
+            "the first keeps its reference"
+        );
+        assert_eq!(b.external_reference, Some(format!("PO-1 ({})", b.id)));
+        assert_eq!(d.external_reference, Some(format!("PO-1 ({})", d.id)));
+        let found =
+            t.db.read(|s| s.find(tenant, &InvoiceRef::parse("PO-1").unwrap()))
+                .unwrap();
+        assert_eq!(found.map(|i| i.id), Some(a.id));
+
+        // The counters carry on: the next invoice is INV-000003, serial 4.
+        let next = open(&t.db, tenant, &[("a", 1, 100, "19")]);
+        assert_eq!(
+            (next.serial, next.number.as_ref().map(|n| n.as_str())),
+            (4, Some("INV-000003")),
+            "{}",
+            t.backend
+        );
+    }
+}

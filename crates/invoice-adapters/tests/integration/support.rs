@@ -107,6 +107,9 @@ pub fn actor() -> Actor {
     Actor::new("key_test", "test")
 }
 
+/// Makes each test invoice's external reference unique, as the tenant requires.
+static NEXT_REFERENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// A draft request with the given (product, quantity, unit, rate) lines.
 pub fn new_invoice(lines: &[(&str, i64, i64, &str)]) -> NewInvoice {
     NewInvoice::builder(
@@ -122,7 +125,10 @@ pub fn new_invoice(lines: &[(&str, i64, i64, &str)]) -> NewInvoice {
     )
     .issuer(Party::parse("trp-1", "Transporter Ltd", None, None, None).unwrap())
     .lines(lines.iter().map(|(p, q, u, r)| line(p, *q, *u, r)))
-    .external_reference("SUP-42")
+    .external_reference(&format!(
+        "SUP-{}",
+        NEXT_REFERENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
     .metadata([("loadCount".to_string(), "3".to_string())].into_iter().collect())
     .build()
     .unwrap()

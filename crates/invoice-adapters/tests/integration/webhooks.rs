@@ -333,7 +333,7 @@ fn every_event_type_is_delivered_signed_with_the_invoice_right_after_it() {
             &format!("/v1/invoices/{}/reissue", f["id"].as_str().unwrap()),
             json!({}),
         );
-        // E: a draft loses a line (no money), is issued, written off, then paid.
+        // E: a draft loses a line (no money), is issued, sent, written off, then paid.
         let e = s.create(&invoice_body());
         let e_id = e["id"].as_str().unwrap();
         post(
@@ -342,6 +342,7 @@ fn every_event_type_is_delivered_signed_with_the_invoice_right_after_it() {
             json!({"reason": "not shipped", "lines": [{"product_id": "b"}]}),
         );
         let e_open = post(&s, &format!("/v1/invoices/{e_id}/finalize"), json!({}));
+        post(&s, &format!("/v1/invoices/{e_id}/mark-sent"), json!({}));
         post(
             &s,
             &format!("/v1/invoices/{e_id}/mark-uncollectible"),

@@ -75,6 +75,8 @@ pub enum EventKind {
         /// Why.
         reason: Option<Reason>,
     },
+    /// The invoice was sent to its customer.
+    Sent,
     /// The invoice was written off as uncollectible: collection halts.
     MarkedUncollectible {
         /// Why.
@@ -160,6 +162,7 @@ impl EventKind {
             EventKind::LinesCancelled { .. } => "invoice.lines_cancelled",
             EventKind::LinesRemoved { .. } => "invoice.lines_removed",
             EventKind::MarkedUncollectible { .. } => "invoice.marked_uncollectible",
+            EventKind::Sent => "invoice.sent",
             EventKind::Cancelled { .. } => "invoice.cancelled",
             EventKind::Voided { .. } => "invoice.voided",
             EventKind::Approved { .. } => "invoice.approved",
@@ -172,7 +175,7 @@ impl EventKind {
     }
 
     /// Every event type name, for validating webhook subscriptions.
-    pub const TYPE_NAMES: [&'static str; 16] = [
+    pub const TYPE_NAMES: [&'static str; 17] = [
         "invoice.created",
         "invoice.finalized",
         "invoice.payment_recorded",
@@ -181,6 +184,7 @@ impl EventKind {
         "invoice.lines_cancelled",
         "invoice.lines_removed",
         "invoice.marked_uncollectible",
+        "invoice.sent",
         "invoice.cancelled",
         "invoice.voided",
         "invoice.approved",

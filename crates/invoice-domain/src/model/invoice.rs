@@ -12,6 +12,7 @@ use crate::model::number::{DocumentNumber, SeriesPrefix};
 use crate::model::party::Party;
 use crate::model::payment::Payment;
 use crate::model::reason::Reason;
+use crate::model::seller::SellerProfile;
 use crate::model::tax::{self, TaxSubtotal};
 use crate::model::text::Metadata;
 
@@ -200,6 +201,11 @@ pub struct Invoice {
     pub id: InvoiceId,
     /// Owning tenant.
     pub tenant: TenantId,
+    /// The tenant's integer id for the invoice (1, 2, 3… in creation
+    /// order), for APIs that name invoices by integers. 0 only on invoices
+    /// stored before serials existed and not yet read back from storage.
+    #[serde(default)]
+    pub serial: u64,
     /// Assigned at finalize from `series`; kept forever afterwards.
     pub number: Option<DocumentNumber>,
     /// The number series the invoice draws from.
@@ -240,6 +246,14 @@ pub struct Invoice {
     pub due_date: Option<NaiveDate>,
     /// The supplier's own invoice number.
     pub external_reference: Option<String>,
+    /// The buyer's reference for routing the invoice (EN 16931 BT-10).
+    #[serde(default)]
+    pub buyer_reference: Option<String>,
+    /// The seller as the document names it (BG-4), frozen at finalize from
+    /// the issuer or the tenant's seller profile; `None` on drafts and on
+    /// invoices issued before seller profiles existed.
+    #[serde(default)]
+    pub seller: Option<SellerProfile>,
     /// Caller-defined string pairs.
     pub metadata: Metadata,
     /// Bumped by every transition; used for optimistic concurrency.
@@ -256,6 +270,9 @@ pub struct Invoice {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// When it was voided.
     pub voided_at: Option<DateTime<Utc>>,
+    /// When it was last marked as sent to the customer.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl Invoice {
@@ -320,6 +337,6 @@ impl Invoice {
 
     /// The number as printed (`INV-000052`), if finalized.
     pub fn number_text(&self) -> Option<String> {
-        self.number.as_ref().map(ToString::to_string)
+        self.number.as_ref().map(|n| n.as_str().to_string())
     }
 }

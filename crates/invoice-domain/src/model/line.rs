@@ -53,6 +53,7 @@ pub struct NewLine {
     tax: LineTax,
     tax_inclusive: bool,
     amounts: LineAmounts,
+    kind: Option<LineKind>,
 }
 
 impl NewLine {
@@ -82,6 +83,7 @@ impl NewLine {
             exemption_code: None,
             exemption_text: None,
             tax_inclusive: false,
+            kind: None,
         }
     }
 
@@ -124,6 +126,11 @@ impl NewLine {
     pub fn amounts(&self) -> LineAmounts {
         self.amounts
     }
+
+    /// What kind of thing the line sells, when the caller said.
+    pub fn kind(&self) -> Option<LineKind> {
+        self.kind
+    }
 }
 
 /// Collects a line's values by name; [`NewLineBuilder::build`] checks them all.
@@ -140,6 +147,7 @@ pub struct NewLineBuilder {
     exemption_code: Option<String>,
     exemption_text: Option<String>,
     tax_inclusive: bool,
+    kind: Option<LineKind>,
 }
 
 impl NewLineBuilder {
@@ -194,6 +202,12 @@ impl NewLineBuilder {
         self
     }
 
+    /// What kind of thing the line sells (default: not said).
+    pub fn kind(mut self, kind: LineKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
     /// Checks every value and their combination.
     pub fn build(self) -> Result<NewLine, ValidationError> {
         let quantity = u32::try_from(self.quantity)
@@ -226,6 +240,7 @@ impl NewLineBuilder {
             tax,
             tax_inclusive: self.tax_inclusive,
             amounts,
+            kind: self.kind,
         })
     }
 }
@@ -267,6 +282,8 @@ pub struct Line {
     pub amounts: LineAmounts,
     /// What credit notes have credited of it so far.
     pub credited: LineCredit,
+    /// What kind of thing it sells, when the caller said.
+    pub kind: Option<LineKind>,
 }
 
 impl Line {
@@ -284,6 +301,7 @@ impl Line {
             status: LineStatus::Active,
             amounts: new.amounts,
             credited: LineCredit::default(),
+            kind: new.kind,
         }
     }
 
@@ -324,6 +342,8 @@ struct StoredLine {
     amounts: LineAmounts,
     #[serde(default)]
     credited: Option<LineCredit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<LineKind>,
 }
 
 impl TryFrom<StoredLine> for Line {
@@ -349,6 +369,7 @@ impl TryFrom<StoredLine> for Line {
             status: s.status,
             amounts: s.amounts,
             credited,
+            kind: s.kind,
         })
     }
 }
@@ -369,7 +390,52 @@ impl From<Line> for StoredLine {
             status: l.status,
             amounts: l.amounts,
             credited: Some(l.credited),
+            kind: l.kind,
         }
+    }
+}
+
+/// What kind of thing a line sells. Tax rules and shop systems treat them
+/// apart: shipping follows the goods it ships, digital services are taxed
+/// where the customer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// Goods that are shipped or handed over.
+    Physical,
+    /// Work done or a service rendered (freight included).
+    Service,
+    /// Digital goods or services delivered electronically.
+    Digital,
+    /// Shipping of other lines' goods.
+    Shipping,
+}
+
+impl LineKind {
+    /// Every kind, in the order the documentation lists them.
+    pub const ALL: [LineKind; 4] = [
+        LineKind::Physical,
+        LineKind::Service,
+        LineKind::Digital,
+        LineKind::Shipping,
+    ];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Physical => "physical",
+            LineKind::Service => "service",
+            LineKind::Digital => "digital",
+            LineKind::Shipping => "shipping",
+        }
+    }
+
+    /// Parses the name; anything else names the accepted ones.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        LineKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| ValidationError::new("kind", "must be physical, service, digital or shipping"))
     }
 }
 

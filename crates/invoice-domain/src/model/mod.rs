@@ -1,5 +1,6 @@
 //! The invoice model: values that are valid by construction.
 
+pub mod address;
 pub mod balance;
 pub mod credit_note;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod number;
 pub mod party;
 pub mod payment;
 pub mod reason;
+pub mod seller;
 pub mod tax;
 pub mod tenant;
 pub mod text;

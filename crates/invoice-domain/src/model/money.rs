@@ -118,6 +118,28 @@ impl Amount {
         format!("{int}.{frac}")
     }
 
+    /// Parses an exact decimal in the currency's major units (`"110.5"` in
+    /// EUR is 11050): digits, and at most the currency's exponent of digits
+    /// after one dot; at most [`MAX_AMOUNT`]. No sign, exponent or rounding.
+    pub fn parse_decimal(text: &str, currency: Currency) -> Result<Amount, ValidationError> {
+        let bad = || ValidationError::new("amount", "must be a decimal amount in the currency's major units");
+        let exp = usize::from(currency.exponent());
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || int.len() > 19 || !digits(int) || !digits(frac) || frac.len() > exp {
+            return Err(bad());
+        }
+        if text.contains('.') && frac.is_empty() {
+            return Err(bad());
+        }
+        let scaled = format!("{int}{frac:0<exp$}");
+        let minor = scaled.parse::<u64>().map_err(|_| bad())?;
+        if minor > MAX_AMOUNT {
+            return Err(ValidationError::new("amount", "is too large"));
+        }
+        Ok(Amount(minor))
+    }
+
     /// Pairs the amount with its currency for display (`19.99 EUR`).
     pub fn display(self, currency: Currency) -> Money {
         Money { amount: self, currency }
@@ -469,6 +491,27 @@ impl LineAmounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_parse_exactly_into_minor_units() {
+        let eur = Currency::parse("EUR").unwrap();
+        let kwd = Currency::parse("KWD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Amount::parse_decimal("110.5", eur).unwrap().minor(), 11_050);
+        assert_eq!(Amount::parse_decimal("111", eur).unwrap().minor(), 11_100);
+        assert_eq!(Amount::parse_decimal("0.01", eur).unwrap().minor(), 1);
+        assert_eq!(Amount::parse_decimal("1234.567", kwd).unwrap().minor(), 1_234_567);
+        assert_eq!(Amount::parse_decimal("5000", jpy).unwrap().minor(), 5_000);
+        for bad in ["", ".5", "5.", "1.234", "-1", "1e3", " 1", "1,5", "10000000000000.01"] {
+            assert!(Amount::parse_decimal(bad, eur).is_err(), "{bad:?}");
+        }
+        assert!(Amount::parse_decimal("5.0", jpy).is_err(), "JPY has no minor unit");
+        let round = Amount::from_minor(98_765);
+        assert_eq!(
+            Amount::parse_decimal(&round.to_decimal_string(eur), eur).unwrap(),
+            round
+        );
+    }
 
     #[test]
     fn rounding_is_half_up_for_non_negative_values() {

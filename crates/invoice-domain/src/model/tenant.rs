@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::number::SeriesPrefix;
+use crate::model::number::{NumberFormat, SeriesPrefix};
+use crate::model::seller::SellerProfile;
 
 /// Whether voiding an issued invoice issues a credit note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -46,6 +47,21 @@ pub struct TenantSettings {
     /// When true, finalizing an invoice spends the customer's credit balance
     /// in the invoice's currency on it, recorded on both sides.
     pub apply_credit_balance: bool,
+    /// Who issues the tenant's invoices, unless an invoice names its own
+    /// issuer; frozen on each invoice at finalize.
+    #[serde(default)]
+    pub seller: SellerProfile,
+    /// When set, finalize refuses an invoice that could not be sent as an
+    /// EN 16931 e-invoice, so every issued invoice can be (default off).
+    #[serde(default)]
+    pub require_en16931: bool,
+    /// How invoice numbers print (default `{SERIES}-{SEQ:6}`); changing it
+    /// only affects invoices finalized afterwards.
+    #[serde(default)]
+    pub invoice_number_format: NumberFormat,
+    /// How credit-note numbers print (default `{SERIES}-{SEQ:6}`).
+    #[serde(default)]
+    pub credit_note_number_format: NumberFormat,
 }
 
 impl Default for TenantSettings {
@@ -54,6 +70,10 @@ impl Default for TenantSettings {
             credit_note_series: SeriesPrefix::credit_notes(),
             void_credit_note: VoidPolicy::Always,
             apply_credit_balance: false,
+            seller: SellerProfile::default(),
+            require_en16931: false,
+            invoice_number_format: NumberFormat::default(),
+            credit_note_number_format: NumberFormat::default(),
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::rules::{Builder, Change, Context, Transition};
 impl Invoice {
     /// Creates a draft invoice from a validated request. A draft is not a
     /// document yet: its lines may still be removed until it is finalized.
-    pub fn create_draft(tenant: TenantId, new: NewInvoice, ctx: Context<'_>) -> Transition {
+    /// `serial` is the tenant's next invoice serial.
+    pub fn create_draft(tenant: TenantId, serial: u64, new: NewInvoice, ctx: Context<'_>) -> Transition {
         let lines = new
             .lines
             .into_iter()
@@ -20,6 +21,7 @@ impl Invoice {
         let invoice = Invoice {
             id: InvoiceId::from_uuid(ctx.ids.new_id()),
             tenant,
+            serial,
             number: None,
             series: new.series.unwrap_or_else(SeriesPrefix::invoices),
             status: InvoiceStatus::Draft,
@@ -42,6 +44,8 @@ impl Invoice {
             credit_notes: Vec::new(),
             due_date: new.due_date,
             external_reference: new.external_reference,
+            buyer_reference: new.buyer_reference,
+            seller: None,
             metadata: new.metadata,
             version: 0,
             created_at: ctx.now,
@@ -50,6 +54,7 @@ impl Invoice {
             paid_at: None,
             cancelled_at: None,
             voided_at: None,
+            sent_at: None,
         };
         let mut b = Builder::new(&invoice, ctx);
         b.event(EventKind::Created);

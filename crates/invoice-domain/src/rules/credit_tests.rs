@@ -417,7 +417,7 @@ fn finalize_spends_the_customers_balance_when_asked() {
     );
     assert_eq!(back.balance_entries[0].balance_after.minor(), 4_236 + 2_675);
     // Nothing is spent before the payer approves.
-    let pending = Invoice::create_draft(TenantId::new(1), new_invoice(three_lines(), 1), ctx(&a, &ids)).invoice;
+    let pending = Invoice::create_draft(TenantId::new(1), 1, new_invoice(three_lines(), 1), ctx(&a, &ids)).invoice;
     let waiting = pending
         .finalize_applying_balance(ctx(&a, &ids), Amount::from_minor(20_000), || {
             Ok::<_, ()>(number("INV", 2))
@@ -469,7 +469,8 @@ fn a_void_writes_a_credit_note_unless_the_tenant_says_never() {
 #[test]
 fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     let (a, ids) = (actor(), SeqIds::default());
-    let inv = open(three_lines());
+    let mut inv = open(three_lines());
+    inv.buyer_reference = Some("PO-4711".into());
     let edits = vec![
         LineEdit::Remove(product("b")),
         LineEdit::Change {
@@ -482,6 +483,7 @@ fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     let r = inv
         .reissue(
             &ReissueRequest::new(ReissueLines::Edited(edits), None).unwrap(),
+            7,
             ctx(&a, &ids),
             || Ok::<_, ()>(number("CN", 2)),
         )
@@ -493,6 +495,11 @@ fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     assert_eq!(old.replaced_by, Some(new.id));
     assert_eq!(new.replaces, Some(old.id));
     assert_eq!(new.status, InvoiceStatus::Draft);
+    assert_eq!(
+        new.buyer_reference.as_deref(),
+        Some("PO-4711"),
+        "the buyer's reference carries over"
+    );
     assert_eq!(new.lines.len(), 2);
     assert_eq!(
         (new.lines[0].quantity, new.lines[0].description.as_str()),
@@ -510,14 +517,14 @@ fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     assert_eq!(kinds(&r.replacement), ["invoice.created", "invoice.reissued"]);
     // Payments stay with the old invoice, which must hold none.
     let paid = pay(&inv, 100);
-    let held = paid.reissue(&ReissueRequest::default(), ctx(&a, &ids), || {
+    let held = paid.reissue(&ReissueRequest::default(), 2, ctx(&a, &ids), || {
         Ok::<_, ()>(number("CN", 2))
     });
     assert_eq!(refused(held), Refusal::ReissueHasPayments);
     // Bad edits are refused without a number drawn.
     let unknown = ReissueRequest::new(ReissueLines::Edited(vec![LineEdit::Remove(product("zz"))]), None).unwrap();
     assert_eq!(
-        refused(inv.reissue(&unknown, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 2)))),
+        refused(inv.reissue(&unknown, 2, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 2)))),
         Refusal::LineNotFound("product_id zz".into())
     );
     let zero = ReissueRequest::new(
@@ -531,12 +538,12 @@ fn a_reissue_cancels_with_a_credit_note_and_starts_a_linked_draft() {
     )
     .unwrap();
     assert!(matches!(
-        inv.reissue(&zero, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 2))),
+        inv.reissue(&zero, 2, ctx(&a, &ids), || Ok::<_, ()>(number("CN", 2))),
         Err(NumberedError::Invalid(e)) if e.field == "lines[0].quantity"
     ));
     assert_eq!(
         refused(
-            draft(three_lines()).reissue(&ReissueRequest::default(), ctx(&a, &ids), || Ok::<_, ()>(number(
+            draft(three_lines()).reissue(&ReissueRequest::default(), 2, ctx(&a, &ids), || Ok::<_, ()>(number(
                 "CN", 2
             )))
         ),

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use crate::einvoice::{self, EDocument, Profile};
 use crate::error::Refusal;
 use crate::model::balance::{BalanceDirection, BalanceEntry};
 use crate::model::event::EventKind;
@@ -11,6 +12,7 @@ use crate::model::invoice::{CollectionMethod, Invoice, InvoiceStatus};
 use crate::model::money::{Amount, PositiveAmount};
 use crate::model::number::DocumentNumber;
 use crate::model::payment::{Payment, PaymentSource};
+use crate::model::seller::SellerProfile;
 use crate::rules::{Builder, Change, Context, NumberedError, Transition};
 
 /// Delay between finalizing and the first automatic payment attempt.
@@ -27,6 +29,50 @@ impl Invoice {
             return Err(Refusal::InvoiceHasNoLines);
         }
         Ok(())
+    }
+
+    /// The seller this draft's document would name: its issuer, or else
+    /// the tenant's seller `profile`.
+    pub fn seller_for(&self, profile: &SellerProfile) -> SellerProfile {
+        match &self.issuer {
+            Some(issuer) => profile.for_issuer(issuer),
+            None => profile.clone(),
+        }
+    }
+
+    /// Checks that the draft, once issued, could be sent as an EN 16931
+    /// e-invoice with `seller`, without drawing a number.
+    pub fn check_en16931(&self, seller: &SellerProfile, ctx: Context<'_>) -> Result<(), Refusal> {
+        let mut preview = self.clone();
+        preview.number = DocumentNumber::new(self.series.clone(), 1).ok();
+        preview.issued_at = Some(ctx.now);
+        preview.seller = Some(seller.clone());
+        match EDocument::of_invoice(&preview, seller) {
+            Some(doc) => einvoice::check(&doc, Profile::En16931).map_err(Refusal::DocumentIncomplete),
+            None => Ok(()),
+        }
+    }
+
+    /// Finalizes a draft as [`Invoice::finalize_applying_balance`] does,
+    /// freezing the seller of its document (its issuer, or the tenant's
+    /// `profile`). With `require_en16931` it first refuses, drawing no
+    /// number, a draft whose document would lack what EN 16931 requires.
+    pub fn finalize_with_seller<E>(
+        &self,
+        profile: &SellerProfile,
+        require_en16931: bool,
+        balance: Amount,
+        ctx: Context<'_>,
+        next_number: impl FnOnce() -> Result<DocumentNumber, E>,
+    ) -> Result<Transition, NumberedError<E>> {
+        self.check_finalize()?;
+        let seller = self.seller_for(profile);
+        if require_en16931 {
+            self.check_en16931(&seller, ctx)?;
+        }
+        let mut transition = self.finalize_applying_balance(ctx, balance, next_number)?;
+        transition.invoice.seller = Some(seller);
+        Ok(transition)
     }
 
     /// Finalizes a draft: assigns the next number of its series (drawn from

@@ -20,6 +20,7 @@ mod credit;
 mod finalize;
 mod payment;
 mod reissue;
+mod sent;
 mod uncollectible;
 mod void;
 

@@ -170,7 +170,7 @@ fn apply(inv: &Invoice, op: &Op, balance: Amount) -> Vec<Transition> {
         }
         Op::WriteOff => one(inv.mark_uncollectible(None, c)),
         Op::Reissue => inv
-            .reissue(&ReissueRequest::default(), c, cn)
+            .reissue(&ReissueRequest::default(), 2, c, cn)
             .map(|r| vec![r.cancelled, r.replacement])
             .unwrap_or_default(),
     }

@@ -49,6 +49,9 @@ fn copy_line(line: &Line, edit: Option<&LineEdit>) -> Result<NewLine, Validation
     if let Some(v) = &line.variation_id {
         b = b.variation_id(v.as_str());
     }
+    if let Some(kind) = line.kind {
+        b = b.kind(kind);
+    }
     b.build()
 }
 
@@ -97,9 +100,11 @@ impl Invoice {
     /// date, approval levels and metadata, with its lines as issued or as
     /// `request` edits them. The two point at each other (`replaced_by`,
     /// `replaces`). Payments stay with the old invoice, which must hold none.
+    /// `serial` is the tenant's next invoice serial, for the new draft.
     pub fn reissue<E>(
         &self,
         request: &ReissueRequest,
+        serial: u64,
         ctx: Context<'_>,
         next_credit_note_number: impl FnOnce() -> Result<DocumentNumber, E>,
     ) -> Result<Reissue, NumberedError<E>> {
@@ -137,7 +142,10 @@ impl Invoice {
         if let Some(date) = self.due_date {
             new = new.due_date(date);
         }
-        let mut replacement = Invoice::create_draft(self.tenant, new.build()?, ctx);
+        if let Some(reference) = &self.buyer_reference {
+            new = new.buyer_reference(reference);
+        }
+        let mut replacement = Invoice::create_draft(self.tenant, serial, new.build()?, ctx);
         replacement.invoice.replaces = Some(self.id);
         let replacement_id = replacement.invoice.id;
 

@@ -35,6 +35,8 @@ struct System {
     balance: Amount,
     ids: SeqIds,
     numbers_drawn: Cell<u64>,
+    /// The last invoice serial given out.
+    serials: Cell<u64>,
 }
 
 impl System {
@@ -73,8 +75,11 @@ impl System {
             Request::Approve => inv.approve(c).map(|t| vec![t]).map_err(code),
             Request::Reject(r) => inv.reject(r, c).map(|t| vec![t]).map_err(code),
             Request::Reissue(r) => inv
-                .reissue(&r, c, cn)
-                .map(|r| vec![r.cancelled, r.replacement])
+                .reissue(&r, self.serials.get() + 1, c, cn)
+                .map(|r| {
+                    self.serials.set(self.serials.get() + 1);
+                    vec![r.cancelled, r.replacement]
+                })
                 .map_err(refused),
         }
     }
@@ -161,6 +166,7 @@ fn run_case(case: &Case, coverage: &mut Coverage) -> Result<(), TestCaseError> {
     let a = actor();
     let created = Invoice::create_draft(
         TenantId::new(1),
+        1,
         new_invoice(lines, case.levels),
         Context {
             now: t0(),
@@ -176,6 +182,7 @@ fn run_case(case: &Case, coverage: &mut Coverage) -> Result<(), TestCaseError> {
         balance: Amount::from_minor(opening),
         ids,
         numbers_drawn: Cell::new(0),
+        serials: Cell::new(1),
     };
     coverage.cases += 1;
     coverage.status(model.status().name());

@@ -69,7 +69,7 @@ pub fn new_invoice(lines: Vec<NewLine>, approval_levels: u8) -> NewInvoice {
 
 pub fn draft(lines: Vec<NewLine>) -> Invoice {
     let (a, ids) = (actor(), SeqIds::default());
-    Invoice::create_draft(TenantId::new(1), new_invoice(lines, 0), ctx(&a, &ids)).invoice
+    Invoice::create_draft(TenantId::new(1), 1, new_invoice(lines, 0), ctx(&a, &ids)).invoice
 }
 
 pub fn open(lines: Vec<NewLine>) -> Invoice {

@@ -208,7 +208,7 @@ fn a_fully_refunded_invoice_can_be_cancelled_and_voided() {
 #[test]
 fn approved_invoices_cannot_be_cancelled_or_voided() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 1), ctx(&a, &ids)).invoice;
+    let d = Invoice::create_draft(TenantId::new(1), 1, new_invoice(two_lines(), 1), ctx(&a, &ids)).invoice;
     let approved = finalize(d).approve(ctx(&a, &ids)).unwrap().invoice;
     assert!(matches!(approved.approval, Approval::Approved { .. }));
     assert_eq!(cancel(&approved, vec![]).unwrap_err(), Refusal::InvoiceApproved);
@@ -471,7 +471,7 @@ fn refund_rules() {
 #[test]
 fn approval_goes_level_by_level_and_gates_payment() {
     let (a, ids) = (actor(), SeqIds::default());
-    let d = Invoice::create_draft(TenantId::new(1), new_invoice(two_lines(), 2), ctx(&a, &ids)).invoice;
+    let d = Invoice::create_draft(TenantId::new(1), 1, new_invoice(two_lines(), 2), ctx(&a, &ids)).invoice;
     assert_eq!(d.approve(ctx(&a, &ids)).unwrap_err(), Refusal::InvoiceNotOpen);
     let open = finalize(d);
     assert_eq!(open.approval, Approval::Pending { level: 1, required: 2 });
@@ -716,4 +716,25 @@ fn payments_are_bounded_in_number() {
         inv = pay(&inv, 1).unwrap().invoice;
     }
     assert_eq!(pay(&inv, 1).unwrap_err(), Refusal::TooManyPayments);
+}
+
+#[test]
+fn any_issued_invoice_can_be_marked_sent_again_but_a_draft_cannot() {
+    let (a, ids) = (actor(), SeqIds::default());
+    assert_eq!(
+        draft(two_lines()).mark_sent(ctx(&a, &ids)).unwrap_err(),
+        Refusal::InvoiceIsDraft
+    );
+    let inv = open(two_lines());
+    let sent = inv.mark_sent(ctx(&a, &ids)).unwrap();
+    assert_eq!(sent.invoice.sent_at, Some(t0()));
+    assert_eq!(kinds(&sent), ["invoice.sent"]);
+    assert_eq!(sent.invoice.status, InvoiceStatus::Open, "sending changes no status");
+    let cancelled = cancel(&inv, vec![]).unwrap().invoice;
+    let resent = cancelled.mark_sent(ctx(&a, &ids)).unwrap();
+    assert_eq!(
+        (resent.invoice.status, resent.invoice.sent_at),
+        (InvoiceStatus::Cancelled, Some(t0())),
+        "a cancelled invoice can be sent, with its credit note"
+    );
 }

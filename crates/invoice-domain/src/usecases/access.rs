@@ -51,6 +51,8 @@ pub enum Action {
     Void,
     /// Write an open invoice off as uncollectible.
     MarkUncollectible,
+    /// Record that an issued invoice was sent to its customer.
+    MarkSent,
     /// Record a payment.
     RecordPayment,
     /// Refund (part of) a payment.
@@ -63,7 +65,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the documentation lists them.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Read,
         Action::Create,
         Action::Finalize,
@@ -72,6 +74,7 @@ impl Action {
         Action::Reissue,
         Action::Void,
         Action::MarkUncollectible,
+        Action::MarkSent,
         Action::RecordPayment,
         Action::Refund,
         Action::Approve,
@@ -93,6 +96,7 @@ impl Action {
             | Action::Reissue
             | Action::Void
             | Action::MarkUncollectible
+            | Action::MarkSent
             | Action::RecordPayment
             | Action::Refund => &[PartyRole::Issuer],
         }
@@ -114,6 +118,7 @@ impl Action {
             Action::Reissue => "reissue",
             Action::Void => "void",
             Action::MarkUncollectible => "mark uncollectible",
+            Action::MarkSent => "mark sent",
             Action::RecordPayment => "record payments on",
             Action::Refund => "refund payments of",
             Action::Approve => "approve",

@@ -1,5 +1,7 @@
 //! Use cases: cancel (fully or by lines), credit, void, reissue, write off.
 
+use chrono::NaiveDate;
+
 use crate::commands::{CancelRequest, CreditRequest, ReissueRequest, Settlement};
 use crate::model::invoice::Invoice;
 use crate::model::money::Amount;
@@ -12,15 +14,19 @@ use crate::ports::{
 use crate::rules::{Reissue, Transition};
 use crate::usecases::{Action, InvoiceService, Target, UseCaseError};
 
-/// Draws the next credit-note number of the invoice's tenant, from the
-/// series its settings name.
+/// Draws the next credit-note number of the invoice's tenant, in the series
+/// and format its settings name, for a credit note issued on `date`.
 fn next_credit_note_number<S: NumberAllocator + SettingsRepository>(
     store: &mut S,
     invoice: &Invoice,
+    date: NaiveDate,
 ) -> Result<DocumentNumber, RepositoryError> {
-    let series = store.settings(invoice.tenant)?.credit_note_series;
-    let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &series)?;
-    Ok(DocumentNumber { series, sequence })
+    let settings = store.settings(invoice.tenant)?;
+    let slot = settings
+        .credit_note_number_format
+        .slot(&settings.credit_note_series, date);
+    let sequence = store.next_number(invoice.tenant, DocumentKind::CreditNote, &slot.counter())?;
+    slot.number(sequence).map_err(|e| RepositoryError::Other(e.to_string()))
 }
 
 impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
@@ -34,7 +40,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
         request: &CancelRequest,
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Cancel, |invoice, ctx, store| {
-            Ok(invoice.cancel(request, ctx, || next_credit_note_number(store, invoice))?)
+            Ok(invoice.cancel(request, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -54,7 +62,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
                     store.balance(invoice.tenant, &invoice.customer.id, invoice.currency)?
                 }
             };
-            Ok(invoice.credit(request, balance, ctx, || next_credit_note_number(store, invoice))?)
+            Ok(invoice.credit(request, balance, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -68,7 +78,9 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::Void, |invoice, ctx, store| {
             let policy = store.settings(invoice.tenant)?.void_credit_note;
-            Ok(invoice.void(reason, policy, ctx, || next_credit_note_number(store, invoice))?)
+            Ok(invoice.void(reason, policy, ctx, || {
+                next_credit_note_number(store, invoice, ctx.now.date_naive())
+            })?)
         })
     }
 
@@ -82,7 +94,10 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     ) -> Result<Reissue, UseCaseError> {
         let invoice = self.load(store, target, Action::Reissue)?;
         let ctx = self.context(target.actor);
-        let reissue = invoice.reissue(request, ctx, || next_credit_note_number(store, &invoice))?;
+        let serial = store.next_serial(invoice.tenant)?;
+        let reissue = invoice.reissue(request, serial, ctx, || {
+            next_credit_note_number(store, &invoice, ctx.now.date_naive())
+        })?;
         store.save(&reissue.cancelled)?;
         store.save(&reissue.replacement)?;
         Ok(reissue)
@@ -97,6 +112,17 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
     ) -> Result<Transition, UseCaseError> {
         self.transition(store, target, Action::MarkUncollectible, |invoice, ctx, _| {
             Ok(invoice.mark_uncollectible(reason, ctx)?)
+        })
+    }
+
+    /// Records that an issued invoice was sent to its customer.
+    pub fn mark_sent<S: InvoiceRepository>(
+        &self,
+        store: &mut S,
+        target: &Target<'_>,
+    ) -> Result<Transition, UseCaseError> {
+        self.transition(store, target, Action::MarkSent, |invoice, ctx, _| {
+            Ok(invoice.mark_sent(ctx)?)
         })
     }
 }

@@ -1,11 +1,15 @@
 //! Use cases that only read: get, list, audit trail, credit note.
 
+use crate::einvoice::{self, EDocument, Profile};
+use crate::error::Refusal;
 use crate::model::balance::CustomerBalance;
 use crate::model::credit_note::CreditNote;
 use crate::model::event::Event;
 use crate::model::ids::{CreditNoteId, PartyId};
 use crate::model::invoice::Invoice;
-use crate::ports::{BalanceRepository, Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery};
+use crate::ports::{
+    BalanceRepository, Clock, IdGenerator, InvoiceRef, InvoiceRepository, ListQuery, SettingsRepository,
+};
 use crate::usecases::{Action, InvoiceService, Scope, UseCaseError};
 
 /// Largest page a list returns.
@@ -90,5 +94,43 @@ impl<C: Clock, G: IdGenerator> InvoiceService<C, G> {
             return Err(UseCaseError::NotOwned);
         }
         Ok(store.balances(scope.tenant, customer)?)
+    }
+
+    /// The e-invoice of an issued invoice visible to `scope`, refused with
+    /// `invoice_not_issued` for a draft and `document_incomplete` (listing
+    /// every missing field) when it lacks what `profile` requires.
+    pub fn invoice_document<S: InvoiceRepository + SettingsRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        reference: &InvoiceRef,
+        profile: Profile,
+    ) -> Result<EDocument, UseCaseError> {
+        let invoice = self.get(store, scope, reference)?;
+        if !invoice.is_issued() {
+            return Err(Refusal::InvoiceNotIssued.into());
+        }
+        let settings = store.settings(scope.tenant)?;
+        let doc = EDocument::of_invoice(&invoice, &settings.seller).ok_or(Refusal::InvoiceNotIssued)?;
+        einvoice::check(&doc, profile).map_err(Refusal::DocumentIncomplete)?;
+        Ok(doc)
+    }
+
+    /// The e-invoice of a credit note whose invoice is visible to `scope`,
+    /// built from the note's own lines, breakdown and totals, with the
+    /// parties of its invoice; refused like [`InvoiceService::invoice_document`].
+    pub fn credit_note_document<S: InvoiceRepository + SettingsRepository>(
+        &self,
+        store: &mut S,
+        scope: &Scope,
+        id: CreditNoteId,
+        profile: Profile,
+    ) -> Result<EDocument, UseCaseError> {
+        let note = store.credit_note(scope.tenant, id)?.ok_or(UseCaseError::NotFound)?;
+        let invoice = self.get(store, scope, &InvoiceRef::Id(note.invoice_id))?;
+        let settings = store.settings(scope.tenant)?;
+        let doc = EDocument::of_credit_note(&note, &invoice, &settings.seller);
+        einvoice::check(&doc, profile).map_err(Refusal::DocumentIncomplete)?;
+        Ok(doc)
     }
 }

@@ -34,10 +34,12 @@ mockall::mock! {
         fn credit_note(&mut self, tenant: TenantId, id: CreditNoteId) -> Result<Option<CreditNote>, RepositoryError>;
     }
     impl NumberAllocator for Store {
-        fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, series: &SeriesPrefix) -> Result<u64, RepositoryError>;
+        fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, counter: &str) -> Result<u64, RepositoryError>;
+        fn next_serial(&mut self, tenant: TenantId) -> Result<u64, RepositoryError>;
     }
     impl SettingsRepository for Store {
         fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError>;
+        fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError>;
     }
     impl BalanceRepository for Store {
         fn balance(&mut self, tenant: TenantId, customer: &PartyId, currency: Currency) -> Result<Amount, RepositoryError>;
@@ -101,7 +103,7 @@ fn a_cancel_draws_a_credit_note_number_and_saves_once() {
     let mut store = store_with(inv.clone());
     let series = SeriesPrefix::parse("GS").unwrap();
     let settings = TenantSettings {
-        credit_note_series: series.clone(),
+        credit_note_series: series,
         ..TenantSettings::default()
     };
     store
@@ -111,7 +113,7 @@ fn a_cancel_draws_a_credit_note_number_and_saves_once() {
         .returning(move |_| Ok(settings.clone()));
     store
         .expect_next_number()
-        .with(eq(inv.tenant), eq(DocumentKind::CreditNote), eq(series))
+        .with(eq(inv.tenant), eq(DocumentKind::CreditNote), eq("GS-{SEQ}"))
         .times(1)
         .returning(|_, _, _| Ok(3));
     store
@@ -188,6 +190,7 @@ fn a_failed_number_draw_aborts_finalize() {
     store
         .expect_next_number()
         .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
     store.expect_save().never();
     let scope = Scope::tenant(d.tenant);
     let reference = InvoiceRef::Id(d.id);
@@ -245,6 +248,7 @@ fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
     let pending = {
         let d = Invoice::create_draft(
             TenantId::new(1),
+            1,
             new_invoice(vec![line("a", 1, 100, "19")], 1),
             ctx(&a, &ids),
         )
@@ -264,6 +268,7 @@ fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
         Ok(())
     });
     store.expect_next_number().returning(|_, _, _| Ok(1));
+    store.expect_next_serial().returning(|_| Ok(2));
     store.expect_settings().returning(|_| Ok(TenantSettings::default()));
     store.expect_events().returning(|_, _| Ok(vec![]));
     let reference = InvoiceRef::Id(invoice.id);
@@ -299,6 +304,7 @@ fn attempt(action: Action, scope: &Scope) -> (Result<(), UseCaseError>, bool) {
             .map(drop),
         Action::Void => svc.void(&mut store, &t, None).map(drop),
         Action::MarkUncollectible => svc.mark_uncollectible(&mut store, &t, None).map(drop),
+        Action::MarkSent => svc.mark_sent(&mut store, &t).map(drop),
         Action::RecordPayment => svc
             .record_payment(&mut store, &t, NewPayment::new(one(), None, None).unwrap())
             .map(drop),
@@ -329,6 +335,7 @@ fn each_use_case_lets_each_side_do_exactly_what_the_party_table_says() {
         (Action::Reissue, true, false),
         (Action::Void, true, false),
         (Action::MarkUncollectible, true, false),
+        (Action::MarkSent, true, false),
         (Action::RecordPayment, true, false),
         (Action::Refund, true, false),
         (Action::Approve, false, true),
@@ -387,6 +394,8 @@ fn a_party_key_cannot_create_an_invoice_in_another_issuers_name() {
     ] {
         let mut store = MockStore::new();
         store.expect_save().never();
+        // The serial is drawn in the caller's transaction, which the refusal rolls back.
+        store.expect_next_serial().returning(|_| Ok(1));
         let mut new = forged(issuer);
         new.customer = Party::parse(customer, "C", None, None, None).unwrap();
         assert_eq!(
@@ -397,9 +406,11 @@ fn a_party_key_cannot_create_an_invoice_in_another_issuers_name() {
     }
     let mut store = MockStore::new();
     store.expect_save().times(1).returning(|_| Ok(()));
+    store.expect_next_serial().times(1).returning(|_| Ok(41));
     let own = service()
         .create_draft(&mut store, &trp1, &actor, forged(Some("trp-001")))
         .unwrap();
+    assert_eq!(own.invoice.serial, 41, "the draft carries the serial drawn for it");
     assert_eq!(own.invoice.issuer.unwrap().id.as_str(), "trp-001");
 }
 
@@ -418,4 +429,116 @@ fn list_clamps_the_page_and_forces_the_party_filter() {
     };
     let page = service().list(&mut store, &scope, q).unwrap();
     assert!(page.invoices.is_empty() && !page.has_more);
+}
+
+/// A seller profile complete enough for EN 16931.
+fn complete_seller() -> crate::model::seller::SellerProfile {
+    crate::model::seller::SellerProfile {
+        name: Some("Seller GmbH".into()),
+        vat_id: Some(crate::model::seller::VatId::parse("DE123456789").unwrap()),
+        address: Some(crate::model::address::PostalAddress::parse(None, None, None, None, Some("DE")).unwrap()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn finalize_freezes_the_seller_and_under_require_en16931_refuses_an_incomplete_draft_without_a_number() {
+    let mut d = draft(vec![line("a", 1, 100, "19")]);
+    d.issuer = None;
+    let run = |settings: TenantSettings, invoice: Invoice, refuses: bool| {
+        let mut store = store_with(invoice.clone());
+        store.expect_settings().returning(move |_| Ok(settings.clone()));
+        if refuses {
+            store.expect_next_number().never();
+            store.expect_save().never();
+        } else {
+            store.expect_next_number().returning(|_, _, _| Ok(1));
+            store.expect_save().returning(|_| Ok(()));
+        }
+        let scope = Scope::tenant(invoice.tenant);
+        let reference = InvoiceRef::Id(invoice.id);
+        let actor = Actor::new("k", "test");
+        service().finalize(&mut store, &target(&scope, &reference, &actor, None))
+    };
+    // Off by default: an incomplete invoice is issued, its seller frozen.
+    let t = run(TenantSettings::default(), d.clone(), false).unwrap();
+    assert_eq!(t.invoice.seller, Some(Default::default()));
+    // Required: the buyer's country and the seller are missing, named with their ids.
+    let strict = TenantSettings {
+        require_en16931: true,
+        ..TenantSettings::default()
+    };
+    let err = run(strict.clone(), d.clone(), true).unwrap_err();
+    assert_eq!(err.code(), "document_incomplete");
+    let UseCaseError::Refused(crate::error::Refusal::DocumentIncomplete(incomplete)) = err else {
+        panic!("not incomplete")
+    };
+    let fields: Vec<(&str, &str)> = incomplete.missing.iter().map(|m| (m.field.as_str(), m.rule)).collect();
+    assert!(fields.contains(&("seller.name", "BR-06")), "{fields:?}");
+    assert!(fields.contains(&("seller.vat_id", "BR-S-02")), "{fields:?}");
+    assert!(fields.contains(&("customer.address.country", "BR-11")), "{fields:?}");
+    // Complete: issued, with that seller frozen.
+    let mut complete = d.clone();
+    complete.customer = complete
+        .customer
+        .clone()
+        .with_address(crate::model::address::PostalAddress::parse(None, None, None, None, Some("FR")).unwrap());
+    let t = run(
+        TenantSettings {
+            seller: complete_seller(),
+            ..strict
+        },
+        complete,
+        false,
+    )
+    .unwrap();
+    assert_eq!(t.invoice.seller, Some(complete_seller()));
+}
+
+#[test]
+fn a_drafts_document_is_refused_and_an_issued_one_is_checked_against_its_profile() {
+    let d = draft(vec![line("a", 1, 100, "19")]);
+    let mut store = store_with(d.clone());
+    store.expect_settings().never();
+    let scope = Scope::tenant(d.tenant);
+    let err = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(d.id),
+            crate::einvoice::Profile::En16931,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "invoice_not_issued");
+
+    let mut o = open(vec![line("a", 1, 100, "19")]);
+    o.issuer = None;
+    o.seller = Some(complete_seller());
+    o.customer = o
+        .customer
+        .clone()
+        .with_address(crate::model::address::PostalAddress::parse(None, None, None, None, Some("FR")).unwrap());
+    let mut store = store_with(o.clone());
+    store.expect_settings().returning(|_| Ok(TenantSettings::default()));
+    let doc = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(o.id),
+            crate::einvoice::Profile::En16931,
+        )
+        .unwrap();
+    assert_eq!(doc.seller, complete_seller(), "the frozen seller, not today's profile");
+    let err = service()
+        .invoice_document(
+            &mut store,
+            &scope,
+            &InvoiceRef::Id(o.id),
+            crate::einvoice::Profile::XRechnung,
+        )
+        .unwrap_err();
+    let UseCaseError::Refused(crate::error::Refusal::DocumentIncomplete(incomplete)) = err else {
+        panic!("not incomplete")
+    };
+    assert!(incomplete.missing.iter().any(|m| m.rule == "BR-DE-15"));
 }

@@ -34,7 +34,13 @@ use super::state::AppState;
 use crate::outbound::db::admin;
 
 /// Every scope a key can hold.
-pub const ALL_SCOPES: [&str; 4] = ["invoices:read", "invoices:write", "invoices:cancel", "webhooks:manage"];
+pub const ALL_SCOPES: [&str; 5] = [
+    "invoices:read",
+    "invoices:write",
+    "invoices:cancel",
+    "webhooks:manage",
+    "tenant:manage",
+];
 
 /// A freshly minted key: the secret (shown once), its id and its hash.
 #[derive(Debug, Clone)]

@@ -139,8 +139,28 @@ pub fn parse_json<T: DeserializeOwned + Validate>(req: &HttpRequest, body: &[u8]
             }
         }
     })?;
+    require_object(body)?;
     value.validate().map_err(validation_problem)?;
     Ok(value)
+}
+
+/// Refuses a body that parsed but is not a JSON object: serde reads a struct
+/// from an array of its fields in order too, and no route documents that.
+pub fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(ApiError {
+            errors: vec![FieldError {
+                field: String::new(),
+                message: "the body must be a JSON object".into(),
+            }],
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_type",
+                "the body must be a JSON object",
+            )
+        }),
+    }
 }
 
 /// Parses an optional JSON body: empty means `T::default()`.

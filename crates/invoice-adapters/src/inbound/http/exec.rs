@@ -195,13 +195,15 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         })
 }
 
-/// Parses an invoice reference from the path: a UUID or a number like `INV-000052`.
+/// Parses an invoice reference from the path: a UUID, a document number or
+/// an external reference. Only a reference that cannot name any invoice is
+/// 400; one that names none is a 404 later.
 pub fn parse_ref(text: &str) -> Result<InvoiceRef, ApiError> {
-    InvoiceRef::parse(text).ok_or_else(|| {
+    InvoiceRef::parse(text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_path_parameter",
-            "the invoice reference must be a UUID or a number like INV-000001",
+            format!("the invoice reference {}", e.message),
         )
     })
 }

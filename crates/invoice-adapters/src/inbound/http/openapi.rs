@@ -89,7 +89,7 @@ impl Modify for LineRules {
 struct Links;
 
 /// Operations answering with the invoice, by operation id.
-const INVOICE_REPLIES: [&str; 10] = [
+const INVOICE_REPLIES: [&str; 11] = [
     "create_invoice",
     "get_invoice",
     "finalize_invoice",
@@ -98,6 +98,7 @@ const INVOICE_REPLIES: [&str; 10] = [
     "cancel_invoice",
     "void_invoice",
     "mark_uncollectible",
+    "mark_sent",
     "approve_invoice",
     "reject_invoice",
 ];
@@ -112,6 +113,7 @@ impl Modify for Links {
             ("Cancel", "cancel_invoice"),
             ("Void", "void_invoice"),
             ("MarkUncollectible", "mark_uncollectible"),
+            ("MarkSent", "mark_sent"),
             ("CreditNote", "credit_invoice"),
             ("Reissue", "reissue_invoice"),
             ("Approve", "approve_invoice"),
@@ -177,6 +179,7 @@ impl Modify for Links {
         v1::cancel_invoice,
         v1::void_invoice,
         v1::mark_uncollectible,
+        v1::mark_sent,
         v1::credit_invoice,
         v1::reissue_invoice,
         v1::get_customer_balance,
@@ -184,6 +187,10 @@ impl Modify for Links {
         v1::reject_invoice,
         v1::list_invoice_events,
         v1::get_credit_note,
+        v1::get_invoice_document,
+        v1::get_credit_note_document,
+        v1::get_tenant,
+        v1::update_tenant,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -195,6 +202,8 @@ impl Modify for Links {
         (name = "invoices", description = "The product's own API"),
         (name = "credit notes", description = "Documents correcting issued invoices"),
         (name = "customers", description = "Customers' credit balances"),
+        (name = "documents", description = "Issued invoices and credit notes as EN 16931 UBL 2.1 e-invoices and printable pages"),
+        (name = "tenant", description = "The tenant's seller profile and document settings"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

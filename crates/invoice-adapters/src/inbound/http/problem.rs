@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use invoice_domain::{Action, RepositoryError, UseCaseError, ValidationError};
+use invoice_domain::{Action, Incomplete, Refusal, RepositoryError, UseCaseError, ValidationError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,6 +13,19 @@ pub struct FieldError {
     /// JSON path of the field, e.g. `lines[0].quantity`.
     pub field: String,
     /// What is wrong with it.
+    pub message: String,
+}
+
+/// One field an e-invoice lacks, in a `document_incomplete` problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MissingField {
+    /// Where to set it, e.g. `seller.vat_id` (`/v1/tenant`), `issuer.tax_number` or `customer.address.country` (the invoice).
+    pub field: String,
+    /// The EN 16931 business term, e.g. `BT-31`.
+    pub term: String,
+    /// The rule that needs it, e.g. `BR-S-02`.
+    pub rule: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -36,6 +49,9 @@ pub struct Problem {
     /// Invalid fields, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// What an e-invoice lacks, for `document_incomplete`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingField>,
 }
 
 /// An error answered as problem+json.
@@ -49,6 +65,8 @@ pub struct ApiError {
     pub detail: String,
     /// Invalid fields.
     pub errors: Vec<FieldError>,
+    /// What an e-invoice lacks.
+    pub missing: Vec<MissingField>,
     /// Seconds for `Retry-After`, when set.
     pub retry_after: Option<u64>,
 }
@@ -67,6 +85,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            missing: Vec::new(),
             retry_after: None,
         }
     }
@@ -131,6 +150,7 @@ impl ApiError {
             code: self.code.to_string(),
             request_id,
             errors: self.errors.clone(),
+            missing: self.missing.clone(),
         }
     }
 }
@@ -187,7 +207,22 @@ impl From<RepositoryError> for ApiError {
                 "version_mismatch",
                 "the invoice was changed concurrently",
             ),
-            // A unique constraint is only ever met by a race with a
+            // The client's own reference is taken: a decision on the
+            // request, the same on every retry.
+            RepositoryError::UniqueViolation(constraint) if constraint.contains("external_reference") => ApiError::new(
+                StatusCode::CONFLICT,
+                "external_reference_taken",
+                "another invoice of this tenant has this external_reference",
+            ),
+            // A printed number can only repeat when the tenant changed its
+            // number format to one that prints an earlier number again.
+            RepositoryError::UniqueViolation(constraint) if constraint.ends_with("number") => ApiError::new(
+                StatusCode::CONFLICT,
+                "number_taken",
+                "the next number of this format was already issued under an earlier format; \
+                     choose a number format that cannot print an earlier number",
+            ),
+            // Any other unique constraint is only ever met by a race with a
             // concurrent request (every id is generated, every counter is
             // an upsert): the client's request was fine and may be retried.
             RepositoryError::UniqueViolation(constraint) => {
@@ -242,9 +277,31 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
             "version_mismatch",
             "the invoice was changed by a concurrent request; reload and retry",
         ),
+        UseCaseError::Refused(Refusal::DocumentIncomplete(incomplete)) => document_incomplete(&incomplete),
         UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()),
         UseCaseError::Invalid(v) => v.into(),
         UseCaseError::Repository(r) => r.into(),
+    }
+}
+
+/// 422 `document_incomplete`, listing each missing field with its BT and BR ids.
+pub fn document_incomplete(incomplete: &Incomplete) -> ApiError {
+    ApiError {
+        missing: incomplete
+            .missing
+            .iter()
+            .map(|m| MissingField {
+                field: m.field.clone(),
+                term: m.term.to_string(),
+                rule: m.rule.to_string(),
+                message: m.message.clone(),
+            })
+            .collect(),
+        ..ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "document_incomplete",
+            incomplete.to_string(),
+        )
     }
 }
 

@@ -227,6 +227,48 @@ type DbPool = Pool<Manager>;
 /// A connection checked out of a pool.
 type PooledConn = PooledConnection<Manager>;
 
+/// Runs schema changes on SQLite with foreign-key enforcement off: a
+/// migration that rebuilds a table others reference (SQLite cannot alter
+/// constraints in place) must drop it first. `work` checks the references
+/// itself before committing ([`check_foreign_keys`]). The pragma is a no-op
+/// inside a transaction, so it is set around it, and set back whatever happened.
+fn with_foreign_keys_deferred<T>(
+    c: &mut SqliteConnection,
+    work: impl FnOnce(&mut SqliteConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let query = |e: diesel::result::Error| DbError::Migration(e.to_string());
+    diesel::sql_query("PRAGMA foreign_keys = OFF")
+        .execute(c)
+        .map_err(query)?;
+    let result = work(c);
+    diesel::sql_query("PRAGMA foreign_keys = ON")
+        .execute(c)
+        .map_err(query)?;
+    result
+}
+
+/// Fails when any row references a missing one.
+fn check_foreign_keys(c: &mut SqliteConnection) -> Result<(), DbError> {
+    let broken: Vec<ForeignKeyProblem> = diesel::sql_query("PRAGMA foreign_key_check")
+        .load(c)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    match broken.first() {
+        None => Ok(()),
+        Some(p) => Err(DbError::Migration(format!(
+            "{} rows of {} would reference missing rows",
+            broken.len(),
+            p.table
+        ))),
+    }
+}
+
+/// One row of `PRAGMA foreign_key_check`: a row referencing a missing one.
+#[derive(QueryableByName)]
+struct ForeignKeyProblem {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
+}
+
 /// The database: pools, migrations and transactions.
 ///
 /// On PostgreSQL reads and writes share one pool. On SQLite writes go through
@@ -324,16 +366,18 @@ impl Database {
                     .execute(c);
                 result.map_err(migration)
             }
-            DbConnection::Sqlite(c) => {
+            DbConnection::Sqlite(c) => with_foreign_keys_deferred(c, |c| {
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(query)?;
-                match c.run_pending_migrations(SQLITE_MIGRATIONS) {
-                    Ok(_) => AnsiTransactionManager::commit_transaction(c).map_err(query),
+                let migrated = c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop).map_err(migration);
+                let result = migrated.and_then(|()| check_foreign_keys(c));
+                match result {
+                    Ok(()) => AnsiTransactionManager::commit_transaction(c).map_err(query),
                     Err(e) => {
                         let _ = AnsiTransactionManager::rollback_transaction(c);
-                        Err(migration(e))
+                        Err(e)
                     }
                 }
-            }
+            }),
         }
     }
 
@@ -397,7 +441,14 @@ impl Database {
         for _ in 0..count {
             let result = match &mut *conn {
                 DbConnection::Pg(c) => c.revert_last_migration(PG_MIGRATIONS).map(|_| ()),
-                DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+                DbConnection::Sqlite(c) => {
+                    with_foreign_keys_deferred(c, |c| {
+                        c.revert_last_migration(SQLITE_MIGRATIONS)
+                            .map_err(|e| DbError::Migration(e.to_string()))?;
+                        check_foreign_keys(c)
+                    })?;
+                    Ok(())
+                }
             };
             result.map_err(|e| DbError::Migration(e.to_string()))?;
         }
@@ -409,7 +460,13 @@ impl Database {
         let mut conn = self.write.get().map_err(|e| DbError::Connect(e.to_string()))?;
         let result = match &mut *conn {
             DbConnection::Pg(c) => c.revert_all_migrations(PG_MIGRATIONS).map(|_| ()),
-            DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConnection::Sqlite(c) => {
+                return with_foreign_keys_deferred(c, |c| {
+                    c.revert_all_migrations(SQLITE_MIGRATIONS)
+                        .map_err(|e| DbError::Migration(e.to_string()))?;
+                    check_foreign_keys(c)
+                })
+            }
         };
         result.map_err(|e| DbError::Migration(e.to_string()))
     }

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod rows;
 #[allow(missing_docs)] // generated column types mirror the migrations
 pub mod schema;
+pub mod seller;
 pub mod settings;
 mod store;
 

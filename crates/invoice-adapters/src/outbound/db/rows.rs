@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use invoice_domain::{
     Amount, BalanceDirection, BalanceEntry, CollectionMethod, CreditNote, CreditNoteLine, Currency, DocumentNumber,
-    Event, ExemptionReason, Invoice, InvoiceId, InvoiceStatus, Line, LineAmounts, LineCredit, LineStatus, LineTax,
-    PartyId, Payment, PaymentSource, PositiveAmount, ProductId, Refund, RefundDestination, RepositoryError,
+    Event, ExemptionReason, Invoice, InvoiceId, InvoiceStatus, Line, LineAmounts, LineCredit, LineKind, LineStatus,
+    LineTax, PartyId, Payment, PaymentSource, PositiveAmount, ProductId, Refund, RefundDestination, RepositoryError,
     SeriesPrefix, Settlement, TaxCategory, TaxRate, VariationId,
 };
 use serde::de::DeserializeOwned;
@@ -28,6 +28,16 @@ struct StoredDetails {
     /// The draft that replaced this invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     replaced_by: Option<String>,
+    /// The buyer's reference (BT-10), when the buyer gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    buyer_reference: Option<String>,
+    /// The seller as frozen at finalize; absent on drafts and on invoices
+    /// issued before seller profiles existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seller: Option<super::seller::StoredSeller>,
+    /// When the invoice was last marked sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent_at: Option<DateTime<Utc>>,
 }
 
 /// A value stored as its snake_case name (a status, source or direction)
@@ -169,8 +179,10 @@ fn method_text(m: CollectionMethod) -> &'static str {
 pub struct InvoiceRow {
     pub tenant_id: i64,
     pub id: String,
+    pub serial: i64,
     pub series: String,
     pub number_seq: Option<i64>,
+    pub number: Option<String>,
     pub status: String,
     pub currency: String,
     pub customer_id: String,
@@ -208,12 +220,14 @@ impl InvoiceRow {
         Ok(InvoiceRow {
             tenant_id: inv.tenant.get(),
             id: inv.id.to_string(),
+            serial: db_count("serial", inv.serial)?,
             series: inv.series.to_string(),
             number_seq: inv
                 .number
                 .as_ref()
                 .map(|n| db_count("number", n.sequence))
                 .transpose()?,
+            number: inv.number.as_ref().map(|n| n.as_str().to_string()),
             status: status_text(inv.status).to_string(),
             currency: inv.currency.code().to_string(),
             customer_id: inv.customer.id.to_string(),
@@ -245,6 +259,9 @@ impl InvoiceRow {
                 v: 1,
                 replaces: inv.replaces.map(|id| id.to_string()),
                 replaced_by: inv.replaced_by.map(|id| id.to_string()),
+                buyer_reference: inv.buyer_reference.clone(),
+                seller: inv.seller.as_ref().map(super::seller::StoredSeller::from_domain),
+                sent_at: inv.sent_at,
             }),
         })
     }
@@ -259,15 +276,22 @@ impl InvoiceRow {
         let series = SeriesPrefix::parse(&self.series).map_err(|e| corrupt("series", e))?;
         let details: StoredDetails = from_json("invoice details", &self.details)?;
         let link = |id: Option<String>| id.map(|id| uuid_of::<InvoiceId>("reissue link", &id)).transpose();
-        let number = self
-            .number_seq
-            .map(|seq| {
-                DocumentNumber::new(series.clone(), stored_count("number", seq)?).map_err(|e| corrupt("number", e))
-            })
+        let seller = details
+            .seller
+            .map(super::seller::StoredSeller::into_domain)
             .transpose()?;
+        let number = match (self.number_seq, self.number.as_deref()) {
+            (Some(seq), Some(text)) => Some(
+                DocumentNumber::issued(series.clone(), stored_count("number", seq)?, text)
+                    .map_err(|e| corrupt("number", e))?,
+            ),
+            (None, None) => None,
+            _ => return Err(corrupt("number", "a sequence without its text, or the reverse")),
+        };
         Ok(Invoice {
             id: uuid_of("invoice id", &self.id)?,
             tenant: invoice_domain::TenantId::new(self.tenant_id),
+            serial: stored_count("serial", self.serial)?,
             number,
             series,
             status: InvoiceStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
@@ -302,6 +326,8 @@ impl InvoiceRow {
             credit_notes,
             due_date: self.due_date,
             external_reference: self.external_reference,
+            buyer_reference: details.buyer_reference,
+            seller,
             metadata: from_json("metadata", &self.metadata)?,
             version: stored_count("version", self.version)?,
             created_at: utc(self.created_at),
@@ -310,6 +336,7 @@ impl InvoiceRow {
             paid_at: self.paid_at.map(utc),
             cancelled_at: self.cancelled_at.map(utc),
             voided_at: self.voided_at.map(utc),
+            sent_at: details.sent_at,
         })
     }
 }
@@ -341,6 +368,7 @@ pub struct LineRow {
     pub credited_net: i64,
     pub credited_tax: i64,
     pub credited_gross: i64,
+    pub kind: Option<String>,
 }
 
 impl LineRow {
@@ -370,6 +398,7 @@ impl LineRow {
             credited_net: db_amount(l.credited.amounts.net)?,
             credited_tax: db_amount(l.credited.amounts.tax)?,
             credited_gross: db_amount(l.credited.amounts.gross)?,
+            kind: l.kind.map(|k| k.as_str().to_string()),
         })
     }
 
@@ -404,6 +433,12 @@ impl LineRow {
                 quantity: stored_count("credited quantity", self.credited_quantity)?,
                 amounts: stored_amounts(self.credited_net, self.credited_tax, self.credited_gross)?,
             },
+            kind: self
+                .kind
+                .as_deref()
+                .map(LineKind::parse)
+                .transpose()
+                .map_err(|e| corrupt("line kind", e))?,
         })
     }
 }
@@ -518,8 +553,10 @@ pub struct CreditNoteRow {
     pub invoice_id: String,
     pub series: String,
     pub number_seq: i64,
+    pub number: String,
     pub invoice_series: String,
     pub invoice_number_seq: i64,
+    pub invoice_number: String,
     pub invoice_issued_at: NaiveDateTime,
     pub currency: String,
     pub reason: Option<String>,
@@ -539,8 +576,10 @@ impl CreditNoteRow {
             invoice_id: cn.invoice_id.to_string(),
             series: cn.number.series.to_string(),
             number_seq: db_count("number", cn.number.sequence)?,
+            number: cn.number.as_str().to_string(),
             invoice_series: cn.invoice_number.series.to_string(),
             invoice_number_seq: db_count("number", cn.invoice_number.sequence)?,
+            invoice_number: cn.invoice_number.as_str().to_string(),
             invoice_issued_at: ts(cn.invoice_issued_at),
             currency: cn.currency.code().to_string(),
             reason: cn.reason.as_ref().map(to_json),
@@ -554,17 +593,17 @@ impl CreditNoteRow {
 
     /// Rebuilds the credit note with its lines.
     pub fn into_domain(self, lines: Vec<CreditNoteLineRow>) -> Result<CreditNote, RepositoryError> {
-        let number = |series: &str, seq: i64| {
+        let number = |series: &str, seq: i64, text: &str| {
             SeriesPrefix::parse(series)
-                .and_then(|s| DocumentNumber::new(s, u64::try_from(seq).unwrap_or(0)))
+                .and_then(|s| DocumentNumber::issued(s, u64::try_from(seq).unwrap_or(0), text))
                 .map_err(|e| corrupt("credit note number", e))
         };
         Ok(CreditNote {
             id: uuid_of("credit note id", &self.id)?,
             tenant: invoice_domain::TenantId::new(self.tenant_id),
-            number: number(&self.series, self.number_seq)?,
+            number: number(&self.series, self.number_seq, &self.number)?,
             invoice_id: uuid_of("invoice id", &self.invoice_id)?,
-            invoice_number: number(&self.invoice_series, self.invoice_number_seq)?,
+            invoice_number: number(&self.invoice_series, self.invoice_number_seq, &self.invoice_number)?,
             invoice_issued_at: utc(self.invoice_issued_at),
             currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
             lines: lines

@@ -34,8 +34,10 @@ diesel::table! {
     invoices (tenant_id, id) {
         tenant_id -> BigInt,
         id -> Text,
+        serial -> BigInt,
         series -> Text,
         number_seq -> Nullable<BigInt>,
+        number -> Nullable<Text>,
         status -> Text,
         currency -> Text,
         customer_id -> Text,
@@ -92,6 +94,7 @@ diesel::table! {
         credited_net -> BigInt,
         credited_tax -> BigInt,
         credited_gross -> BigInt,
+        kind -> Nullable<Text>,
     }
 }
 
@@ -132,8 +135,10 @@ diesel::table! {
         invoice_id -> Text,
         series -> Text,
         number_seq -> BigInt,
+        number -> Text,
         invoice_series -> Text,
         invoice_number_seq -> BigInt,
+        invoice_number -> Text,
         invoice_issued_at -> Timestamp,
         currency -> Text,
         reason -> Nullable<Text>,
@@ -168,10 +173,10 @@ diesel::table! {
 
 diesel::table! {
     /// Gapless number series per tenant, document kind and prefix.
-    number_series (tenant_id, kind, series) {
+    number_series (tenant_id, kind, counter) {
         tenant_id -> BigInt,
         kind -> Text,
-        series -> Text,
+        counter -> Text,
         next_value -> BigInt,
     }
 }

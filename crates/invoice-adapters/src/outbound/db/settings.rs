@@ -3,13 +3,14 @@
 //! touching stored rows, and new settings need no migration.
 
 use diesel::prelude::*;
-use invoice_domain::{RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
+use invoice_domain::{NumberFormat, RepositoryError, SeriesPrefix, TenantId, TenantSettings, VoidPolicy};
 use serde::{Deserialize, Serialize};
 
 use super::connection::DbConnection;
 use super::errors::repository_error;
 use super::rows::{corrupt, from_json, to_json};
 use super::schema::tenants;
+use super::seller::StoredSeller;
 
 /// The stored shape, version 1. Every field is optional so that an absent
 /// one means "the default", and a document written by an older version reads.
@@ -26,6 +27,18 @@ struct StoredSettings {
     /// Whether finalize spends the customer's credit balance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     apply_credit_balance: Option<bool>,
+    /// The seller profile, when any part of it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seller: Option<StoredSeller>,
+    /// Whether finalize requires a complete EN 16931 document (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    require_en16931: Option<bool>,
+    /// How invoice numbers print, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invoice_number_format: Option<String>,
+    /// How credit-note numbers print, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    credit_note_number_format: Option<String>,
 }
 
 impl StoredSettings {
@@ -40,6 +53,18 @@ impl StoredSettings {
         if let Some(apply) = self.apply_credit_balance {
             settings.apply_credit_balance = apply;
         }
+        if let Some(seller) = self.seller {
+            settings.seller = seller.into_domain()?;
+        }
+        settings.require_en16931 = self.require_en16931.unwrap_or(false);
+        if let Some(format) = self.invoice_number_format {
+            settings.invoice_number_format =
+                NumberFormat::parse(&format).map_err(|e| corrupt("invoice number format", e))?;
+        }
+        if let Some(format) = self.credit_note_number_format {
+            settings.credit_note_number_format =
+                NumberFormat::parse(&format).map_err(|e| corrupt("credit-note number format", e))?;
+        }
         Ok(settings)
     }
 
@@ -53,6 +78,12 @@ impl StoredSettings {
                 .then(|| settings.void_credit_note.as_str().to_string()),
             apply_credit_balance: (settings.apply_credit_balance != defaults.apply_credit_balance)
                 .then_some(settings.apply_credit_balance),
+            seller: (settings.seller != defaults.seller).then(|| StoredSeller::from_domain(&settings.seller)),
+            require_en16931: settings.require_en16931.then_some(true),
+            invoice_number_format: (settings.invoice_number_format != defaults.invoice_number_format)
+                .then(|| settings.invoice_number_format.to_string()),
+            credit_note_number_format: (settings.credit_note_number_format != defaults.credit_note_number_format)
+                .then(|| settings.credit_note_number_format.to_string()),
         }
     }
 }
@@ -96,5 +127,15 @@ mod tests {
         );
         let round = StoredSettings::from_domain(&TenantSettings::default());
         assert_eq!(to_json(&round), r#"{"v":1}"#);
+        let formats = TenantSettings {
+            invoice_number_format: NumberFormat::parse("RE-{YYYY}-{SEQ:5}").unwrap(),
+            ..TenantSettings::default()
+        };
+        let text = to_json(&StoredSettings::from_domain(&formats));
+        assert_eq!(text, r#"{"v":1,"invoice_number_format":"RE-{YYYY}-{SEQ:5}"}"#);
+        assert_eq!(
+            from_json::<StoredSettings>("t", &text).unwrap().into_domain().unwrap(),
+            formats
+        );
     }
 }

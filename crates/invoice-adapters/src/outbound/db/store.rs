@@ -10,8 +10,8 @@ use diesel::sql_types::{BigInt, Text};
 use invoice_domain::{
     Amount, BalanceDirection, BalanceEntry, BalanceRepository, Change, CreditNote, CreditNoteId, Currency,
     CustomerBalance, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId, LineStatus,
-    ListQuery, NumberAllocator, PartyId, Payment, RepositoryError, SeriesPrefix, SettingsRepository, TenantId,
-    TenantSettings, Transition,
+    ListQuery, NumberAllocator, PartyId, Payment, RepositoryError, SettingsRepository, TenantId, TenantSettings,
+    Transition,
 };
 
 use super::connection::DbConnection;
@@ -156,18 +156,44 @@ impl<'c> DieselStore<'c> {
         self.conn
     }
 
+    /// The id an invoice reference names in `tenant`. A code is a document
+    /// number first, then an external reference (each unique per tenant);
+    /// a serial falls back to a code of the same digits.
     fn resolve_id(&mut self, tenant: TenantId, reference: &InvoiceRef) -> Result<Option<String>, RepositoryError> {
-        match reference {
-            InvoiceRef::Id(id) => Ok(Some(id.to_string())),
-            InvoiceRef::Number(n) => invoices::table
-                .filter(invoices::tenant_id.eq(tenant.get()))
-                .filter(invoices::series.eq(n.series.as_str()))
-                .filter(invoices::number_seq.eq(i64::try_from(n.sequence).unwrap_or(i64::MAX)))
-                .select(invoices::id)
-                .first::<String>(self.conn)
-                .optional()
-                .map_err(repository_error),
+        let code = match reference {
+            InvoiceRef::Id(id) => return Ok(Some(id.to_string())),
+            InvoiceRef::Code(code) => code,
+            InvoiceRef::Serial(serial, code) => {
+                let by_serial = invoices::table
+                    .filter(invoices::tenant_id.eq(tenant.get()))
+                    .filter(invoices::serial.eq(i64::try_from(*serial).unwrap_or(i64::MAX)))
+                    .select(invoices::id)
+                    .first::<String>(self.conn)
+                    .optional()
+                    .map_err(repository_error)?;
+                if by_serial.is_some() {
+                    return Ok(by_serial);
+                }
+                code
+            }
+        };
+        let by_number = invoices::table
+            .filter(invoices::tenant_id.eq(tenant.get()))
+            .filter(invoices::number.eq(code.as_str()))
+            .select(invoices::id)
+            .first::<String>(self.conn)
+            .optional()
+            .map_err(repository_error)?;
+        if by_number.is_some() {
+            return Ok(by_number);
         }
+        invoices::table
+            .filter(invoices::tenant_id.eq(tenant.get()))
+            .filter(invoices::external_reference.eq(code.as_str()))
+            .select(invoices::id)
+            .first::<String>(self.conn)
+            .optional()
+            .map_err(repository_error)
     }
 
     /// Reads one invoice row. Inside a PostgreSQL write transaction the same
@@ -483,28 +509,33 @@ struct Allocated {
     value: i64,
 }
 
-impl NumberAllocator for DieselStore<'_> {
-    fn next_number(
-        &mut self,
-        tenant: TenantId,
-        kind: DocumentKind,
-        series: &SeriesPrefix,
-    ) -> Result<u64, RepositoryError> {
-        // One statement: the row lock it takes serializes concurrent
-        // allocations, and a rollback gives the number back.
+impl DieselStore<'_> {
+    /// Draws the next value of one counter in one statement: the row lock
+    /// it takes serializes concurrent draws, and a rollback gives the value back.
+    fn draw(&mut self, tenant: TenantId, kind: &str, counter: &str) -> Result<u64, RepositoryError> {
         let allocated: Allocated = Cached(
             diesel::sql_query(
-                "INSERT INTO number_series (tenant_id, kind, series, next_value) VALUES ($1, $2, $3, 2) \
-             ON CONFLICT (tenant_id, kind, series) DO UPDATE SET next_value = number_series.next_value + 1 \
+                "INSERT INTO number_series (tenant_id, kind, counter, next_value) VALUES ($1, $2, $3, 2) \
+             ON CONFLICT (tenant_id, kind, counter) DO UPDATE SET next_value = number_series.next_value + 1 \
              RETURNING next_value - 1 AS value",
             )
             .bind::<BigInt, _>(tenant.get())
-            .bind::<Text, _>(kind.as_str())
-            .bind::<Text, _>(series.as_str()),
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(counter),
         )
         .get_result(self.conn)
         .map_err(repository_error)?;
         u64::try_from(allocated.value).map_err(|_| super::rows::corrupt("number series", allocated.value))
+    }
+}
+
+impl NumberAllocator for DieselStore<'_> {
+    fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, counter: &str) -> Result<u64, RepositoryError> {
+        self.draw(tenant, kind.as_str(), counter)
+    }
+
+    fn next_serial(&mut self, tenant: TenantId) -> Result<u64, RepositoryError> {
+        self.draw(tenant, "invoice_serial", "")
     }
 }
 
@@ -584,6 +615,10 @@ impl BalanceRepository for DieselStore<'_> {
 impl SettingsRepository for DieselStore<'_> {
     fn settings(&mut self, tenant: TenantId) -> Result<TenantSettings, RepositoryError> {
         super::settings::load(self.conn, tenant)
+    }
+
+    fn save_settings(&mut self, tenant: TenantId, settings: &TenantSettings) -> Result<(), RepositoryError> {
+        super::settings::save(self.conn, tenant, settings)
     }
 }
 

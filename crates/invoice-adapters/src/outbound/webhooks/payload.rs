@@ -38,7 +38,9 @@ pub struct EventObject {
 pub struct EventData {
     /// The invoice as it was right after the event.
     pub object: InvoiceView,
-    /// Facts specific to the event type (e.g. the cancelled line ids).
+    /// Facts specific to the event type (e.g. the cancelled line ids);
+    /// `invoice.finalized` and `credit_note.issued` carry `document_url`,
+    /// the path of the UBL document.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
@@ -51,6 +53,7 @@ impl EventObject {
         if let Some(obj) = details.as_object_mut() {
             obj.remove("type");
         }
+        crate::inbound::http::v1::add_document_url(&row.event_type, &row.invoice_id, &mut details);
         Ok(EventObject {
             id: row.id.clone(),
             object: "event",

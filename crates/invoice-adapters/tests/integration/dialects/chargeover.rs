@@ -9,12 +9,14 @@ fn void_path(id: &str) -> String {
     format!("/api/v3/invoice/{id}/_action/void")
 }
 
-/// The documented request: Basic auth, JSON headers and a `{}` body.
+/// The documented request: Basic auth, JSON headers and the documented
+/// body (`{}`).
 fn documented(s: &TestServer, key: &str, id: &str) -> Req {
+    let body = documented_example("chargeover-void-invoice.request.json").unwrap_or_else(|| json!({}));
     s.anon("POST", &void_path(id))
         .header("Authorization", &basic(key))
         .header("Accept", "application/json")
-        .raw("application/json", b"{}")
+        .raw("application/json", body.to_string().as_bytes())
 }
 
 /// Asserts the ChargeOver error envelope, exactly as documented.
@@ -28,7 +30,7 @@ fn assert_co_error(r: &Resp, status: u16) -> String {
     );
     assert_eq!(r.json["code"], status);
     assert_eq!(r.json["status"], "Error");
-    assert_eq!(r.json["details"], json!({}));
+    assert!(r.json["details"].is_object(), "details is an object: {}", r.text);
     assert_eq!(r.json["response"], false);
     let message = r.json["message"].as_str().unwrap().to_string();
     assert!(!message.is_empty());
@@ -41,7 +43,7 @@ fn chargeover_void_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
         let [first, second]: [Value; 2] = open_n(&s, 2).try_into().unwrap();
-        assert_eq!(first["number"], "INV-000001");
+        assert_eq!(first["serial"], 1, "ChargeOver's integer id is the invoice's serial");
 
         let r = documented(&s, &s.key, "1").send();
         assert_json_reply(&r);
@@ -50,6 +52,9 @@ fn chargeover_void_replays_the_documented_request() {
             r.json,
             json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": true})
         );
+        if let Some(doc) = documented_example("chargeover-void-invoice.200.json") {
+            assert_eq!(r.json, doc, "the documented reply, value for value");
+        }
         let v1 = v1_invoice(&s, &id(&first));
         assert_eq!(v1["status"], "void");
         assert_eq!(v1["amount_due"], 0, "the balance due is zero");
@@ -96,64 +101,95 @@ fn chargeover_errors_are_in_its_envelope() {
             r.json,
             json!({"code": 401, "status": "Error", "message": missing, "details": {}, "response": false})
         );
+        if let Some(doc) = documented_example("chargeover-void-invoice.401.json") {
+            assert_eq!(r.json, doc, "the documented 401, value for value");
+        }
         let r = s.req("POST", &void_path("1")).raw("application/json", b"{}").send();
         assert_eq!(assert_co_error(&r, 401), missing, "Bearer only is missing basic");
         let r = documented(&s, "sk_wrong", "1").send();
         assert!(assert_co_error(&r, 401).starts_with("Invalid or incorrect authorization ["));
 
-        // 400: the documented message for an unusable id; bad bodies.
-        for bad in ["abc", "0", "-1", "1.5", "99999999999999999999"] {
-            let r = documented(&s, &s.key, bad).send();
+        // 400 with the documented message for an id that cannot name an
+        // invoice and for bad bodies; the reason is in `details`.
+        for bad in ["x".repeat(101), "bell%07".to_string()] {
+            let r = documented(&s, &s.key, &bad).send();
             assert_eq!(assert_co_error(&r, 400), "Missing or invalid parameter.", "{bad}");
-            assert_eq!(
-                r.json,
-                json!({"code": 400, "status": "Error", "message": "Missing or invalid parameter.", "details": {}, "response": false})
-            );
+            assert_eq!(r.json["details"]["code"], "invalid_invoice_id", "{}", r.text);
         }
         let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(5_000), "]".repeat(5_000));
         for body in [&b"{"[..], &b"[1"[..], &br#""void""#[..], &b"[]"[..], deep.as_bytes()] {
             let r = documented(&s, &s.key, "1").raw("application/json", body).send();
-            assert!(
-                assert_co_error(&r, 400).starts_with("Missing or invalid parameter. ["),
-                "{}",
-                r.text
-            );
+            assert_eq!(assert_co_error(&r, 400), "Missing or invalid parameter.", "{}", r.text);
+            assert!(r.json["details"]["detail"].is_string(), "{}", r.text);
+            if let Some(doc) = documented_example("chargeover-void-invoice.400.json") {
+                assert_documented_shape(&r.json, &doc, &[]);
+                assert_eq!(
+                    (&r.json["code"], &r.json["status"], &r.json["message"]),
+                    (&doc["code"], &doc["status"], &doc["message"])
+                );
+            }
         }
 
-        // 403: a key without invoices:cancel, another party.
+        // Every other application outcome is a 400 whose message names the
+        // reason: a missing scope, another party's invoice…
         let reader = s.key_with("invoices:read", None);
-        assert_co_error(&documented(&s, &reader, "1").send(), 403);
+        let m = assert_co_error(&documented(&s, &reader, "1").send(), 400);
+        assert_eq!(m, "This API key may not void invoices.");
         let stranger = s.key_with("invoices:cancel", Some("someone-else"));
-        assert_co_error(&documented(&s, &stranger, "1").send(), 403);
+        assert_eq!(
+            assert_co_error(&documented(&s, &stranger, "1").send(), 400),
+            "Invoice belongs to another party."
+        );
 
-        // 404: unknown, and another tenant's invoice (its own INV-000001 is not ours).
-        assert_co_error(&documented(&s, &s.key, "99").send(), 404);
+        // …an unknown invoice (any well-formed id), another tenant's invoice
+        // (its own serial 1 is not ours)…
+        for unknown in ["99", "abc", "0", "-1", "1.5", "99999999999999999999"] {
+            let r = documented(&s, &s.key, unknown).send();
+            assert_eq!(assert_co_error(&r, 400), "Invoice not found.", "{unknown}");
+        }
         let (_, globex) = s.other_tenant("globex");
         let foreign = invoice_in(&s, &globex, true);
-        assert_co_error(&documented(&s, &s.key, &id(&foreign)).send(), 404);
+        assert_eq!(
+            assert_co_error(&documented(&s, &s.key, &id(&foreign)).send(), 400),
+            "Invoice not found."
+        );
         assert_eq!(v1_invoice(&s, &id(&inv))["version"], inv["version"], "nothing changed");
         assert_eq!(
             documented(&s, &globex, "1").send().status,
             200,
-            "globex voids its own INV-000001"
+            "globex voids its own invoice 1"
         );
         assert_eq!(v1_invoice(&s, &id(&inv))["status"], "open");
 
-        // 409: a draft (cancel it instead), twice, with payments.
+        // …and each refusal: a draft, a second void, a paid invoice, payments.
         let draft = s.create(&invoice_body());
-        let m = assert_co_error(&documented(&s, &s.key, &id(&draft)).send(), 409);
-        assert!(m.contains("draft"), "{m}");
+        let m = assert_co_error(&documented(&s, &s.key, &id(&draft)).send(), 400);
+        assert_eq!(m, "Invoice is a draft; only issued invoices can be voided.");
         assert_eq!(documented(&s, &s.key, "1").send().status, 200);
-        assert!(assert_co_error(&documented(&s, &s.key, "1").send(), 409).contains("void"));
-        let paid = s.open(&invoice_body());
+        assert_eq!(
+            assert_co_error(&documented(&s, &s.key, "1").send(), 400),
+            "Invoice is already void."
+        );
+        let part_paid = s.open(&invoice_body());
         let pay = s
-            .req("POST", &format!("/v1/invoices/{}/payments", id(&paid)))
+            .req("POST", &format!("/v1/invoices/{}/payments", id(&part_paid)))
             .json(&json!({"amount": 100}))
             .send();
         assert_eq!(pay.status, 200);
-        assert_co_error(
-            &documented(&s, &s.key, &paid["number"].as_str().unwrap()[4..]).send(),
-            409,
+        let serial = part_paid["serial"].as_u64().unwrap().to_string();
+        let m = assert_co_error(&documented(&s, &s.key, &serial).send(), 400);
+        assert!(m.starts_with("Invoice has payments"), "{m}");
+        let paid = s.open(&invoice_body());
+        let pay = s
+            .req("POST", &format!("/v1/invoices/{}/payments", id(&paid)))
+            .json(&json!({"amount": paid["total"]}))
+            .send();
+        assert_eq!((pay.status, pay.json["status"].as_str()), (200, Some("paid")));
+        let number = paid["number"].as_str().unwrap();
+        assert_eq!(
+            assert_co_error(&documented(&s, &s.key, number).send(), 400),
+            "Invoice is already paid.",
+            "named by its number"
         );
 
         // Routes.

@@ -64,29 +64,100 @@ pub struct ChargeOverReply {
     pub response: bool,
 }
 
-/// The ChargeOver message for an error: 400 and 401 follow the documented
-/// `<generic> [<specific>]` wording.
-fn message(e: &ApiError) -> String {
+/// What a refusal of a void means, in ChargeOver's words.
+fn refusal_message(e: &ApiError) -> Option<&'static str> {
+    Some(match e.code {
+        "invoice_not_found" => "Invoice not found.",
+        "invoice_paid" => "Invoice is already paid.",
+        "invoice_already_void" => "Invoice is already void.",
+        "invoice_already_cancelled" => "Invoice is already cancelled.",
+        "invoice_is_draft" => "Invoice is a draft; only issued invoices can be voided.",
+        "invoice_has_payments" => "Invoice has payments applied; refund them before voiding.",
+        "invoice_approved" => "Invoice is approved by the customer and can no longer be voided.",
+        "invoice_not_owned" => "Invoice belongs to another party.",
+        "insufficient_scope" => "This API key may not void invoices.",
+        "tenant_mismatch" => "This API key belongs to another tenant.",
+        "idempotency_key_reused" => "Idempotency-Key was already used with a different request.",
+        _ => return None,
+    })
+}
+
+/// ChargeOver documents 200, 400 and 401: every other application
+/// outcome (a refusal, an unknown or foreign invoice, a missing scope) is
+/// a 400 whose message says why. The infrastructure answers (404 for an
+/// unknown route, 405, 413, 415, 429, 500, 503) stay, and a lost race or a
+/// request still running under the same key is a 503 to retry.
+fn status(e: &ApiError) -> StatusCode {
     match e.status {
-        StatusCode::BAD_REQUEST if !e.detail.starts_with(INVALID_PARAMETER) => {
-            format!("{INVALID_PARAMETER} [{}]", e.detail)
+        StatusCode::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
+        StatusCode::CONFLICT
+            if matches!(
+                e.code,
+                "version_mismatch" | "concurrent_conflict" | "idempotency_key_in_use"
+            ) =>
+        {
+            StatusCode::SERVICE_UNAVAILABLE
         }
-        StatusCode::UNAUTHORIZED if !e.detail.starts_with("Invalid or incorrect authorization") => {
+        StatusCode::NOT_FOUND if e.code == "route_not_found" => StatusCode::NOT_FOUND,
+        StatusCode::FORBIDDEN
+        | StatusCode::NOT_FOUND
+        | StatusCode::CONFLICT
+        | StatusCode::UNPROCESSABLE_ENTITY
+        | StatusCode::PRECONDITION_FAILED => StatusCode::BAD_REQUEST,
+        other => other,
+    }
+}
+
+/// The ChargeOver message: the documented wording for bad input and
+/// authentication, a sentence naming the reason for a refusal.
+fn message(e: &ApiError) -> String {
+    if let Some(sentence) = refusal_message(e) {
+        return sentence.to_string();
+    }
+    match (e.status, status(e)) {
+        (StatusCode::UNAUTHORIZED, _) if !e.detail.starts_with("Invalid or incorrect authorization") => {
             format!("Invalid or incorrect authorization [{}]", e.detail)
         }
+        (StatusCode::CONFLICT, _) => {
+            let mut sentence = e.detail.clone();
+            if let Some(first) = sentence.get(..1) {
+                sentence.replace_range(..1, &first.to_ascii_uppercase());
+            }
+            format!("Invoice cannot be voided: {sentence}.")
+        }
+        (_, StatusCode::BAD_REQUEST) => INVALID_PARAMETER.to_string(),
         _ => e.detail.clone(),
     }
 }
 
+/// What went wrong beyond the message: the stable code, the detail and any
+/// invalid fields, for a 400 whose message is the documented generic one.
+fn details(e: &ApiError) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    if status(e) == StatusCode::OK || e.status == StatusCode::UNAUTHORIZED {
+        return map;
+    }
+    map.insert("code".into(), e.code.into());
+    map.insert("detail".into(), e.detail.clone().into());
+    if !e.errors.is_empty() {
+        map.insert(
+            "errors".into(),
+            serde_json::to_value(&e.errors).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    map
+}
+
 /// Renders an error in the ChargeOver envelope.
 pub fn render(e: &ApiError) -> Reply {
+    let code = status(e);
     Reply::json(
-        e.status,
+        code,
         &ChargeOverReply {
-            code: e.status.as_u16(),
+            code: code.as_u16(),
             status: "Error",
             message: message(e),
-            details: serde_json::Map::new(),
+            details: details(e),
             response: false,
         },
     )
@@ -100,21 +171,18 @@ async fn not_found() -> HttpResponse {
 /// Void an invoice: the balance due becomes zero and dunning and payments halt.
 #[utoipa::path(post, path = "/api/v3/invoice/{invoice_id}/_action/void", operation_id = "chargeover_void_invoice", tag = "dialect: chargeover",
     request_body(content = Option<Object>, description = "`{}` or nothing; any fields are ignored"),
-    params(("invoice_id" = String, Path, description = "The invoice's sequence number in the series INV (52 for INV-000052), its UUID or its printed number", pattern = r"^(?:(?=[0-9]{1,19}$)0*[1-9][0-9]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"),
+    params(("invoice_id" = String, Path, description = "The invoice's integer id (its serial), or its UUID, document number or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "Action completed successfully", body = ChargeOverReply,
             example = json!({"code": 200, "status": "OK", "message": "", "details": {}, "response": true})),
-        (status = 400, description = "Bad request: an unusable invoice id, a body that is not a JSON object, or a bad `Idempotency-Key`", body = ChargeOverReply,
+        (status = 400, description = "Bad request: an unusable invoice id or body, a bad `Idempotency-Key` (message `Missing or invalid parameter.`, the reason in `details`); or a void refused, an unknown or another party's invoice, a missing scope, with a message naming the reason (e.g. `Invoice is already paid.`)", body = ChargeOverReply,
             example = json!({"code": 400, "status": "Error", "message": "Missing or invalid parameter.", "details": {}, "response": false})),
         (status = 401, description = "Authentication error", body = ChargeOverReply,
             example = json!({"code": 401, "status": "Error", "message": "Invalid or incorrect authorization [Missing (basic) authorization header.]", "details": {}, "response": false})),
-        (status = 403, description = "Missing scope, or an invoice the key's party did not issue", body = ChargeOverReply),
-        (status = 404, description = "No such invoice in this tenant", body = ChargeOverReply),
-        (status = 409, description = "Refused by a rule (a draft, already void or cancelled, paid, approved, or holding payments)", body = ChargeOverReply),
-        (status = 422, description = "A reused idempotency key", body = ChargeOverReply),
         (status = 413, description = "A body over 64 KiB", body = ChargeOverReply),
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = ChargeOverReply),
+        (status = 500, description = "An unexpected failure", body = ChargeOverReply),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = ChargeOverReply),
     ),
     security(("basic" = [])))]
@@ -132,8 +200,7 @@ async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payloa
         return Err(ApiError::unauthorized(MISSING_BASIC));
     }
     let principal = common::authenticate(&req, "invoices:cancel").await?;
-    let reference = common::parse_sequence_or_ref(req.match_info().get("invoice_id").unwrap_or_default())
-        .ok_or_else(|| common::invalid_invoice_id(INVALID_PARAMETER))?;
+    let reference = common::parse_integer_reference(req.match_info().get("invoice_id").unwrap_or_default())?;
     let body = common::read_body(&req, payload).await?;
     // ChargeOver answers every bad input with 400.
     common::parse_optional_json::<ChargeOverVoidBody>(&body).map_err(|e| ApiError {
@@ -181,7 +248,34 @@ mod tests {
             message(&bad_key),
             "Invalid or incorrect authorization [the API key is not valid]"
         );
-        let bad_id = common::invalid_invoice_id(INVALID_PARAMETER);
-        assert_eq!(message(&bad_id), INVALID_PARAMETER);
+        let bad_id = common::invalid_invoice_id("the invoice id must not be empty");
+        assert_eq!(
+            (status(&bad_id), message(&bad_id).as_str()),
+            (StatusCode::BAD_REQUEST, INVALID_PARAMETER)
+        );
+        assert_eq!(details(&bad_id)["detail"], "the invoice id must not be empty");
+        let paid = ApiError::new(StatusCode::CONFLICT, "invoice_paid", "the invoice is paid");
+        assert_eq!(
+            (status(&paid), message(&paid).as_str()),
+            (StatusCode::BAD_REQUEST, "Invoice is already paid.")
+        );
+        let other = ApiError::new(
+            StatusCode::CONFLICT,
+            "credit_exceeds_total",
+            "the credits would exceed the total",
+        );
+        assert_eq!(
+            message(&other),
+            "Invoice cannot be voided: The credits would exceed the total."
+        );
+        let unknown = ApiError::new(StatusCode::NOT_FOUND, "invoice_not_found", "no such invoice");
+        assert_eq!(
+            (status(&unknown), message(&unknown).as_str()),
+            (StatusCode::BAD_REQUEST, "Invoice not found.")
+        );
+        let route = common::route_not_found();
+        assert_eq!(status(&route), StatusCode::NOT_FOUND);
+        let busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "down");
+        assert_eq!(status(&busy), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

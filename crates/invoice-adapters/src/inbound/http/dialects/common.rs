@@ -6,8 +6,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use invoice_domain::{DocumentNumber, Invoice, InvoiceRef, SeriesPrefix, Target, Transition, UseCaseError};
+use invoice_domain::{Amount, Currency, Invoice, InvoiceRef, Target, Transition, UseCaseError};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::inbound::http::auth::{self, Principal};
 use crate::inbound::http::body;
@@ -39,7 +40,7 @@ pub async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::
 /// or an unknown field is 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(de).map_err(|e| {
         use serde_json::error::Category;
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -66,7 +67,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 invalid(field, message)
             }
         }
-    })
+    })?;
+    // serde reads a struct from an array of its fields too; no document does.
+    crate::inbound::http::body::require_object(bytes).map_err(|_| invalid("", "the body must be a JSON object"))?;
+    Ok(value)
 }
 
 /// Parses an optional JSON body: a blank body is `None`.
@@ -98,21 +102,17 @@ pub fn invalid_invoice_id(detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_invoice_id", detail)
 }
 
-/// Parses a positive sequence number (`52`, at most 19 digits, as in a
-/// printed number) into the default series `INV`.
-pub fn parse_sequence(text: &str) -> Option<InvoiceRef> {
-    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = text.parse::<u64>().ok().filter(|n| *n >= 1)?;
-    DocumentNumber::new(SeriesPrefix::invoices(), n)
-        .ok()
-        .map(InvoiceRef::Number)
+/// Parses an invoice reference (a UUID, number or external reference);
+/// text that cannot name an invoice is 400 `invalid_invoice_id`.
+pub fn parse_reference(text: &str) -> Result<InvoiceRef, ApiError> {
+    InvoiceRef::parse(text).map_err(|e| invalid_invoice_id(format!("the invoice id {}", e.message)))
 }
 
-/// Parses a sequence number of the default series, a UUID or a printed number.
-pub fn parse_sequence_or_ref(text: &str) -> Option<InvoiceRef> {
-    parse_sequence(text).or_else(|| InvoiceRef::parse(text))
+/// Parses an invoice reference of an API whose ids are integers: a
+/// positive integer is the invoice's serial, anything else as
+/// [`parse_reference`].
+pub fn parse_integer_reference(text: &str) -> Result<InvoiceRef, ApiError> {
+    InvoiceRef::parse_integer_id(text).map_err(|e| invalid_invoice_id(format!("the invoice id {}", e.message)))
 }
 
 /// What a dialect command needs besides its closures.
@@ -194,6 +194,52 @@ pub fn method_not_allowed(render: ErrorRenderer, allow: &'static str) -> actix_w
     })
 }
 
+/// An amount in its currency's major units as an exact JSON number (`111`,
+/// `110.5`, `1234.567`), written digit by digit from the integer minor
+/// units: never through binary floating point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MajorUnits(String);
+
+impl MajorUnits {
+    /// `amount` of `currency` in major units, without trailing zeros.
+    pub fn of(amount: Amount, currency: Currency) -> Self {
+        let text = amount.to_decimal_string(currency);
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        };
+        MajorUnits(text)
+    }
+
+    /// The number as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for MajorUnits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Always valid JSON: digits with at most one dot between digits.
+        let raw = serde_json::value::RawValue::from_string(self.0.clone()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl utoipa::PartialSchema for MajorUnits {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .minimum(Some(0))
+            .description(Some(
+                "An amount in the currency's major units, exact to its minor unit (111, 110.5)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for MajorUnits {}
+
 /// Milliseconds since the Unix epoch.
 pub fn epoch_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -204,13 +250,12 @@ pub fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// A metadata value as a JSON number, or `null` when it is absent or not a number.
-pub fn metadata_number(invoice: &Invoice, key: &str) -> serde_json::Value {
-    invoice
-        .metadata
-        .get(key)
-        .and_then(|v| v.trim().parse::<serde_json::Number>().ok())
-        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+/// A decimal in major units recorded as text (metadata), exactly; `None`
+/// when it is not a plain decimal of the currency.
+pub fn parse_major_units(text: &str, currency: Currency) -> Option<MajorUnits> {
+    Amount::parse_decimal(text.trim(), currency)
+        .ok()
+        .map(|a| MajorUnits::of(a, currency))
 }
 
 /// A metadata value as a JSON string, or `null` when it is absent.
@@ -233,25 +278,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sequences_are_positive_digits_of_the_default_series() {
+    fn major_units_are_exact_decimals_without_trailing_zeros() {
+        let eur = Currency::parse("EUR").unwrap();
+        let cases = [
+            (11_100, eur, "111"),
+            (11_050, eur, "110.5"),
+            (1, eur, "0.01"),
+            (0, eur, "0"),
+            (1_234_567, Currency::parse("KWD").unwrap(), "1234.567"),
+            (5_000, Currency::parse("JPY").unwrap(), "5000"),
+            (100_000_000_000_000_000, eur, "1000000000000000"),
+            (99_999_999_999_999_999, eur, "999999999999999.99"),
+        ];
+        for (minor, currency, text) in cases {
+            let units = MajorUnits::of(Amount::from_minor(minor), currency);
+            assert_eq!(units.as_str(), text);
+            assert_eq!(
+                serde_json::to_string(&units).unwrap(),
+                text,
+                "written as a bare JSON number"
+            );
+        }
+    }
+
+    #[test]
+    fn integer_ids_are_serials_and_other_text_is_a_code() {
+        let code = |t: &str| invoice_domain::DocumentCode::parse(t).unwrap();
         assert_eq!(
-            parse_sequence("52"),
-            Some(InvoiceRef::Number(
-                DocumentNumber::new(SeriesPrefix::invoices(), 52).unwrap()
-            ))
+            parse_integer_reference("52").unwrap(),
+            InvoiceRef::Serial(52, code("52"))
         );
-        assert_eq!(parse_sequence("0"), None);
-        assert_eq!(parse_sequence("-1"), None);
-        assert_eq!(parse_sequence("abc"), None);
-        assert_eq!(parse_sequence(""), None);
-        assert_eq!(parse_sequence("99999999999999999999"), None);
-        assert!(
-            parse_sequence("9999999999999999999").is_some(),
-            "19 digits, as in INV-9999999999999999999"
+        assert_eq!(parse_integer_reference("0").unwrap(), InvoiceRef::Code(code("0")));
+        assert_eq!(parse_integer_reference("-1").unwrap(), InvoiceRef::Code(code("-1")));
+        assert_eq!(
+            parse_integer_reference("99999999999999999999").unwrap(),
+            InvoiceRef::Code(code("99999999999999999999"))
         );
-        assert!(parse_sequence("0000000000000000001").is_some());
-        assert!(parse_sequence_or_ref("INV-000052").is_some());
-        assert!(parse_sequence_or_ref("0193b3a0-0000-7000-8000-000000000000").is_some());
+        assert_eq!(
+            parse_reference("INV-2024-001").unwrap(),
+            InvoiceRef::Code(code("INV-2024-001"))
+        );
+        assert!(matches!(
+            parse_reference("0193b3a0-0000-7000-8000-000000000000").unwrap(),
+            InvoiceRef::Id(_)
+        ));
+        for bad in ["", " ", "a\u{7}", &"x".repeat(101)] {
+            let e = parse_reference(bad).unwrap_err();
+            assert_eq!((e.status.as_u16(), e.code), (400, "invalid_invoice_id"), "{bad:?}");
+        }
     }
 
     #[test]

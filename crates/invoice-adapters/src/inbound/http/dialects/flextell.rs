@@ -5,7 +5,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
-use invoice_domain::{Amount, CancelRequest, Invoice, InvoiceStatus, Reason, ReasonCode};
+use invoice_domain::{
+    Amount, CancelRequest, DocumentType, Invoice, InvoiceStatus, Profile, Reason, ReasonCode, UseCaseError,
+    ValidationError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -65,7 +68,7 @@ pub struct FlextellDoc;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlextellCancelBody {
-    /// The invoice id again (at least 1); it must equal the path id.
+    /// The invoice's integer id again (at least 1): the same invoice as the path names.
     #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64, example = 2)]
     #[serde(deserialize_with = "integer")]
     pub id: i64,
@@ -93,8 +96,8 @@ pub struct FlextellData {
 /// The error envelope.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlextellError {
-    /// Always false.
-    pub success: bool,
+    /// Always `"false"`: a string, as in every reply, so `success` has one type.
+    pub success: &'static str,
     /// What went wrong.
     pub message: String,
     /// A stable snake_case code (the domain's code for refusals).
@@ -120,7 +123,7 @@ pub fn render(e: &ApiError) -> Reply {
     Reply::json(
         e.status,
         &FlextellError {
-            success: false,
+            success: "false",
             message: e.detail.clone(),
             code: e.code.to_string(),
             errors,
@@ -136,16 +139,16 @@ async fn not_found() -> HttpResponse {
 /// Cancel an invoice.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "flextell_cancel_invoice", tag = "dialect: flextell",
     request_body = FlextellCancelBody,
-    params(("id" = i64, Path, description = "The invoice's sequence number in the series INV (2 for INV-000002)", minimum = 1, maximum = 9_223_372_036_854_775_807_i64),
+    params(("id" = String, Path, description = "The invoice's integer id (its serial), or its UUID, document number or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "The cancelled invoice", body = FlextellReply),
-        (status = 400, description = "No `X-Tenant` (`missing_tenant`), malformed JSON (`malformed_json`), a path id that is not a positive integer (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = FlextellError),
+        (status = 400, description = "No `X-Tenant` (`missing_tenant`), malformed JSON (`malformed_json`), an empty, over-long or control-character path id (`invalid_invoice_id`) or a bad `Idempotency-Key` (`invalid_idempotency_key`)", body = FlextellError),
         (status = 401, description = "Missing or invalid API key", body = FlextellError),
         (status = 403, description = "Missing scope, X-Tenant naming another tenant, or an invoice the key's party did not issue (`invoice_not_owned`)", body = FlextellError),
         (status = 404, description = "No such invoice in this tenant", body = FlextellError),
         (status = 409, description = "Refused by a rule; the code is the domain code", body = FlextellError),
-        (status = 422, description = "A missing or invalid body id, or a reused idempotency key", body = FlextellError),
+        (status = 422, description = "A missing or invalid body id, one naming another invoice than the path, or a reused idempotency key", body = FlextellError),
         (status = 413, description = "A body over 64 KiB", body = FlextellError),
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = FlextellError),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = FlextellError),
@@ -168,17 +171,16 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     }
     principal.require("invoices:cancel")?;
     let path_id = req.match_info().get("id").unwrap_or_default();
-    let reference = common::parse_sequence(path_id)
-        .ok_or_else(|| common::invalid_invoice_id("the invoice id must be a positive integer"))?;
+    let reference = common::parse_integer_reference(path_id)?;
     let body = common::read_body(&req, payload).await?;
     let input: FlextellCancelBody = common::parse_optional_json(&body)?
         .ok_or_else(|| common::invalid("id", "the body {\"id\": <invoice id>} is required"))?;
     if input.id < 1 {
         return Err(common::invalid("id", "must be at least 1"));
     }
-    if path_id.parse::<i64>().ok() != Some(input.id) {
-        return Err(common::invalid("id", "must equal the invoice id in the path"));
-    }
+    // The body repeats the invoice's integer id; when the path names it
+    // otherwise, the invoice it names must have that id.
+    let check_serial = (path_id != input.id.to_string()).then_some(input.id);
     let request = CancelRequest::whole(Some(Reason::new(ReasonCode::Other, None)?));
     let tenant = principal.tenant.get();
     Command {
@@ -191,7 +193,18 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
         reference,
     }
     .run(
-        move |svc, store, target| svc.cancel(store, target, &request),
+        move |svc, store, target| {
+            if let Some(id) = check_serial {
+                let invoice = svc.get(store, target.scope, target.reference)?;
+                if i64::try_from(invoice.serial).ok() != Some(id) {
+                    return Err(UseCaseError::Invalid(ValidationError::new(
+                        "id",
+                        "must be the integer id of the invoice the path names",
+                    )));
+                }
+            }
+            svc.cancel(store, target, &request)
+        },
         move |invoice| {
             Reply::json(
                 StatusCode::OK,
@@ -236,18 +249,23 @@ pub fn invoice_object(invoice: &Invoice, tenant: i64) -> Value {
     let money = |a: Amount| a.to_decimal_string(invoice.currency);
     let c = &invoice.customer;
     let currency = invoice.currency;
+    // A person's names when known apart, else the whole name as the first.
+    let (first_name, last_name) = match (&c.given_name, &c.family_name) {
+        (None, None) => (Some(c.name.clone()), None),
+        (given, family) => (given.clone(), family.clone()),
+    };
     let customer = json!({
         "id": integer_id(c.id.as_str()),
         "tenant_id": tenant,
-        "first_name": c.name,
-        "last_name": null,
-        "phone_number": null,
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone_number": c.phone,
         "email": c.email,
         "date_of_birth": null,
         "country_id": null,
-        "identity_number": null,
+        "identity_number": c.tax_number,
         "job": null,
-        "address": c.address,
+        "address": c.address.as_ref().map(invoice_domain::PostalAddress::one_line),
         "deleted_at": null,
         "created_at": null,
         "updated_at": null,
@@ -271,18 +289,34 @@ pub fn invoice_object(invoice: &Invoice, tenant: i64) -> Value {
         "deleted_at": null,
         "created_at": null,
         "updated_at": null,
-        "locale": null,
+        "locale": c.locale,
         "search_vector": null,
     });
+    let sender_tax_number = invoice.issuer.as_ref().and_then(|p| p.tax_number.clone()).or_else(|| {
+        invoice
+            .seller
+            .as_ref()
+            .and_then(|s| s.vat_id.as_ref().map(ToString::to_string))
+    });
+    let metadata_or = |key: &str, fallback: Option<&str>| {
+        invoice
+            .metadata
+            .get(key)
+            .map(String::as_str)
+            .or(fallback)
+            .map_or(Value::Null, |v| Value::String(v.to_string()))
+    };
+    let issued = invoice.status != InvoiceStatus::Draft;
     json!({
-        "id": invoice.number.as_ref().map(|n| n.sequence),
+        "id": invoice.serial,
         "document_number": invoice.number_text(),
         "document_class": common::metadata_string(invoice, "document_class"),
-        "document_type": common::metadata_string(invoice, "document_type"),
-        "profile_id": common::metadata_string(invoice, "profile_id"),
+        // The type code and specification id the invoice's EN 16931 e-invoice carries.
+        "document_type": metadata_or("document_type", issued.then_some(DocumentType::Invoice.code())),
+        "profile_id": metadata_or("profile_id", issued.then_some(Profile::En16931.customization_id())),
         "issue_date": invoice.issued_at.map(timestamp),
-        "sent_at": null,
-        "sender_tax_number": invoice.issuer.as_ref().and_then(|p| p.tax_number.clone()),
+        "sent_at": invoice.sent_at.map(timestamp),
+        "sender_tax_number": sender_tax_number,
         "receiver_name": c.name,
         "receiver_tax_number": c.tax_number,
         "receiver_email": c.email,

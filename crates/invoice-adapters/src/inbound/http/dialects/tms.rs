@@ -7,11 +7,11 @@ use std::net::Ipv4Addr;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{Approval, CancelRequest, Invoice, InvoiceRef, InvoiceStatus, Reason, ReasonCode};
+use invoice_domain::{Approval, CancelRequest, Invoice, InvoiceStatus, Reason, ReasonCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::common::{self, Command};
+use super::common::{self, Command, MajorUnits};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec::Reply;
 use crate::inbound::http::problem::ApiError;
@@ -55,10 +55,13 @@ pub struct TmsDoc;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TmsCancelBody {
-    /// The invoice's `uniqueCode` (its number, e.g. `INV-000052`) or its UUID.
+    /// The invoice's `uniqueCode` (its external reference, e.g.
+    /// `INV-20241201-001`), its document number or its UUID.
     #[schema(
-        example = "INV-000052",
-        pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"
+        example = "INV-20241201-001",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub invoice_id: String,
     /// Free text, at most 500 characters, without control characters other
@@ -105,15 +108,17 @@ pub struct TmsInvoiceReply {
     pub status: &'static str,
 }
 
-/// A transporter invoice as the TMS shows it; timestamps are epoch milliseconds.
+/// A transporter invoice as the TMS shows it; timestamps are epoch
+/// milliseconds and amounts are in the currency's major units.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TmsInvoice {
-    /// The invoice number (`INV-000052`), or its UUID while a draft.
+    /// The invoice's own code as the client knows it: its external
+    /// reference, else its number, else (a draft) its UUID.
     pub unique_code: String,
-    /// The transporter's own invoice number (`external_reference`).
+    /// The document number (`INV-2024-001`); null while a draft.
     pub invoice_number: Option<String>,
-    /// `DRAFT`, `SUBMITTED`, `APPROVED`, `REJECTED`, `PAID`, `CANCELLED` or `VOID`.
+    /// `DRAFT`, `SUBMITTED`, `APPROVED`, `REJECTED`, `PAID`, `CANCELLED`, `VOID` or `UNCOLLECTIBLE`.
     pub state: &'static str,
     /// `LEVEL_n` while pending, `APPROVED`, `REJECTED` or `NOT_REQUIRED`.
     pub approval_state: String,
@@ -121,13 +126,13 @@ pub struct TmsInvoice {
     pub transporter_id: Option<String>,
     /// The issuer's name.
     pub transporter_name: Option<String>,
-    /// The total in minor units (cents).
-    pub total_amount: u64,
-    /// Metadata `systemAmount`, as a number.
-    #[schema(value_type = Option<f64>)]
-    pub system_amount: serde_json::Value,
-    /// Metadata `differenceAmount`, as sent.
-    pub difference_amount: Option<String>,
+    /// The total as issued (a cancel does not change it).
+    pub total_amount: MajorUnits,
+    /// The amount the shipper's system computed: metadata `systemAmount`
+    /// when the client recorded one, else the total.
+    pub system_amount: MajorUnits,
+    /// Metadata `differenceAmount` as sent, else empty: no difference recorded.
+    pub difference_amount: String,
     /// Issue date.
     pub invoice_date: Option<i64>,
     /// Due date (midnight UTC).
@@ -142,14 +147,12 @@ pub struct TmsInvoice {
     pub shipper_rejection_reasons: Vec<String>,
     /// The payer's rejection remark.
     pub shipper_rejection_remark: Option<String>,
-    /// Metadata `chargeCount`, else the number of active lines.
-    #[schema(value_type = Option<f64>)]
-    pub charge_count: serde_json::Value,
-    /// Metadata `loadCount`, as a number.
-    #[schema(value_type = Option<f64>)]
-    pub load_count: serde_json::Value,
-    /// Metadata `versionId`.
-    pub version_id: Option<String>,
+    /// Metadata `chargeCount`, else the number of lines on the document.
+    pub charge_count: u64,
+    /// Metadata `loadCount`; null when the client recorded none.
+    pub load_count: Option<u64>,
+    /// Metadata `versionId`, else the invoice's version.
+    pub version_id: String,
     /// Created.
     pub created_at: i64,
     /// Last changed.
@@ -180,10 +183,27 @@ fn error_code(e: &ApiError) -> String {
     }
 }
 
+/// The status the TMS documents for an outcome: 400 for invalid data, 403
+/// for every refusal to cancel, 404, and 401 and 500 as they are. A lost
+/// race and a request still running under the same key ask for a retry
+/// (503 and 429, with `Retry-After`), like the infrastructure answers
+/// (413, 415, 429, 503) that every face keeps.
+fn status(e: &ApiError) -> StatusCode {
+    match e.status {
+        StatusCode::CONFLICT => match e.code {
+            "idempotency_key_in_use" => StatusCode::TOO_MANY_REQUESTS,
+            "version_mismatch" | "concurrent_conflict" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::FORBIDDEN,
+        },
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PRECONDITION_FAILED => StatusCode::BAD_REQUEST,
+        other => other,
+    }
+}
+
 /// Renders an error in the TMS envelope.
 pub fn render(e: &ApiError) -> Reply {
     Reply::json(
-        e.status,
+        status(e),
         &TmsError {
             message: e.detail.clone(),
             status: "error",
@@ -245,28 +265,20 @@ async fn authorize(req: &HttpRequest, state: &web::Data<AppState>, scope: &str) 
     Ok(principal)
 }
 
-/// Parses an `invoiceId`: a number like `INV-000052` or a UUID.
-fn parse_invoice_id(text: &str) -> Result<InvoiceRef, ApiError> {
-    InvoiceRef::parse(text).ok_or_else(|| {
-        common::invalid_invoice_id("invoiceId must be the invoice's uniqueCode (e.g. INV-000052) or its UUID")
-    })
-}
-
 /// Cancel one of the transporter's invoices.
 #[utoipa::path(post, path = "/tms/api/v1/billing/transporter/cancel-invoice", operation_id = "tms_cancel_invoice", tag = "dialect: tms",
     request_body = TmsCancelBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 200, description = "Invoice cancelled successfully", body = TmsCancelled),
-        (status = 400, description = "Malformed JSON (`INVALID_REQUEST`), a missing or unusable invoiceId (`INVALID_INVOICE_ID`) or a bad `Idempotency-Key` (`INVALID_IDEMPOTENCY_KEY`)", body = TmsError),
+        (status = 400, description = "Invalid invoice data: malformed JSON (`INVALID_REQUEST`), a missing, empty, over-long or control-character invoiceId (`INVALID_INVOICE_ID`), an invalid field (`VALIDATION_FAILED`), a bad or reused `Idempotency-Key`", body = TmsError),
         (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
-        (status = 403, description = "Missing scope (`FORBIDDEN`), an invoice the transporter did not issue (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
-        (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
-        (status = 409, description = "Refused by a rule; the code is the domain code upper-cased, e.g. `INVOICE_ALREADY_CANCELLED`", body = TmsError),
-        (status = 422, description = "Invalid fields (`VALIDATION_FAILED`) or a reused idempotency key", body = TmsError),
+        (status = 403, description = "The invoice cannot be cancelled: its own code says why (`INVOICE_ALREADY_CANCELLED`, `INVOICE_ALREADY_VOID`, `INVOICE_PAID`, `INVOICE_HAS_PAYMENTS`, `INVOICE_APPROVED`…); or a missing scope (`FORBIDDEN`), an invoice the transporter did not issue (`INVOICE_NOT_OWNED`), a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
+        (status = 404, description = "No invoice of this tenant has this code, number or id (`INVOICE_NOT_FOUND`)", body = TmsError),
         (status = 413, description = "A body over 64 KiB", body = TmsError),
-        (status = 429, description = "Too many requests for this key (`Retry-After`)", body = TmsError),
-        (status = 503, description = "The database is unavailable (`Retry-After`)", body = TmsError),
+        (status = 429, description = "Too many requests for this key, or one still running with this `Idempotency-Key` (`Retry-After`)", body = TmsError),
+        (status = 500, description = "An unexpected failure (`INTERNAL_ERROR`)", body = TmsError),
+        (status = 503, description = "The database is unavailable, or a concurrent change won (`Retry-After`)", body = TmsError),
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn cancel_invoice(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
@@ -284,7 +296,7 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
             e
         }
     })?;
-    let reference = parse_invoice_id(&input.invoice_id)?;
+    let reference = common::parse_reference(&input.invoice_id)?;
     let text = input.cancellation_reason.as_deref().filter(|t| !t.trim().is_empty());
     let reason = Reason::new(ReasonCode::Other, text).map_err(|e| common::invalid("cancellationReason", e.message))?;
     let request = CancelRequest::whole(Some(reason));
@@ -320,14 +332,15 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
 
 /// Get one of the transporter's invoices (or one it is billed by).
 #[utoipa::path(get, path = "/tms/api/v1/billing/transporter/invoice/{invoice_id}/", operation_id = "tms_get_transporter_invoice", tag = "dialect: tms",
-    params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (number) or UUID", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$")),
+    params(("invoice_id" = String, Path, description = "The invoice's uniqueCode (external reference), document number or UUID", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$")),
     responses(
         (status = 200, description = "Transporter invoice details retrieved successfully", body = TmsInvoiceReply),
-        (status = 400, description = "An id that cannot name an invoice (`INVALID_INVOICE_ID`)", body = TmsError),
+        (status = 400, description = "An empty, over-long or control-character id (`INVALID_INVOICE_ID`)", body = TmsError),
         (status = 401, description = "Missing or invalid API key (`UNAUTHORIZED`)", body = TmsError),
         (status = 403, description = "Missing scope (`FORBIDDEN`), an invoice the transporter is neither issuer nor customer of (`INVOICE_NOT_OWNED`) or a host naming another tenant (`TENANT_MISMATCH`)", body = TmsError),
-        (status = 404, description = "No such invoice in this tenant (`INVOICE_NOT_FOUND`)", body = TmsError),
+        (status = 404, description = "No invoice of this tenant has this code, number or id (`INVOICE_NOT_FOUND`)", body = TmsError),
         (status = 429, description = "Too many requests for this key (`Retry-After`)", body = TmsError),
+        (status = 500, description = "An unexpected failure (`INTERNAL_ERROR`)", body = TmsError),
         (status = 503, description = "The database is unavailable (`Retry-After`)", body = TmsError),
     ),
     security(("bearer" = []), ("basic" = [])))]
@@ -338,7 +351,7 @@ pub async fn get_transporter_invoice(req: HttpRequest, state: web::Data<AppState
 /// The handler's work; errors are rendered by the caller.
 async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let principal = authorize(&req, &state, "invoices:read").await?;
-    let reference = parse_invoice_id(req.match_info().get("invoice_id").unwrap_or_default())?;
+    let reference = common::parse_reference(req.match_info().get("invoice_id").unwrap_or_default())?;
     let invoice = common::get_invoice(&state, &principal, reference).await?;
     Ok(HttpResponse::Ok().json(TmsInvoiceReply {
         data: view(&invoice),
@@ -352,9 +365,10 @@ async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespons
 pub fn state(invoice: &Invoice) -> &'static str {
     match (invoice.status, &invoice.approval) {
         (InvoiceStatus::Draft, _) => "DRAFT",
-        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, Approval::Approved { .. }) => "APPROVED",
-        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, Approval::Rejected { .. }) => "REJECTED",
-        (InvoiceStatus::Open | InvoiceStatus::Uncollectible, _) => "SUBMITTED",
+        (InvoiceStatus::Uncollectible, _) => "UNCOLLECTIBLE",
+        (InvoiceStatus::Open, Approval::Approved { .. }) => "APPROVED",
+        (InvoiceStatus::Open, Approval::Rejected { .. }) => "REJECTED",
+        (InvoiceStatus::Open, _) => "SUBMITTED",
         (InvoiceStatus::Paid, _) => "PAID",
         (InvoiceStatus::Cancelled, _) => "CANCELLED",
         (InvoiceStatus::Void, _) => "VOID",
@@ -380,20 +394,27 @@ pub fn view(invoice: &Invoice) -> TmsInvoice {
         } => (None, Some(common::epoch_millis(*at)), reasons.clone(), remark.clone()),
         Approval::NotRequired | Approval::Pending { .. } => (None, None, Vec::new(), None),
     };
-    let charge_count = match common::metadata_number(invoice, "chargeCount") {
-        serde_json::Value::Null => serde_json::Value::from(invoice.lines.iter().filter(|l| l.is_active()).count()),
-        n => n,
-    };
+    let currency = invoice.currency;
+    let total = invoice.totals().total;
+    let count = |key: &str| invoice.metadata.get(key).and_then(|v| v.trim().parse::<u64>().ok());
     TmsInvoice {
-        unique_code: invoice.number_text().unwrap_or_else(|| invoice.id.to_string()),
-        invoice_number: invoice.external_reference.clone(),
+        unique_code: invoice
+            .external_reference
+            .clone()
+            .or_else(|| invoice.number_text())
+            .unwrap_or_else(|| invoice.id.to_string()),
+        invoice_number: invoice.number_text(),
         state: state(invoice),
         approval_state: approval_state(&invoice.approval),
         transporter_id: invoice.issuer.as_ref().map(|p| p.id.to_string()),
         transporter_name: invoice.issuer.as_ref().map(|p| p.name.clone()),
-        total_amount: invoice.totals().total.minor(),
-        system_amount: common::metadata_number(invoice, "systemAmount"),
-        difference_amount: invoice.metadata.get("differenceAmount").cloned(),
+        total_amount: MajorUnits::of(total, currency),
+        system_amount: invoice
+            .metadata
+            .get("systemAmount")
+            .and_then(|v| common::parse_major_units(v, currency))
+            .unwrap_or_else(|| MajorUnits::of(total, currency)),
+        difference_amount: invoice.metadata.get("differenceAmount").cloned().unwrap_or_default(),
         invoice_date: invoice.issued_at.map(common::epoch_millis),
         due_date: invoice.due_date.map(|d| common::epoch_millis(common::midnight(d))),
         submitted_at: invoice.issued_at.map(common::epoch_millis),
@@ -401,9 +422,13 @@ pub fn view(invoice: &Invoice) -> TmsInvoice {
         rejected_at,
         shipper_rejection_reasons: reasons,
         shipper_rejection_remark: remark,
-        charge_count,
-        load_count: common::metadata_number(invoice, "loadCount"),
-        version_id: invoice.metadata.get("versionId").cloned(),
+        charge_count: count("chargeCount").unwrap_or_else(|| u64::try_from(invoice.lines.len()).unwrap_or(u64::MAX)),
+        load_count: count("loadCount"),
+        version_id: invoice
+            .metadata
+            .get("versionId")
+            .cloned()
+            .unwrap_or_else(|| invoice.version.to_string()),
         created_at: common::epoch_millis(invoice.created_at),
         updated_at: common::epoch_millis(invoice.updated_at),
         is_deleted: false,
@@ -421,6 +446,26 @@ mod tests {
         assert_eq!(error_code(&e("malformed_json")), "INVALID_REQUEST");
         assert_eq!(error_code(&e("invoice_already_cancelled")), "INVOICE_ALREADY_CANCELLED");
         assert_eq!(error_code(&e("invalid_invoice_id")), "INVALID_INVOICE_ID");
+    }
+
+    #[test]
+    fn outcomes_map_to_the_documented_statuses() {
+        let e = |status: u16, code| ApiError::new(StatusCode::from_u16(status).unwrap(), code, "x");
+        for (from, code, to) in [
+            (409, "invoice_paid", 403),
+            (409, "invoice_already_cancelled", 403),
+            (409, "idempotency_key_in_use", 429),
+            (409, "version_mismatch", 503),
+            (422, "validation_failed", 400),
+            (422, "idempotency_key_reused", 400),
+            (404, "invoice_not_found", 404),
+            (403, "invoice_not_owned", 403),
+            (401, "unauthorized", 401),
+            (500, "internal_error", 500),
+            (413, "payload_too_large", 413),
+        ] {
+            assert_eq!(status(&e(from, code)).as_u16(), to, "{from} {code}");
+        }
     }
 
     #[test]

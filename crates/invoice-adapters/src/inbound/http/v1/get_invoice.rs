@@ -11,7 +11,7 @@ use crate::inbound::http::views::InvoiceView;
 
 /// Fetches an invoice by UUID or by its finalized number.
 #[utoipa::path(get, path = "/v1/invoices/{reference}", tag = "invoices",
-    params(("reference" = String, Path, description = "Invoice UUID or number like INV-000052", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$")),
+    params(("reference" = String, Path, description = "Invoice UUID, number (e.g. `INV-000052`) or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$")),
     responses(
         (status = 200, description = "The invoice", body = InvoiceView, headers(("ETag" = String, description = "The invoice version, e.g. `\"3\"`"))),
         (status = 400, description = "Bad reference", body = Problem, content_type = "application/problem+json"),

@@ -4,34 +4,46 @@ mod approve_invoice;
 mod cancel_invoice;
 mod create_invoice;
 mod credit_invoice;
+mod document;
 mod finalize_invoice;
 mod get_credit_note;
+mod get_credit_note_document;
 mod get_customer_balance;
 mod get_invoice;
+mod get_invoice_document;
+mod get_tenant;
 mod list_invoice_events;
 mod list_invoices;
+mod mark_sent;
 mod mark_uncollectible;
 mod record_payment;
 mod refund_payment;
 mod reissue_invoice;
 mod reject_invoice;
+mod update_tenant;
 mod void_invoice;
 
 pub use approve_invoice::*;
 pub use cancel_invoice::*;
 pub use create_invoice::*;
 pub use credit_invoice::*;
+pub use document::{add_document_url, DocumentQuery};
 pub use finalize_invoice::*;
 pub use get_credit_note::*;
+pub use get_credit_note_document::*;
 pub use get_customer_balance::*;
 pub use get_invoice::*;
+pub use get_invoice_document::*;
+pub use get_tenant::*;
 pub use list_invoice_events::*;
 pub use list_invoices::*;
+pub use mark_sent::*;
 pub use mark_uncollectible::*;
 pub use record_payment::*;
 pub use refund_payment::*;
 pub use reissue_invoice::*;
 pub use reject_invoice::*;
+pub use update_tenant::*;
 pub use void_invoice::*;
 
 use actix_web::http::StatusCode;
@@ -71,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(post("/invoices/{reference}/cancel").route(web::post().to(cancel_invoice)))
             .service(post("/invoices/{reference}/void").route(web::post().to(void_invoice)))
             .service(post("/invoices/{reference}/mark-uncollectible").route(web::post().to(mark_uncollectible)))
+            .service(post("/invoices/{reference}/mark-sent").route(web::post().to(mark_sent)))
             .service(post("/invoices/{reference}/credit-notes").route(web::post().to(credit_invoice)))
             .service(post("/invoices/{reference}/reissue").route(web::post().to(reissue_invoice)))
             .service(
@@ -86,9 +99,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(allow("GET")),
             )
             .service(
+                web::resource("/invoices/{reference}/document")
+                    .route(web::get().to(get_invoice_document))
+                    .default_service(allow("GET")),
+            )
+            .service(
                 web::resource("/credit-notes/{id}")
                     .route(web::get().to(get_credit_note))
                     .default_service(allow("GET")),
+            )
+            .service(
+                web::resource("/credit-notes/{id}/document")
+                    .route(web::get().to(get_credit_note_document))
+                    .default_service(allow("GET")),
+            )
+            .service(
+                web::resource("/tenant")
+                    .route(web::get().to(get_tenant))
+                    .route(web::patch().to(update_tenant))
+                    .default_service(allow("GET, PATCH")),
             ),
     );
 }

@@ -14,12 +14,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 /// Cancel an issued invoice with a credit note and, in the same transaction, create a new draft copying its lines (or edited or replacement lines), parties and metadata; the two point at each other.
 #[utoipa::path(post, path = "/v1/invoices/{reference}/reissue", tag = "invoices",
     request_body(content = Option<ReissueBody>, description = "Optional: replacement lines or edits, and a reason"),
-    params(("reference" = String, Path, description = "Invoice UUID or number like INV-000052", pattern = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Z0-9_]{1,16}-(?=[0-9]{1,19}$)0*[1-9][0-9]*)$"),
+    params(("reference" = String, Path, description = "Invoice UUID, number (e.g. `INV-000052`) or external reference", min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"),
         ("If-Match" = Option<String>, Header, description = "Expected version, e.g. `\"3\"`, or `*`", nullable = false, pattern = r#"^(?:\*|(?:W/)?"[0-9]{1,19}")$"#),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
     responses(
         (status = 201, description = "The cancelled invoice and its new draft", body = ReissueView, headers(("ETag" = String, description = "The new draft's version, e.g. `\"1\"` (not on idempotent replays)"))),
-        (status = 400, description = "Malformed JSON, JSON nested too deep, a bad reference or a bad `If-Match`/`Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, JSON nested too deep, an empty, over-long or control-character reference or a bad `If-Match`/`Idempotency-Key` header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "The accepted schemes"))),
         (status = 403, description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice in this tenant", body = Problem, content_type = "application/problem+json"),

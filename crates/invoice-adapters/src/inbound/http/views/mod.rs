@@ -4,7 +4,9 @@
 mod corrections;
 mod requests;
 mod responses;
+mod tenant;
 
 pub use corrections::*;
 pub use requests::*;
 pub use responses::*;
+pub use tenant::*;

@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
+use invoice_domain::einvoice::codes;
 use invoice_domain::{
-    Amount, CancelRequest, CollectionMethod, Currency, LineId, LineRef, NewInvoice, NewLine, NewPayment, Party,
-    PaymentId, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix, TaxCategory, ValidationError,
-    VariationId,
+    Amount, CancelRequest, CollectionMethod, Currency, LineId, LineKind, LineRef, NewInvoice, NewLine, NewPayment,
+    Party, PaymentId, PostalAddress, ProductId, Reason, ReasonCode, RefundRequest, Rejection, SeriesPrefix,
+    TaxCategory, ValidationError, VariationId,
 };
 use serde::de::{Error as _, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -96,6 +97,65 @@ where
         }
     }
     deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
+}
+
+/// A deserializer that reads structs from JSON objects only. serde's
+/// derived structs also accept an array of their fields in order, which
+/// no schema here describes; this refuses it.
+struct ObjectOnly<D>(D);
+
+/// Passes maps on to the derived visitor and refuses everything else.
+struct MapsOnly<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for MapsOnly<V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(MapsOnly(visitor))
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, MapsOnly(visitor))
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Reads a struct from a JSON object only (never from an array).
+pub fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(ObjectOnly(d))
+}
+
+/// [`object`] for a field that may be absent (unchanged), `null` (cleared)
+/// or an object; use with `#[serde(default)]`.
+pub fn patch_object<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    /// A struct read with [`object`].
+    struct Obj<T>(T);
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            object(d).map(Obj)
+        }
+    }
+    Ok(Some(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0)))
 }
 
 /// [`integer`] for an optional field: `null` is `None`. Use it with
@@ -224,6 +284,104 @@ fn rejection_reasons_schema() -> Schema {
         .into()
 }
 
+/// The country codes EN 16931 accepts, as a schema.
+pub fn country_schema() -> Schema {
+    string_enum(
+        "ISO 3166-1 alpha-2 country code (upper case), as EN 16931 lists them.",
+        codes::COUNTRIES,
+        true,
+    )
+}
+
+/// A structured postal address in a request.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBody {
+    /// Street and number (BT-35, BT-50).
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 500))]
+    pub street: Option<String>,
+    /// City (BT-37, BT-52).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 200))]
+    pub city: Option<String>,
+    /// Post code (BT-38, BT-53).
+    #[schema(max_length = 32, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 32))]
+    pub postcode: Option<String>,
+    /// Region or state (BT-39, BT-54).
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 200))]
+    pub region: Option<String>,
+    /// Country (BT-40, BT-55).
+    #[schema(schema_with = country_schema)]
+    pub country: Option<String>,
+}
+
+impl AddressBody {
+    /// Parses into a domain address; errors name the field under `field`.
+    pub fn into_domain(self, field: &str) -> Result<PostalAddress, ValidationError> {
+        PostalAddress::parse(
+            self.street.as_deref(),
+            self.city.as_deref(),
+            self.postcode.as_deref(),
+            self.region.as_deref(),
+            self.country.as_deref(),
+        )
+        .map_err(|e| e.within(field))
+    }
+}
+
+/// A party's address: an object, or (as before structured addresses) free
+/// text, which becomes the street line.
+#[derive(Debug)]
+pub enum AddressInput {
+    /// Free text.
+    Text(String),
+    /// Street, city, post code, region and country.
+    Structured(AddressBody),
+}
+
+impl<'de> Deserialize<'de> for AddressInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> Visitor<'de> for Either {
+            type Value = AddressInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an address object or text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AddressInput, E> {
+                Ok(AddressInput::Text(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AddressInput, A::Error> {
+                AddressBody::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(AddressInput::Structured)
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
+impl PartialSchema for AddressInput {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "A postal address: an object, or free text (kept as the street line).",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(500))
+                    .pattern(Some(TEXT_PATTERN)),
+            )
+            .item(AddressBody::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+}
+
+impl ToSchema for AddressInput {}
+
 /// An issuer or customer in a request.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -244,33 +402,65 @@ pub struct PartyBody {
     )]
     #[validate(length(min = 1, max = 200))]
     pub name: String,
-    /// E-mail.
+    /// E-mail; on an e-invoice the buyer's electronic address (BT-49, scheme `EM`).
     #[schema(
         max_length = 254,
         pattern = r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$"
     )]
     #[validate(email)]
     pub email: Option<String>,
-    /// Tax number.
+    /// Tax number; one with a country prefix (`DE123456789`) is the VAT identifier of an e-invoice (BT-31, BT-48).
     #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 64))]
     pub tax_number: Option<String>,
-    /// Address.
-    #[schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
-    #[validate(length(max = 500))]
-    pub address: Option<String>,
+    /// Postal address.
+    #[schema(schema_with = AddressInput::schema)]
+    pub address: Option<AddressInput>,
+    /// Telephone.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 64))]
+    pub phone: Option<String>,
+    /// A person's given name, when known apart from the family name.
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 100))]
+    pub given_name: Option<String>,
+    /// A person's family name.
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
+    #[validate(length(max = 100))]
+    pub family_name: Option<String>,
+    /// Preferred language, a BCP 47 tag (`en`, `de-AT`).
+    #[schema(example = "de-AT", pattern = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")]
+    pub locale: Option<String>,
+    /// Where goods go, when not to `address`.
+    #[validate(nested)]
+    pub shipping_address: Option<AddressBody>,
 }
 
 impl PartyBody {
     fn into_domain(self, field: &str) -> Result<Party, ValidationError> {
-        Party::parse(
+        let text = match &self.address {
+            Some(AddressInput::Text(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        let mut party = Party::parse(
             &self.id,
             &self.name,
             self.email.as_deref(),
             self.tax_number.as_deref(),
-            self.address.as_deref(),
+            text,
         )
-        .map_err(|e| e.within(field))
+        .map_err(|e| e.within(field))?;
+        if let Some(AddressInput::Structured(a)) = self.address {
+            party = party.with_address(a.into_domain(&format!("{field}.address"))?);
+        }
+        if let Some(a) = self.shipping_address {
+            party = party.with_shipping_address(a.into_domain(&format!("{field}.shipping_address"))?);
+        }
+        party
+            .with_phone(self.phone.as_deref())
+            .and_then(|p| p.with_names(self.given_name.as_deref(), self.family_name.as_deref()))
+            .and_then(|p| p.with_locale(self.locale.as_deref()))
+            .map_err(|e| e.within(field))
     }
 }
 
@@ -344,6 +534,17 @@ pub struct LineBody {
     )]
     #[validate(length(min = 1, max = 500))]
     pub exemption_reason: Option<String>,
+    /// What the line sells: `physical`, `service`, `digital` or `shipping`.
+    #[schema(schema_with = line_kind_schema)]
+    pub kind: Option<String>,
+}
+
+fn line_kind_schema() -> utoipa::openapi::schema::Schema {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(LineKind::ALL.iter().map(|k| k.as_str())))
+        .description(Some("What the line sells"))
+        .into()
 }
 
 impl LineBody {
@@ -365,6 +566,9 @@ impl LineBody {
         }
         if self.exemption_reason_code.is_some() || self.exemption_reason.is_some() {
             builder = builder.exemption_reason(self.exemption_reason_code.as_deref(), self.exemption_reason.as_deref());
+        }
+        if let Some(kind) = &self.kind {
+            builder = builder.kind(LineKind::parse(kind).map_err(|e| e.within(field))?);
         }
         builder.build().map_err(|e| e.within(field))
     }
@@ -393,10 +597,21 @@ pub struct CreateInvoiceBody {
     /// Number series prefix (default `INV`).
     #[schema(pattern = r"^[A-Z0-9_]{1,16}$")]
     pub series: Option<String>,
-    /// Your own invoice number.
+    /// Your own code for the invoice, unique in the tenant: any route names
+    /// the invoice by it as well as by its id or number. An e-invoice's
+    /// buyer reference (BT-10) when `buyer_reference` is absent.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        example = "INV-20241201-001",
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    #[validate(length(min = 1, max = 100))]
+    pub external_reference: Option<String>,
+    /// The buyer's reference for routing the invoice, e.g. a Leitweg-ID (BT-10).
     #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     #[validate(length(max = 200))]
-    pub external_reference: Option<String>,
+    pub buyer_reference: Option<String>,
     /// Payer approval levels required (0–10).
     #[schema(maximum = 10)]
     #[validate(range(max = 10))]
@@ -441,6 +656,9 @@ impl CreateInvoiceBody {
         }
         if let Some(reference) = &self.external_reference {
             builder = builder.external_reference(reference);
+        }
+        if let Some(reference) = &self.buyer_reference {
+            builder = builder.buyer_reference(reference);
         }
         builder.build()
     }
@@ -722,7 +940,9 @@ mod tests {
         let party = || PartyBody::schema();
         assert_eq!(property(party(), "id")["pattern"], TOKEN_PATTERN);
         assert_eq!(property(party(), "name")["pattern"], REQUIRED_TEXT_PATTERN);
-        assert_eq!(property(party(), "address")["pattern"], TEXT_PATTERN);
+        assert_eq!(property(party(), "address")["oneOf"][0]["pattern"], TEXT_PATTERN);
+        assert_eq!(property(AddressBody::schema(), "street")["pattern"], TEXT_PATTERN);
+        assert_eq!(property(party(), "phone")["pattern"], TEXT_PATTERN);
         assert_eq!(property(LineBody::schema(), "product_id")["pattern"], TOKEN_PATTERN);
         assert_eq!(
             property(LineBody::schema(), "description")["pattern"],

@@ -5,11 +5,39 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use invoice_domain::{
-    ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineTax, Party, Payment,
-    PaymentSource, RefundDestination, Reissue, TaxSubtotal,
+    ActionRecord, Approval, BalanceEntry, CreditNote, CustomerBalance, Event, Invoice, Line, LineKind, LineTax, Party,
+    Payment, PaymentSource, PostalAddress, RefundDestination, Reissue, TaxSubtotal,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// A postal address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressView {
+    /// Street and number (BT-35, BT-50).
+    pub street: Option<String>,
+    /// City (BT-37, BT-52).
+    pub city: Option<String>,
+    /// Post code (BT-38, BT-53).
+    pub postcode: Option<String>,
+    /// Region or state (BT-39, BT-54).
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2 country code (BT-40, BT-55).
+    #[schema(example = "DE")]
+    pub country: Option<String>,
+}
+
+impl From<&PostalAddress> for AddressView {
+    fn from(a: &PostalAddress) -> Self {
+        AddressView {
+            street: a.street.clone(),
+            city: a.city.clone(),
+            postcode: a.postcode.clone(),
+            region: a.region.clone(),
+            country: a.country.map(|c| c.to_string()),
+        }
+    }
+}
 
 /// An issuer or customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,8 +50,18 @@ pub struct PartyView {
     pub email: Option<String>,
     /// Tax number.
     pub tax_number: Option<String>,
-    /// Address.
-    pub address: Option<String>,
+    /// Postal address.
+    pub address: Option<AddressView>,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// A person's given name.
+    pub given_name: Option<String>,
+    /// A person's family name.
+    pub family_name: Option<String>,
+    /// Preferred language (BCP 47).
+    pub locale: Option<String>,
+    /// Where goods go, when not to `address`.
+    pub shipping_address: Option<AddressView>,
 }
 
 impl From<&Party> for PartyView {
@@ -33,7 +71,12 @@ impl From<&Party> for PartyView {
             name: p.name.clone(),
             email: p.email.clone(),
             tax_number: p.tax_number.clone(),
-            address: p.address.clone(),
+            address: p.address.as_ref().map(Into::into),
+            phone: p.phone.clone(),
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            locale: p.locale.clone(),
+            shipping_address: p.shipping_address.as_ref().map(Into::into),
         }
     }
 }
@@ -77,6 +120,8 @@ pub struct LineView {
     pub credited_quantity: u32,
     /// Gross credited by credit notes so far, in minor units.
     pub credited_amount: u64,
+    /// `physical`, `service`, `digital` or `shipping`, when the caller said.
+    pub kind: Option<&'static str>,
 }
 
 /// The category code and exemption reason of a line's tax, as the views show them.
@@ -110,6 +155,7 @@ impl From<&Line> for LineView {
             status: l.status.as_str(),
             credited_quantity: l.credited.quantity,
             credited_amount: l.credited.amounts.gross.minor(),
+            kind: l.kind.map(LineKind::as_str),
         }
     }
 }
@@ -423,7 +469,10 @@ pub struct InvoiceView {
     pub id: String,
     /// Always `invoice`.
     pub object: &'static str,
-    /// Number, once finalized (e.g. `INV-000052`).
+    /// The tenant's integer id for the invoice (1, 2, 3… in creation
+    /// order), which APIs naming invoices by integers use.
+    pub serial: u64,
+    /// Number, once finalized, in the tenant's format (e.g. `INV-000052`).
     pub number: Option<String>,
     /// `draft`, `open`, `uncollectible`, `paid`, `cancelled` or `void`.
     pub status: &'static str,
@@ -472,8 +521,10 @@ pub struct InvoiceView {
     pub payments: Vec<PaymentView>,
     /// Due date.
     pub due_date: Option<NaiveDate>,
-    /// The supplier's own number.
+    /// The client's own code for the invoice, unique in the tenant.
     pub external_reference: Option<String>,
+    /// The buyer's reference (BT-10).
+    pub buyer_reference: Option<String>,
     /// Caller-defined pairs.
     pub metadata: BTreeMap<String, String>,
     /// Version, also sent as `ETag`.
@@ -490,6 +541,8 @@ pub struct InvoiceView {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Voided.
     pub voided_at: Option<DateTime<Utc>>,
+    /// Last marked as sent to the customer.
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl From<&Invoice> for InvoiceView {
@@ -498,6 +551,7 @@ impl From<&Invoice> for InvoiceView {
         InvoiceView {
             id: i.id.to_string(),
             object: "invoice",
+            serial: i.serial,
             number: i.number_text(),
             status: i.status.as_str(),
             currency: i.currency.code(),
@@ -530,6 +584,7 @@ impl From<&Invoice> for InvoiceView {
             payments: i.payments.iter().map(Into::into).collect(),
             due_date: i.due_date,
             external_reference: i.external_reference.clone(),
+            buyer_reference: i.buyer_reference.clone(),
             metadata: i.metadata.clone(),
             version: i.version,
             created_at: i.created_at,
@@ -538,6 +593,7 @@ impl From<&Invoice> for InvoiceView {
             paid_at: i.paid_at,
             cancelled_at: i.cancelled_at,
             voided_at: i.voided_at,
+            sent_at: i.sent_at,
         }
     }
 }
@@ -580,7 +636,8 @@ pub struct EventView {
     pub created_at: DateTime<Utc>,
     /// The invoice version right after the event.
     pub invoice_version: u64,
-    /// Facts specific to the event type.
+    /// Facts specific to the event type; `invoice.finalized` and
+    /// `credit_note.issued` carry `document_url`, the path of the UBL document.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -591,6 +648,7 @@ impl From<&Event> for EventView {
         if let Some(obj) = data.as_object_mut() {
             obj.remove("type");
         }
+        crate::inbound::http::v1::add_document_url(e.kind.type_name(), &e.invoice_id.to_string(), &mut data);
         EventView {
             id: e.id.to_string(),
             object: "event",
