@@ -154,6 +154,7 @@ pub fn execute(
             Request::Approve => one(svc.approve(s, t)),
             Request::Reject(r) => one(svc.reject(s, t, r)),
             Request::Reissue(r) => svc.reissue(s, t, &r).map(|r| vec![r.cancelled, r.replacement]),
+            Request::MarkSent => one(svc.mark_sent(s, t)),
         }
     })
 }
@@ -359,7 +360,8 @@ fn run_case(run: &mut Run<'_>, case: &Case, coverage: &mut Coverage) -> Result<(
     let mut after_the_end = 0;
     for op in &case.ops {
         // A few operations on a cancelled or void invoice show it refuses
-        // them; more would only repeat that.
+        // them (all but marking it sent, if it was issued); more would only
+        // repeat that.
         if model.is_terminal() {
             after_the_end += 1;
             if after_the_end > TERMINAL_STEPS {

@@ -306,6 +306,7 @@ impl MPayment {
 pub struct Model {
     status: Status,
     issued: bool,
+    sent: bool,
     lines: Vec<MLine>,
     payments: Vec<MPayment>,
     credit_notes: Vec<u64>,
@@ -321,6 +322,8 @@ pub struct Snapshot {
     pub status: &'static str,
     /// True once numbered and issued.
     pub issued: bool,
+    /// True once marked as sent to the customer.
+    pub sent: bool,
     /// total, credited, paid, refunded, due.
     pub money: [u64; 5],
     /// Per line: amounts as issued, active, units credited, amounts credited.
@@ -415,6 +418,8 @@ pub enum Cmd {
     Reject,
     /// Reissue, with at most one edit.
     Reissue(Option<Edit>),
+    /// Record that the invoice was sent to its customer.
+    MarkSent,
 }
 
 impl Cmd {
@@ -444,6 +449,7 @@ impl Cmd {
             Cmd::Approve => "approve",
             Cmd::Reject => "reject",
             Cmd::Reissue(_) => "reissue",
+            Cmd::MarkSent => "mark sent",
         }
     }
 }
@@ -472,6 +478,7 @@ impl Model {
         Model {
             status: Status::Draft,
             issued: false,
+            sent: false,
             lines: lines.iter().copied().map(MLine::new).collect(),
             payments: Vec::new(),
             credit_notes: Vec::new(),
@@ -485,7 +492,8 @@ impl Model {
         self.status
     }
 
-    /// True once cancelled or void: nothing but refusals can follow.
+    /// True once cancelled or void: nothing but refusals (and marking it
+    /// sent, once issued) can follow.
     pub fn is_terminal(&self) -> bool {
         matches!(self.status, Status::Cancelled | Status::Void)
     }
@@ -520,6 +528,7 @@ impl Model {
         Snapshot {
             status: self.status.name(),
             issued: self.issued,
+            sent: self.sent,
             money: [
                 self.total(),
                 self.credited(),
@@ -746,6 +755,7 @@ impl Model {
             Cmd::Approve => self.review(true),
             Cmd::Reject => self.review(false),
             Cmd::Reissue(edit) => self.reissue(*edit),
+            Cmd::MarkSent => self.mark_sent(),
         }
     }
 
@@ -937,6 +947,16 @@ impl Model {
         Self::done(vec!["invoice.approved"])
     }
 
+    /// Any issued invoice may be sent, again too, whatever its status; one
+    /// never issued (a draft, or a draft discarded by a cancel) is refused.
+    fn mark_sent(&mut self) -> Predicted {
+        if !self.issued {
+            return Err("invoice_is_draft");
+        }
+        self.sent = true;
+        Self::done(vec!["invoice.sent"])
+    }
+
     fn reissue(&mut self, edit: Option<Edit>) -> Predicted {
         match self.status {
             Status::Open | Status::Uncollectible | Status::Paid => {}
@@ -1090,6 +1110,8 @@ pub enum Op {
     Reject,
     /// Reissue, with an edit that removes or re-sizes a line.
     Reissue(Option<(Pick, Option<u32>)>),
+    /// Mark sent.
+    MarkSent,
     /// Payments of 1 until the invoice holds as many as it may, and one more.
     FillPayments,
 }
@@ -1176,6 +1198,7 @@ impl Model {
                     None => Edit::Remove(r),
                 }
             })),
+            Op::MarkSent => Cmd::MarkSent,
             Op::FillPayments => return None,
         })
     }
@@ -1283,6 +1306,7 @@ pub fn arb_op(fill: u32) -> impl Strategy<Value = Op> {
         100 => Just(Op::Approve),
         30 => Just(Op::Reject),
         50 => edit.prop_map(Op::Reissue),
+        40 => Just(Op::MarkSent),
         fill => Just(Op::FillPayments),
     ]
 }
@@ -1309,7 +1333,9 @@ impl Case {
     }
 }
 
-/// Cases of up to `max_ops` operations, most finalized first.
+/// Cases of up to `max_ops` operations, most finalized first. Some
+/// operations come twice in a row, the boundary where a repeat is refused
+/// (a second write-off, cancel, void or approval).
 pub fn arb_case(max_ops: usize, fill: u32) -> impl Strategy<Value = Case> {
     (
         prop_oneof![1 => Just(0usize), 12 => 1usize..=4],
@@ -1317,11 +1343,18 @@ pub fn arb_case(max_ops: usize, fill: u32) -> impl Strategy<Value = Case> {
         prop::option::weighted(0.3, arb_size()),
         any::<bool>(),
         prop::collection::vec(arb_line(), 5),
-        prop::collection::vec(arb_op(fill), 1..max_ops),
+        prop::collection::vec((arb_op(fill), prop::bool::weighted(0.15)), 1..max_ops),
         0u8..5,
     )
-        .prop_map(|(count, levels, balance, finalize, mut lines, mut ops, start)| {
+        .prop_map(|(count, levels, balance, finalize, mut lines, drawn, start)| {
             lines.truncate(count);
+            let mut ops = Vec::with_capacity(drawn.len() + 1);
+            for (op, twice) in drawn {
+                if twice && !matches!(op, Op::FillPayments) {
+                    ops.push(op.clone());
+                }
+                ops.push(op);
+            }
             if finalize || start == 0 {
                 ops.insert(0, Op::Finalize(start == 1));
             }
@@ -1347,6 +1380,7 @@ pub fn observe(inv: &api::Invoice) -> Snapshot {
     Snapshot {
         status: inv.status.as_str(),
         issued: inv.is_issued(),
+        sent: inv.sent_at.is_some(),
         money: [
             t.total.minor(),
             t.amount_credited.minor(),
@@ -1424,6 +1458,8 @@ pub enum Request {
     Reject(api::Rejection),
     /// Reissue.
     Reissue(api::ReissueRequest),
+    /// Mark sent.
+    MarkSent,
 }
 
 fn line_ref(r: Ref, inv: &api::Invoice) -> api::LineRef {
@@ -1507,6 +1543,7 @@ impl Request {
                 };
                 Request::Reissue(api::ReissueRequest::new(lines, None).expect("reissue"))
             }
+            Cmd::MarkSent => Request::MarkSent,
         }
     }
 }

@@ -81,6 +81,7 @@ impl System {
                     vec![r.cancelled, r.replacement]
                 })
                 .map_err(refused),
+            Request::MarkSent => inv.mark_sent(c).map(|t| vec![t]).map_err(code),
         }
     }
 }
@@ -189,7 +190,8 @@ fn run_case(case: &Case, coverage: &mut Coverage) -> Result<(), TestCaseError> {
     let mut after_the_end = 0;
     for op in &case.ops {
         // A few operations on a cancelled or void invoice show it refuses
-        // them; more would only repeat that.
+        // them (all but marking it sent, if it was issued); more would only
+        // repeat that.
         if model.is_terminal() {
             after_the_end += 1;
             if after_the_end > TERMINAL_STEPS {
