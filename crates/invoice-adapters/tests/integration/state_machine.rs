@@ -302,7 +302,7 @@ fn fill_payments(
     let mut events = Vec::new();
     let pay = Cmd::Pay(1);
     let svc = service();
-    act_many(run.db, run.tenant, inv.id, |s, t| {
+    let committed = act_many(run.db, run.tenant, inv.id, |s, t| {
         while model.payment_count() <= reference_model::MAX_PAYMENTS {
             let predicted = model.apply(&pay);
             let Request::Pay(p) = Request::of(&pay, inv) else {
@@ -330,10 +330,13 @@ fn fill_payments(
             }
         }
         Ok::<_, UseCaseError>(())
-    })
-    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-    if let Some(m) = mismatch {
-        return Err(TestCaseError::fail(m));
+    });
+    // A mismatch is the finding; a failed commit after it is its echo.
+    match (mismatch, committed) {
+        (Some(m), Ok(())) => return Err(TestCaseError::fail(m)),
+        (Some(m), Err(e)) => return Err(TestCaseError::fail(format!("{m}; then the commit failed: {e:?}"))),
+        (None, Err(e)) => return Err(TestCaseError::fail(format!("the payments did not commit: {e:?}"))),
+        (None, Ok(())) => {}
     }
     let stored = run.stored(inv.id);
     proptest::prop_assert_eq!(observe(&stored), model.snapshot(), "after the payments");
