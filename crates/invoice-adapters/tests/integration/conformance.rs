@@ -12,6 +12,7 @@ fn events_of(db: &Database, tenant: TenantId, id: InvoiceId) -> Vec<Event> {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_saved_invoice_reloads_identically_by_id_and_by_number() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -32,6 +33,7 @@ fn a_saved_invoice_reloads_identically_by_id_and_by_number() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn payments_refunds_cancels_and_credit_notes_persist() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -100,6 +102,7 @@ fn payments_refunds_cancels_and_credit_notes_persist() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn number_series_are_gapless_per_tenant_kind_and_prefix() {
     for t in backends() {
         let a = tenant(&t.db, "a");
@@ -124,6 +127,7 @@ fn number_series_are_gapless_per_tenant_kind_and_prefix() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn listing_filters_and_paginates_newest_first() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -166,6 +170,7 @@ fn listing_filters_and_paginates_newest_first() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tenants_never_see_or_change_each_others_invoices() {
     for t in backends() {
         let a = tenant(&t.db, "a");
@@ -191,6 +196,7 @@ fn tenants_never_see_or_change_each_others_invoices() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_failure_after_the_last_event_of_a_cancel_leaves_nothing_behind() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -235,6 +241,7 @@ fn a_failure_after_the_last_event_of_a_cancel_leaves_nothing_behind() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn thirty_two_racing_cancels_give_exactly_one_success() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -275,6 +282,7 @@ fn thirty_two_racing_cancels_give_exactly_one_success() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn fifty_concurrent_finalizes_number_one_to_fifty_without_gaps() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -307,6 +315,7 @@ fn fifty_concurrent_finalizes_number_one_to_fifty_without_gaps() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_stale_version_is_refused_at_save() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -332,6 +341,7 @@ fn a_stale_version_is_refused_at_save() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tenants_and_api_keys_are_stored_and_found_by_hash() {
     for t in backends() {
         let row =
@@ -383,6 +393,7 @@ fn tenants_and_api_keys_are_stored_and_found_by_hash() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn idempotency_keys_claim_replay_and_detect_misuse() {
     for t in backends() {
         let owner = idempotency::Owner {
@@ -435,6 +446,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_customer_balance_moved_by_racing_credits_always_equals_its_ledger() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");

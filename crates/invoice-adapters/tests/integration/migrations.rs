@@ -110,6 +110,7 @@ fn invoices_written_before_immutable_documents_are_migrated_not_dropped() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn invoices_from_before_number_formats_get_serials_printed_numbers_and_unique_references() {
     for t in backends() {
         let tenant = tenant(&t.db, "legacy");
