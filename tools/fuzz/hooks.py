@@ -81,11 +81,15 @@ def before_call(context, case, kwargs):
     writes would test only that refusal. Malformed keys are left alone so
     that their 400 is still exercised.
     """
-    headers = case.headers or {}
+    # A new dict, never the generated one changed in place: schemathesis may
+    # share one headers dict between cases, and a key made valid here would
+    # then be sent with a case that claims a malformed key.
+    headers = dict(case.headers or {})
     for name in list(headers):
         value = headers[name]
         if name.lower() == "idempotency-key" and isinstance(value, str) and IDEMPOTENCY_KEY.fullmatch(value):
             headers[name] = f"fuzz-{uuid.uuid4()}"
+            case.headers = headers
     if case.path == FLEXTELL_CANCEL:
         _same_flextell_id(case)
 
