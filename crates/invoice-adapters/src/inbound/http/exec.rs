@@ -173,26 +173,40 @@ impl IdempotencyKey {
     }
 }
 
-/// Reads `If-Match: "<version>"`; `*` or no header means no expectation.
+/// Reads `If-Match: "<version>"` (or its weak form `W/"<version>"`); `*` or
+/// no header means no expectation. Anything else, a bare `3` included, is
+/// 400: an ETag is quoted, and guessing at a malformed one could apply a
+/// write to the wrong version.
 pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let text = v.to_str().unwrap_or_default().trim();
+    parse_if_match(v.as_bytes()).map_err(|()| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_if_match",
+            "If-Match must be `*` or an ETag like \"3\"",
+        )
+    })
+}
+
+/// The version an `If-Match` value names: `*` is none, `"7"` and `W/"7"`
+/// are 7 (1 to 19 digits, as the contract's pattern says).
+fn parse_if_match(value: &[u8]) -> Result<Option<u64>, ()> {
+    let text = std::str::from_utf8(value).map_err(|_| ())?.trim_matches([' ', '\t']);
     if text == "*" {
         return Ok(None);
     }
-    text.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_if_match",
-                "If-Match must be an ETag like \"3\"",
-            )
-        })
+    let digits = text
+        .strip_prefix("W/")
+        .unwrap_or(text)
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .ok_or(())?;
+    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    digits.parse().map(Some).map_err(|_| ())
 }
 
 /// Parses an invoice reference from the path: a UUID, a document number or
@@ -390,6 +404,29 @@ mod tests {
         }
         for bad in ["", " a", "a ", "a\tb", "\t", "caf\u{e9}", "a\u{7f}", &"k".repeat(256)] {
             assert!(!is_idempotency_key(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn if_match_takes_quoted_etags_and_the_wildcard_only() {
+        assert_eq!(parse_if_match(b"\"3\""), Ok(Some(3)));
+        assert_eq!(parse_if_match(b"W/\"12\""), Ok(Some(12)));
+        assert_eq!(parse_if_match(b" \"0\" "), Ok(Some(0)));
+        assert_eq!(parse_if_match(b"*"), Ok(None));
+        for bad in [
+            &b"3"[..],
+            b"\"\"",
+            b"\"3",
+            b"3\"",
+            b"\"-1\"",
+            b"\"+1\"",
+            b"\"1 \"",
+            b"W/3",
+            b"\"99999999999999999999\"",
+            b"\"18446744073709551616\"",
+            b"\xff",
+        ] {
+            assert_eq!(parse_if_match(bad), Err(()), "{:?}", String::from_utf8_lossy(bad));
         }
     }
 }
