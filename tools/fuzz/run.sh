@@ -122,6 +122,7 @@ log "server up on $base; running schemathesis with at most $max_examples example
 # environment), so every operation gets the ones its contract names: Bearer
 # on /v1, HTTP Basic on ChargeOver, Bearer and X-Tenant on Flextell.
 status=0
+st_log="$work/schemathesis.log"
 (
   cd "$work"
   export FUZZ_API_KEY="$key" FUZZ_TENANT="$tenant"
@@ -137,13 +138,19 @@ status=0
       --no-color \
       ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
       "$@"
-) || status=$?
+) > >(tee "$st_log") 2>&1 || status=$?
 
 if grep -q 'internal error' "$work/server.log"; then
   log "the server logged internal errors:"
   grep 'internal error' "$work/server.log" | head -n 20 >&2
   [ "$status" -ne 0 ] || status=1
 fi
+# The figures for docs/reliability.md (`just figures`): what schemathesis
+# counted, as it printed it, and the failures in its report.
+sleep 1 # let tee write the last lines
+cases=$(grep -Eio '[0-9][0-9,]* generated' "$st_log" | tail -n 1 | grep -Eo '[0-9][0-9,]*' || true)
+failures=$(grep -Eo 'failures="[0-9]+"' "$out_dir/junit.xml" 2>/dev/null | head -n 1 | grep -Eo '[0-9]+' || true)
+echo "figure: fuzzing | sqlite | every route, at most $max_examples examples per operation: ${cases:-(count not printed)} generated test cases, ${failures:-(no report)} failures, exit $status"
 if [ "$status" -ne 0 ]; then
   log "FAILED (exit $status); server log: $out_dir/server.log, report: $out_dir/junit.xml"
 else

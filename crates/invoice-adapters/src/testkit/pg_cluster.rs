@@ -515,6 +515,22 @@ impl PgCluster {
         check_output("pg_ctl stop", &out)
     }
 
+    /// Stops the server the way a crash would (`pg_ctl stop -m immediate`:
+    /// no checkpoint, connections cut), keeping its data, so a restart has to
+    /// recover from the write-ahead log.
+    pub fn crash(&self) -> io::Result<()> {
+        let args = [
+            "-D".to_owned(),
+            path_str(&self.data_dir())?.to_owned(),
+            "stop".into(),
+            "-m".into(),
+            "immediate".into(),
+            "-w".into(),
+        ];
+        let out = self.server_command("pg_ctl", &args)?.output()?;
+        check_output("pg_ctl stop -m immediate", &out)
+    }
+
     /// Starts a stopped server again on the same socket, with `settings`.
     pub fn restart(&self, settings: &[(&str, &str)]) -> io::Result<()> {
         self.pg_ctl_start(settings)

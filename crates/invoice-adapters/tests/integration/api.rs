@@ -31,6 +31,7 @@ fn assert_problem(r: &Resp, status: u16, code: &str) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -142,6 +143,7 @@ fn the_quickstart_flow_create_finalize_cancel_a_line_void() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn payments_refunds_approval_and_every_refusal_map_to_409_with_the_domain_code() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -302,6 +304,7 @@ fn uuid_like() -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn bad_input_gets_a_distinct_problem_and_changes_nothing() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -417,6 +420,7 @@ fn bad_input_gets_a_distinct_problem_and_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn auth_scopes_tenants_and_parties() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -557,6 +561,7 @@ fn base64_encode(text: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn idempotency_keys_replay_refuse_reuse_and_in_flight_duplicates() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -655,6 +660,7 @@ fn idempotency_keys_replay_refuse_reuse_and_in_flight_duplicates() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn if_match_and_etags_guard_against_lost_updates() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -689,6 +695,7 @@ fn if_match_and_etags_guard_against_lost_updates() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn twenty_concurrent_cancels_over_http_give_exactly_one_200() {
     for t in backends() {
         let s = Arc::new(TestServer::start(t));
@@ -733,6 +740,7 @@ fn twenty_concurrent_cancels_over_http_give_exactly_one_200() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn listing_paginates_with_a_cursor_and_filters() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -765,6 +773,7 @@ fn listing_paginates_with_a_cursor_and_filters() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn operations_endpoints_request_ids_and_the_openapi_document() {
     for t in backends() {
         let s = TestServer::start(t);

@@ -53,6 +53,7 @@ fn events_of(db: &Database, tenant: TenantId, id: InvoiceId) -> Vec<Event> {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -84,6 +85,7 @@ fn a_failure_after_the_invoice_update_leaves_nothing_behind() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn thirty_two_racing_cancels_give_exactly_one_success() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -124,6 +126,7 @@ fn thirty_two_racing_cancels_give_exactly_one_success() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn fifty_concurrent_finalizes_number_one_to_fifty_without_gaps() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");
@@ -156,6 +159,7 @@ fn fifty_concurrent_finalizes_number_one_to_fifty_without_gaps() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tenants_and_api_keys_are_stored_and_found_by_hash() {
     for t in backends() {
         let row =
@@ -207,6 +211,7 @@ fn tenants_and_api_keys_are_stored_and_found_by_hash() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn idempotency_keys_claim_replay_and_detect_misuse() {
     for t in backends() {
         let owner = idempotency::Owner {
@@ -259,6 +264,7 @@ fn idempotency_keys_claim_replay_and_detect_misuse() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_customer_balance_moved_by_racing_credits_always_equals_its_ledger() {
     for t in backends() {
         let tenant = tenant(&t.db, "acme");

@@ -43,6 +43,7 @@ fn change_settings(s: &TestServer, change: impl FnOnce(&mut TenantSettings)) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_paid_invoice_is_credited_by_refund_and_the_document_stays() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -100,6 +101,7 @@ fn a_paid_invoice_is_credited_by_refund_and_the_document_stays() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn each_refusal_of_a_credit_has_its_own_code_and_changes_nothing() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -189,6 +191,7 @@ fn each_refusal_of_a_credit_has_its_own_code_and_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn credit_balances_are_recorded_on_both_sides_and_spent_at_finalize() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -253,6 +256,7 @@ fn credit_balances_are_recorded_on_both_sides_and_spent_at_finalize() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_void_writes_a_credit_note_unless_the_tenant_says_never() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -279,6 +283,7 @@ fn a_void_writes_a_credit_note_unless_the_tenant_says_never() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_reissue_cancels_with_a_credit_note_and_links_a_corrected_draft() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -356,6 +361,7 @@ fn a_reissue_cancels_with_a_credit_note_and_links_a_corrected_draft() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn twenty_credit_notes_racing_for_one_paid_invoice_never_over_credit_it() {
     for t in backends() {
         let s = Arc::new(TestServer::start(t));

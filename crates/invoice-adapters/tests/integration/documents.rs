@@ -39,6 +39,7 @@ fn post(s: &TestServer, path: &str, body: Value) -> Resp {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn an_issued_invoice_never_changes_and_credit_notes_carry_every_correction() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -128,6 +129,7 @@ fn an_issued_invoice_never_changes_and_credit_notes_carry_every_correction() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_draft_is_not_a_document_its_cancelled_lines_simply_go() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -168,6 +170,7 @@ fn a_draft_is_not_a_document_its_cancelled_lines_simply_go() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn nothing_due_means_paid_at_finalize_or_after_a_credit() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -206,6 +209,7 @@ fn nothing_due_means_paid_at_finalize_or_after_a_credit() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn uncollectible_halts_collection_and_can_still_be_paid() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -254,6 +258,7 @@ fn uncollectible_halts_collection_and_can_still_be_paid() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn lines_carry_tax_categories_and_the_document_its_vat_breakdown() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -339,6 +344,7 @@ fn lines_carry_tax_categories_and_the_document_its_vat_breakdown() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn money_that_cannot_exist_is_refused_with_a_clear_error_never_a_500() {
     for t in backends() {
         let s = TestServer::start(t);

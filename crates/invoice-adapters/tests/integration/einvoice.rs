@@ -111,6 +111,7 @@ fn missing_fields(r: &Resp) -> Vec<(String, String)> {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn the_seller_profile_is_read_and_patched_under_its_own_scope_and_frozen_on_issued_invoices() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -181,6 +182,7 @@ fn the_seller_profile_is_read_and_patched_under_its_own_scope_and_frozen_on_issu
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn documents_are_refused_for_drafts_and_incomplete_data_and_finalize_can_require_them_complete() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -313,6 +315,7 @@ fn documents_are_refused_for_drafts_and_incomplete_data_and_finalize_can_require
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn documents_are_deterministic_escaped_negotiated_and_announced_by_events() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -708,6 +711,7 @@ fn matrix(s: &TestServer, dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_matrix_of_documents_made_through_the_api_passes_the_official_en16931_rules() {
     let tool = validator();
     let dir = tempfile::tempdir().unwrap();

@@ -25,6 +25,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() {
     const FLOOD: usize = 600;
     const THREADS: usize = 12;
@@ -82,7 +83,7 @@ fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() 
         );
         assert!(limited >= FLOOD - usize::try_from(allowed).unwrap(), "{}", s.backend);
         eprintln!(
-            "figures: flood[{}]: {FLOOD} random keys in {} ms from one address: {unauthorized} x 401 ({lookups} database lookups), {limited} x 429 before any lookup",
+            "figure: limits | {} | flood: {FLOOD} random keys from one address in {} ms: {unauthorized} × 401 ({lookups} database lookups), {limited} × 429 before any lookup",
             s.backend,
             elapsed.as_millis()
         );
@@ -90,6 +91,7 @@ fn six_hundred_random_keys_are_cut_off_per_address_before_any_database_lookup() 
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn requests_without_credentials_or_with_a_basic_password_are_limited_per_address() {
     for t in backends() {
         let s = TestServer::start_state(t, Dialects::all(), |st| {
@@ -121,6 +123,7 @@ fn requests_without_credentials_or_with_a_basic_password_are_limited_per_address
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn http_basic_needs_the_key_as_user_name_and_an_empty_password_on_every_face() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -184,6 +187,7 @@ fn series(s: &TestServer) -> (usize, usize) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -200,8 +204,9 @@ fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
         // A scrape is counted after it is rendered: scrape once before measuring.
         series(&s);
         let (before, size_before) = series(&s);
+        const JUNK: usize = 1000;
         let mut answered = 0;
-        for i in 0..1000 {
+        for i in 0..JUNK {
             let method = format!("M{i}{}", "X".repeat(i % 7 * 300));
             let path = format!("/junk/{i}/{}", "p".repeat(i % 5 * 200));
             let line = raw(
@@ -226,13 +231,14 @@ fn a_thousand_junk_methods_and_paths_leave_the_metric_series_unchanged() {
             "{text}"
         );
         eprintln!(
-            "figures: metrics[{}]: 1000 junk methods and paths answered {answered}; series {before} -> {after}, /metrics {size_before} -> {size_after} bytes",
+            "figure: limits | {} | junk methods and paths: {answered} of {JUNK} answered; metric series {before} → {after}, /metrics {size_before} → {size_after} bytes",
             s.backend
         );
     }
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_key_expiring_while_cached_stops_at_once_and_a_revoked_one_within_the_ttl() {
     for t in backends() {
         let ttl = Duration::from_secs(1);

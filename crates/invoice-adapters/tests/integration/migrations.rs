@@ -8,6 +8,7 @@ use invoice_domain::*;
 use crate::support::{act, backends, create, get, open, tenant};
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn migrations_run_up_down_and_up_again() {
     for t in backends() {
         t.db.revert_all()
@@ -44,6 +45,7 @@ fn sql(db: &invoice_adapters::outbound::db::Database, text: &str) {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn invoices_written_before_immutable_documents_are_migrated_not_dropped() {
     for t in backends() {
         let tenant = tenant(&t.db, "legacy");
@@ -108,6 +110,7 @@ fn invoices_written_before_immutable_documents_are_migrated_not_dropped() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn invoices_from_before_number_formats_get_serials_printed_numbers_and_unique_references() {
     for t in backends() {
         let tenant = tenant(&t.db, "legacy");

@@ -58,6 +58,7 @@ fn sample(text: &str, series: &str) -> f64 {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn outbox_metrics_show_backlog_age_attempts_by_outcome_and_idempotency_records() {
     for t in backends() {
         let s = TestServer::start_state(t, Dialects::all(), |st| {

@@ -53,6 +53,7 @@ fn assert_refused(s: &TestServer, r: &Resp, id: &str, before: &Value, what: &str
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn v1_a_customer_key_may_read_and_review_but_never_cancel_credit_void_or_book_money() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -159,6 +160,7 @@ fn v1_a_customer_key_may_read_and_review_but_never_cancel_credit_void_or_book_mo
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn v1_only_the_customer_approves_or_rejects_and_only_the_issuer_finalizes() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -192,6 +194,7 @@ fn v1_only_the_customer_approves_or_rejects_and_only_the_issuer_finalizes() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn v1_a_party_key_cannot_create_an_invoice_in_another_issuers_name() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -247,6 +250,7 @@ fn v1_a_party_key_cannot_create_an_invoice_in_another_issuers_name() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_a_customer_key_may_neither_cancel_nor_credit() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -271,6 +275,7 @@ fn plugnpaid_a_customer_key_may_neither_cancel_nor_credit() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn chargeover_a_customer_key_may_not_void() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -299,6 +304,7 @@ fn chargeover_a_customer_key_may_not_void() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn flextell_a_customer_key_may_not_cancel() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -325,6 +331,7 @@ fn flextell_a_customer_key_may_not_cancel() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tms_a_customer_key_may_read_but_not_cancel() {
     for t in backends() {
         let s = TestServer::start(t);

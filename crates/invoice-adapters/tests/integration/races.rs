@@ -38,12 +38,14 @@ fn number(v: &serde_json::Value) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn first_use_of_a_number_series_by_concurrent_requests_is_gapless_and_never_a_5xx() {
     const N: usize = 20;
     const ROUNDS: usize = 3;
     for t in backends() {
         let s = Arc::new(TestServer::start(t));
         let mut answered = 0;
+        let mut highest = Vec::new();
         for round in 0..ROUNDS {
             // A fresh tenant each round: its credit-note series does not exist yet.
             let (_, key) = s.other_tenant(&format!("series-{round}"));
@@ -89,15 +91,30 @@ fn first_use_of_a_number_series_by_concurrent_requests_is_gapless_and_never_a_5x
                 .collect();
             let expected: BTreeSet<String> = (1..=N).map(|n| format!("CN-{n:06}")).collect();
             assert_eq!(notes, expected, "{}: round {round}: credit-note numbers", s.backend);
+            let last = |set: &BTreeSet<String>| {
+                set.iter()
+                    .filter_map(|n| n.rsplit('-').next()?.parse::<usize>().ok())
+                    .max()
+                    .unwrap_or(0)
+            };
+            highest.push((numbers.len(), last(&numbers), notes.len(), last(&notes)));
         }
         eprintln!(
-            "figures: races[{}]: {ROUNDS} rounds x {N} concurrent finalizes and cancels on new series, {answered} answered, 0 5xx",
-            s.backend
+            "figure: races | {} | first use of a series: {ROUNDS} rounds × {N} concurrent finalizes, then {N} concurrent \
+             cancels, each round on a new invoice and credit-note series: {answered} answered 200; per round, \
+             (distinct invoice numbers, highest, distinct credit-note numbers, highest): {}",
+            s.backend,
+            highest
+                .iter()
+                .map(|(a, b, c, d)| format!("({a}, {b}, {c}, {d})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn concurrent_endpoint_creation_keeps_the_cap_and_never_gives_a_5xx() {
     let extra = 10;
     for t in backends() {
@@ -135,21 +152,29 @@ fn concurrent_endpoint_creation_keeps_the_cap_and_never_gives_a_5xx() {
             "{}",
             s.backend
         );
+        eprintln!(
+            "figure: races | {} | {n} endpoint creations at once against the cap of {MAX_ENDPOINTS}: {created} × 201, \
+             {refused} × 409, {} other answers",
+            s.backend,
+            odd.len()
+        );
     }
 }
 
 /// A fresh database of the same backend as `t`, for tests that need one empty.
 fn fresh(t: &TestDb) -> TestDb {
     match t.backend {
-        "postgres" => crate::support::postgres().expect("postgres"),
+        "postgres" => crate::support::postgres(),
         _ => crate::support::sqlite(),
     }
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tenants_created_at_once_give_one_winner_and_a_unique_violation_for_the_rest() {
     const N: usize = 16;
     for t in backends() {
+        let mut tally = Vec::new();
         for round in 0..3 {
             let db = t.db.clone();
             let slug = format!("same-{round}");
@@ -160,14 +185,23 @@ fn tenants_created_at_once_give_one_winner_and_a_unique_violation_for_the_rest()
                 .filter(|r| matches!(r, Err(RepositoryError::UniqueViolation(_))))
                 .count();
             assert_eq!((won, lost), (1, N - 1), "{}: {results:?}", t.backend);
+            tally.push(format!("{won} winner and {lost} unique violations"));
         }
+        eprintln!(
+            "figure: races | {} | {N} create_tenant at once, {} rounds: {}",
+            t.backend,
+            tally.len(),
+            tally.join("; ")
+        );
     }
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn instances_bootstrapping_one_empty_database_at_once_create_one_default_tenant() {
     const N: usize = 8;
     for t in backends() {
+        let mut tally = Vec::new();
         for round in 0..3 {
             let empty = fresh(&t);
             let db = empty.db.clone();
@@ -193,6 +227,13 @@ fn instances_bootstrapping_one_empty_database_at_once_create_one_default_tenant(
             assert_eq!(created, 1, "{}: round {round}", t.backend);
             let keys = empty.db.read_conn(|c| admin::list_api_keys(c, None)).unwrap();
             assert_eq!(keys.len(), 1, "{}: one key printed, one stored", t.backend);
+            tally.push(format!("{created} default tenant and {} key", keys.len()));
         }
+        eprintln!(
+            "figure: races | {} | {N} bootstraps of an empty database at once, {} rounds: {}",
+            t.backend,
+            tally.len(),
+            tally.join("; ")
+        );
     }
 }

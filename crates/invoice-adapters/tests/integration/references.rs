@@ -39,6 +39,7 @@ fn at_once(
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn an_invoice_is_named_by_id_number_or_external_reference_and_an_unknown_one_is_404() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -101,6 +102,7 @@ fn an_invoice_is_named_by_id_number_or_external_reference_and_an_unknown_one_is_
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn concurrent_creates_with_one_external_reference_give_one_invoice() {
     for t in backends() {
         let s = Arc::new(TestServer::start(t));
@@ -127,6 +129,7 @@ fn concurrent_creates_with_one_external_reference_give_one_invoice() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_tenant_number_format_numbers_concurrent_finalizes_gaplessly_per_period() {
     for t in backends() {
         let s = Arc::new(TestServer::start(t));
@@ -211,6 +214,7 @@ fn a_tenant_number_format_numbers_concurrent_finalizes_gaplessly_per_period() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn the_period_counters_restart_and_stay_apart_in_the_store() {
     use invoice_domain::{DocumentKind, NumberAllocator};
     for t in backends() {
@@ -233,6 +237,7 @@ fn the_period_counters_restart_and_stay_apart_in_the_store() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn mark_sent_records_the_sending_of_an_issued_invoice() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -278,6 +283,7 @@ fn mark_sent_records_the_sending_of_an_issued_invoice() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_failure_of_the_server_itself_is_a_500_in_each_faces_envelope() {
     for t in backends() {
         let s = TestServer::start(t);

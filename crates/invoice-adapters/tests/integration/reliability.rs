@@ -6,18 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use invoice_adapters::outbound::db::{Database, PoolConfig};
-use invoice_adapters::testkit::{self, PgCluster};
+use invoice_adapters::testkit::PgCluster;
 use serde_json::json;
 
 use crate::http_support::*;
 use crate::support::TestDb;
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
     // Uses its own cluster: stopping the shared one would break other tests.
-    if testkit::shared().is_none() {
-        return;
-    }
     let cluster = PgCluster::start(&[]).expect("start a dedicated cluster");
     cluster.create_database("outage", None).unwrap();
     let config = PoolConfig {
@@ -61,17 +59,15 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
         down.text
     );
     assert!(down.header("retry-after").is_some());
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "failed fast: {:?}",
-        started.elapsed()
-    );
+    let failed_in = started.elapsed();
+    assert!(failed_in < Duration::from_secs(5), "failed fast: {failed_in:?}");
     let write = s.req("POST", &format!("{path}/void")).send();
     assert_eq!(write.status, 503, "{}", write.text);
     let ready = s.anon("GET", "/readyz").send();
     assert_eq!(ready.status, 503);
 
     cluster.restart(&[]).expect("start PostgreSQL again");
+    let restarted = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let r = s.req("GET", &path).send();
@@ -81,6 +77,7 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
         assert!(Instant::now() < deadline, "did not recover: {}", r.text);
         std::thread::sleep(Duration::from_millis(100));
     }
+    let healed_in = restarted.elapsed();
     assert_eq!(s.anon("GET", "/readyz").send().status, 200);
     let cancelled = s
         .req("POST", &format!("{path}/cancel"))
@@ -89,6 +86,7 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
     assert_eq!(cancelled.status, 200, "writes work again: {}", cancelled.text);
 
     stop.store(true, Ordering::Relaxed);
+    let (mut slowest, mut answers) = (Duration::ZERO, std::collections::BTreeMap::<u16, usize>::new());
     for h in load {
         let (worst, statuses) = h.join().unwrap();
         assert!(worst < Duration::from_secs(6), "no request hung: worst {worst:?}");
@@ -96,5 +94,21 @@ fn a_database_outage_fails_fast_with_503_and_recovers_without_a_restart() {
             statuses.iter().all(|s| *s == 200 || *s == 503),
             "only 200 or 503 under the outage: {statuses:?}"
         );
+        slowest = slowest.max(worst);
+        for s in statuses {
+            *answers.entry(s).or_default() += 1;
+        }
     }
+    eprintln!(
+        "figure: outage | postgres | PostgreSQL stopped under load: a read answered 503 in {} ms, readiness 503; \
+         load answered {} (slowest {} ms, none hung); healed {} ms after the restart, without restarting the server",
+        failed_in.as_millis(),
+        answers
+            .iter()
+            .map(|(s, n)| format!("{n} × {s}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        slowest.as_millis(),
+        healed_in.as_millis()
+    );
 }

@@ -39,6 +39,7 @@ fn send(s: &TestServer, key: &str, method: &str, path: &str, body: &Option<serde
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn random_and_foreign_ids_are_only_ever_404_and_scopes_hold_on_every_route() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -122,6 +123,7 @@ fn api_keys_are_stored_only_as_hashes() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn hostile_and_unusual_text_is_stored_and_returned_byte_for_byte() {
     let samples = [
         "Robert'); DROP TABLE invoices;--",
@@ -217,64 +219,95 @@ fn a_per_key_rate_limit_answers_429_with_retry_after() {
     assert_eq!(s.req("GET", "/v1/invoices").bearer(&other).send().status, 200);
 }
 
-/// Sends raw bytes and returns the status line (or "" when the server closed).
-fn raw_exchange(base: &str, request: &[u8], wait: Duration) -> String {
+/// How the server ended a raw exchange.
+#[derive(Debug, PartialEq)]
+enum Ending {
+    /// It answered; the status line.
+    Answered(String),
+    /// It closed the connection (or reset it) without an answer.
+    Closed,
+    /// Nothing came before the client gave up: a hung server.
+    TimedOut,
+}
+
+/// Sends raw bytes and says how the server ended the exchange, and when.
+fn raw_exchange(base: &str, request: &[u8], wait: Duration) -> (Ending, Duration) {
     let addr = base.trim_start_matches("http://");
+    let started = Instant::now();
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(wait)).unwrap();
     let _ = stream.write_all(request);
     let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf)
+    let ended = stream.read_to_end(&mut buf);
+    let line = String::from_utf8_lossy(&buf)
         .lines()
         .next()
         .unwrap_or_default()
-        .to_string()
+        .to_string();
+    let ending = match ended {
+        _ if !line.is_empty() => Ending::Answered(line),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => Ending::TimedOut,
+        _ => Ending::Closed,
+    };
+    (ending, started.elapsed())
+}
+
+/// True when the server answered with one of `codes`.
+fn answered(ending: &Ending, codes: &[&str]) -> bool {
+    matches!(ending, Ending::Answered(line) if codes.iter().any(|c| line.contains(&format!(" {c} "))))
 }
 
 #[test]
 fn oversize_headers_urls_and_slow_clients_are_cut_off() {
     let s = TestServer::start(sqlite());
+    let wait = Duration::from_secs(10);
     let big_header = format!(
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
         "a".repeat(64 * 1024)
     );
-    let status = raw_exchange(&s.base, big_header.as_bytes(), Duration::from_secs(10));
+    let (ending, took) = raw_exchange(&s.base, big_header.as_bytes(), wait);
     assert!(
-        status.contains(" 431 ") || status.is_empty(),
-        "oversize header: {status:?}"
+        answered(&ending, &["431"]),
+        "oversize header: a 431, not {ending:?} after {took:?}"
     );
     let long_url = format!(
         "GET /v1/invoices/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "a".repeat(10 * 1024)
     );
-    let status = raw_exchange(&s.base, long_url.as_bytes(), Duration::from_secs(10));
-    assert!(status.contains(" 414 "), "oversize URL: {status:?}");
-    // Far beyond any limit, the HTTP parser itself refuses the request head.
+    let (ending, took) = raw_exchange(&s.base, long_url.as_bytes(), wait);
+    assert!(answered(&ending, &["414"]), "oversize URL: {ending:?} after {took:?}");
+    // Far beyond any limit, the HTTP parser itself refuses the request head:
+    // with an answer, or by closing the connection at once; never by hanging.
     let huge_url = format!(
         "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "a".repeat(256 * 1024)
     );
-    let status = raw_exchange(&s.base, huge_url.as_bytes(), Duration::from_secs(10));
-    let refused = [" 400 ", " 414 ", " 431 "].iter().any(|c| status.contains(c));
-    assert!(refused || status.is_empty(), "huge URL: {status:?}");
-    // A client that never finishes its request head is timed out.
-    let started = Instant::now();
-    let status = raw_exchange(
+    let (ending, took) = raw_exchange(&s.base, huge_url.as_bytes(), wait);
+    assert!(
+        answered(&ending, &["400", "414", "431"]) || (ending == Ending::Closed && took < Duration::from_secs(2)),
+        "huge URL: {ending:?} after {took:?}"
+    );
+    // A client that never finishes its request head is timed out by the
+    // server (408 or a close), well before the client would give up.
+    let (ending, took) = raw_exchange(
         &s.base,
         b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
         Duration::from_secs(15),
     );
     assert!(
-        started.elapsed() < Duration::from_secs(12),
-        "the slow client was cut off"
+        took < Duration::from_secs(12),
+        "the slow client was cut off: {ending:?} after {took:?}"
     );
-    assert!(status.contains(" 408 ") || status.is_empty(), "slow client: {status:?}");
+    assert!(
+        answered(&ending, &["408"]) || ending == Ending::Closed,
+        "slow client: {ending:?} after {took:?}"
+    );
     // The server still serves everyone else.
     assert_eq!(s.anon("GET", "/healthz").send().status, 200);
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn a_key_given_twice_is_refused_in_metadata_as_everywhere_else() {
     for t in backends() {
         let s = TestServer::start(t);

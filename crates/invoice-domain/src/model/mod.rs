@@ -16,3 +16,6 @@ pub mod seller;
 pub mod tax;
 pub mod tenant;
 pub mod text;
+
+#[cfg(test)]
+mod money_tests;

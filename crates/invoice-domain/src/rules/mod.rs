@@ -240,3 +240,9 @@ mod credit_tests;
 
 #[cfg(test)]
 mod proptests;
+
+#[cfg(test)]
+mod state_machine;
+
+#[cfg(test)]
+mod mutation_tests;

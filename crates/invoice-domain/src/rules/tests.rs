@@ -723,6 +723,13 @@ fn any_issued_invoice_can_be_marked_sent_again_but_a_draft_cannot() {
         draft(two_lines()).mark_sent(ctx(&a, &ids)).unwrap_err(),
         Refusal::InvoiceIsDraft
     );
+    let discarded = cancel(&draft(two_lines()), vec![]).unwrap().invoice;
+    assert_eq!(discarded.status, InvoiceStatus::Cancelled);
+    assert_eq!(
+        discarded.mark_sent(ctx(&a, &ids)).unwrap_err(),
+        Refusal::InvoiceIsDraft,
+        "a draft discarded by a cancel was never issued, so never sent"
+    );
     let inv = open(two_lines());
     let sent = inv.mark_sent(ctx(&a, &ids)).unwrap();
     assert_eq!(sent.invoice.sent_at, Some(t0()));

@@ -60,12 +60,28 @@ where
 
 impl<Q, Conn> RunQueryDsl<Conn> for Cached<Q> {}
 
-/// Where a test can make a save fail on purpose, to prove atomicity.
-#[cfg(feature = "testkit")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a test can make a save fail on purpose, to prove that every step
+/// of a write is rolled back with the rest. Only the testkit can inject one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "testkit"), allow(dead_code))]
 pub enum FaultPoint {
-    /// Right after the invoice row was updated, before lines, credit notes and events.
+    /// Right after the invoice row was updated (or inserted), before lines,
+    /// credit notes and events.
     AfterInvoiceUpdate,
+    /// After the lines' statuses and credited amounts were written, or lines removed.
+    AfterLines,
+    /// After a payment row was inserted.
+    AfterPayment,
+    /// After a refund row was inserted.
+    AfterRefund,
+    /// After a credit note's own row, before its lines.
+    AfterCreditNoteRow,
+    /// After a credit note and all its lines.
+    AfterCreditNote,
+    /// After the balance moved by the `n`-th ledger entry (from 0) and the entry was recorded.
+    AfterBalanceEntry(usize),
+    /// After the first `n + 1` events of the transition were inserted.
+    AfterEvent(usize),
 }
 
 /// Implements the ports on a connection that the caller has put in a transaction.
@@ -79,8 +95,9 @@ pub struct DieselStore<'c> {
     /// The invoice rows as read in this transaction, by id, so `save`
     /// writes only the columns a transition changed.
     loaded: HashMap<String, InvoiceRow>,
+    /// The fault to inject, and how many times to pass its point first.
     #[cfg(feature = "testkit")]
-    fault: Option<FaultPoint>,
+    fault: Option<(FaultPoint, usize)>,
 }
 
 /// The current version of one invoice with its stored document, if any.
@@ -132,7 +149,37 @@ impl<'c> DieselStore<'c> {
     /// Makes the next save fail at `point` (tests only).
     #[cfg(feature = "testkit")]
     pub fn inject_fault(&mut self, point: FaultPoint) {
-        self.fault = Some(point);
+        self.fault = Some((point, 0));
+    }
+
+    /// Makes a save fail at `point` once it was passed `skip` times, so a
+    /// test can reach the second save of a use case (tests only).
+    #[cfg(feature = "testkit")]
+    pub fn inject_fault_after(&mut self, point: FaultPoint, skip: usize) {
+        self.fault = Some((point, skip));
+    }
+
+    /// Fails here if a test asked for a fault at `point` (never in production builds).
+    #[cfg(feature = "testkit")]
+    fn fault_point(&mut self, point: FaultPoint) -> Result<(), RepositoryError> {
+        match &mut self.fault {
+            Some((p, 0)) if *p == point => {
+                self.fault = None;
+                Err(RepositoryError::Other(format!("injected fault at {point:?}")))
+            }
+            Some((p, skip)) if *p == point => {
+                *skip -= 1;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Without the testkit there is nothing to inject.
+    #[cfg(not(feature = "testkit"))]
+    #[allow(clippy::unused_self, clippy::unnecessary_wraps)]
+    fn fault_point(&mut self, _point: FaultPoint) -> Result<(), RepositoryError> {
+        Ok(())
     }
 
     /// The underlying connection, for adapter-level queries in the same transaction.
@@ -382,6 +429,7 @@ impl<'c> DieselStore<'c> {
             .values(CreditNoteRow::from_domain(cn)?)
             .execute(self.conn)
             .map_err(repository_error)?;
+        self.fault_point(FaultPoint::AfterCreditNoteRow)?;
         let lines = CreditNoteLineRow::all(cn)?;
         on_backend!(&mut *self.conn, |c| diesel::insert_into(credit_note_lines::table)
             .values(&lines)
@@ -440,6 +488,15 @@ impl<'c> DieselStore<'c> {
             .values(BalanceEntryRow::from_domain(entry)?)
             .execute(self.conn)
             .map_err(repository_error)?;
+        Ok(())
+    }
+
+    /// Inserts event rows in one statement.
+    fn insert_events(&mut self, rows: &[NewEventRow]) -> Result<(), RepositoryError> {
+        on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
+            .values(rows)
+            .execute(c))
+        .map_err(repository_error)?;
         Ok(())
     }
 
@@ -725,14 +782,14 @@ impl InvoiceRepository for DieselStore<'_> {
                 return Err(RepositoryError::VersionConflict);
             }
         }
-        #[cfg(feature = "testkit")]
-        if self.fault.take() == Some(FaultPoint::AfterInvoiceUpdate) {
-            return Err(RepositoryError::Other("injected fault after the invoice update".into()));
-        }
+        self.fault_point(FaultPoint::AfterInvoiceUpdate)?;
         for change in &transition.changes {
             match change {
                 Change::Created => {}
-                Change::LinesUpdated(ids) => self.update_lines(inv, ids)?,
+                Change::LinesUpdated(ids) => {
+                    self.update_lines(inv, ids)?;
+                    self.fault_point(FaultPoint::AfterLines)?;
+                }
                 Change::LinesRemoved(ids) => {
                     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
                     diesel::delete(
@@ -743,6 +800,7 @@ impl InvoiceRepository for DieselStore<'_> {
                     )
                     .execute(self.conn)
                     .map_err(repository_error)?;
+                    self.fault_point(FaultPoint::AfterLines)?;
                 }
                 Change::PaymentRecorded(pid) => {
                     let (i, p) = inv
@@ -755,6 +813,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .values(PaymentRow::from_domain(inv, i, p)?)
                         .execute(self.conn)
                         .map_err(repository_error)?;
+                    self.fault_point(FaultPoint::AfterPayment)?;
                 }
                 Change::RefundRecorded { payment, refund } => {
                     let p = inv
@@ -771,6 +830,7 @@ impl InvoiceRepository for DieselStore<'_> {
                         .values(RefundRow::from_domain(inv, p, r)?)
                         .execute(self.conn)
                         .map_err(repository_error)?;
+                    self.fault_point(FaultPoint::AfterRefund)?;
                 }
                 Change::CreditNoteIssued(cid) => {
                     let cn = inv
@@ -779,11 +839,13 @@ impl InvoiceRepository for DieselStore<'_> {
                         .find(|c| c.id == *cid)
                         .ok_or_else(|| RepositoryError::Other("issued credit note missing from invoice".into()))?;
                     self.insert_credit_note(cn)?;
+                    self.fault_point(FaultPoint::AfterCreditNote)?;
                 }
             }
         }
-        for entry in &transition.balance_entries {
+        for (n, entry) in transition.balance_entries.iter().enumerate() {
             self.apply_balance_entry(entry)?;
+            self.fault_point(FaultPoint::AfterBalanceEntry(n))?;
         }
         versions::insert(self.conn, inv, &row)?;
         if !transition.events.is_empty() {
@@ -792,10 +854,17 @@ impl InvoiceRepository for DieselStore<'_> {
                 .iter()
                 .map(NewEventRow::from_domain)
                 .collect::<Result<_, _>>()?;
-            on_backend!(&mut *self.conn, |c| diesel::insert_into(events::table)
-                .values(&rows)
-                .execute(c))
-            .map_err(repository_error)?;
+            // A test may stop after some of the events: they are then
+            // inserted in two statements, the fault between them.
+            #[cfg(feature = "testkit")]
+            if let Some((FaultPoint::AfterEvent(n), _)) = self.fault {
+                if let Some(first) = rows.get(..=n) {
+                    self.insert_events(first)?;
+                    self.fault_point(FaultPoint::AfterEvent(n))?;
+                    return self.insert_events(&rows[n + 1..]);
+                }
+            }
+            self.insert_events(&rows)?;
         }
         self.loaded.insert(id, row);
         Ok(())

@@ -38,6 +38,7 @@ fn assert_co_error(r: &Resp, status: u16) -> String {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn chargeover_void_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -86,6 +87,7 @@ fn chargeover_void_replays_the_documented_request() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn chargeover_errors_are_in_its_envelope() {
     for t in backends() {
         let s = TestServer::start(t);

@@ -131,6 +131,7 @@ const CURRENCY_KEYS: [&str; 10] = [
 ];
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn flextell_cancel_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -264,6 +265,7 @@ fn cur_locale(invoice: &Value) -> &str {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn flextell_errors_are_in_its_envelope() {
     for t in backends() {
         let s = TestServer::start(t);

@@ -99,6 +99,7 @@ fn documented_invoice_body() -> Value {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_cancel_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -238,6 +239,7 @@ fn plugnpaid_cancel_replays_the_documented_request() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_partial_cancel_changes_the_totals_exactly_as_v1() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -304,6 +306,7 @@ fn plugnpaid_partial_cancel_changes_the_totals_exactly_as_v1() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn plugnpaid_errors_use_its_envelope() {
     for t in backends() {
         let s = TestServer::start(t);

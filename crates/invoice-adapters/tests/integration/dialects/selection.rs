@@ -43,6 +43,7 @@ fn probes(s: &TestServer) -> Vec<(&'static str, Resp)> {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn dialects_none_unmounts_every_dialect_route() {
     for t in backends() {
         let s = TestServer::start_with(t, Dialects::parse("none").unwrap());
@@ -65,6 +66,7 @@ fn dialects_none_unmounts_every_dialect_route() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn dialects_selection_mounts_only_the_chosen_ones() {
     for t in backends() {
         let s = TestServer::start_with(t, Dialects::parse("tms,chargeover").unwrap());
@@ -79,6 +81,7 @@ fn dialects_selection_mounts_only_the_chosen_ones() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn the_openapi_document_tags_every_dialect_route() {
     for t in backends() {
         let s = TestServer::start(t);

@@ -42,6 +42,7 @@ fn documented_cancel() -> Value {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tms_cancel_replays_the_documented_request() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -108,6 +109,7 @@ fn tms_cancel_replays_the_documented_request() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tms_get_maps_every_documented_field() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -293,6 +295,7 @@ fn tms_get_maps_every_documented_field() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tms_errors_have_their_own_status_and_code() {
     for t in backends() {
         let s = TestServer::start(t);
@@ -496,6 +499,7 @@ fn tms_errors_have_their_own_status_and_code() {
 }
 
 #[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn tms_idempotency_keys_replay_in_the_tms_envelope() {
     for t in backends() {
         let s = TestServer::start(t);
