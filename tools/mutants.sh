@@ -58,7 +58,7 @@ minutes=$(((SECONDS - started + 59) / 60))
 scope="${files[*]}"
 figures="$out/figures.log"
 {
-  echo "figure: mutation testing | invoice-domain | $scope: $((caught + timeout)) of $viable viable mutants caught ($((permille / 10)).$((permille % 10)) %): $caught by a failing test, $timeout by a timeout; $missed missed; $unviable unviable; $equivalent patterns of mutants judged equivalent left out; took $minutes min"
+  echo "figure: mutation testing | invoice-domain | $scope: $((caught + timeout)) of $viable viable mutants caught ($((permille / 10)).$((permille % 10)) %): $caught by a failing test, $timeout by a timeout; $missed missed; $unviable unviable; mutants judged equivalent left out by $equivalent pattern(s) in .cargo/mutants.toml; took $minutes min"
   if [ -f "$dir/missed.txt" ]; then
     while read -r m; do
       echo "figure: surviving mutants | invoice-domain | \`$m\`"

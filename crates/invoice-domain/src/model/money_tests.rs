@@ -1,7 +1,7 @@
 //! Tests of the money types that mutation testing showed were missing:
 //! each pins a behaviour that a plausible slip in `money.rs` would change.
 
-use super::money::{Amount, Currency, LineAmounts, TaxRate};
+use super::money::{Amount, Currency, LineAmounts, TaxRate, MAX_AMOUNT};
 
 #[test]
 fn a_currency_names_itself_by_its_iso_4217_data() {
@@ -70,4 +70,32 @@ fn amounts_are_zero_only_when_net_and_gross_are() {
     assert!(!amounts(1, 0).is_zero());
     assert!(!amounts(0, 1).is_zero());
     assert!(!amounts(5, 5).is_zero());
+}
+
+#[test]
+fn a_decimal_amount_is_unsigned_and_says_when_it_is_merely_too_large() {
+    let eur = Currency::parse("EUR").unwrap();
+    let jpy = Currency::parse("JPY").unwrap();
+    // Integer parsing would take a leading `+`; a decimal amount does not.
+    for signed in ["+1", "+1.5"] {
+        assert!(Amount::parse_decimal(signed, eur).is_err(), "{signed:?}");
+    }
+    // The largest amount is taken; one minor unit more is too large.
+    assert_eq!(
+        Amount::parse_decimal("10000000000000.00", eur).unwrap().minor(),
+        MAX_AMOUNT
+    );
+    assert_eq!(
+        Amount::parse_decimal("1000000000000000", jpy).unwrap().minor(),
+        MAX_AMOUNT
+    );
+    let message = |text: &str| Amount::parse_decimal(text, jpy).unwrap_err().message;
+    assert_eq!(message("1000000000000001"), "is too large");
+    // Nineteen integer digits are a number, only too large; twenty are not
+    // an amount at all.
+    assert_eq!(message("1000000000000000000"), "is too large");
+    assert_eq!(
+        message("10000000000000000000"),
+        "must be a decimal amount in the currency's major units"
+    );
 }
