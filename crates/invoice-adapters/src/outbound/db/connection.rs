@@ -16,8 +16,6 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use invoice_domain::RepositoryError;
 
-use super::store::DieselStore;
-
 /// Migrations for PostgreSQL, embedded at build time.
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 /// Migrations for SQLite, embedded at build time.
@@ -530,54 +528,9 @@ impl Database {
             .map_err(|e| RepositoryError::Unavailable(format!("no database connection: {e}")))
     }
 
-    /// Runs `work` inside one write transaction, committing on `Ok` and
-    /// rolling back on `Err` or panic; returns once the outcome is durable
-    /// (committed) or rolled back.
-    ///
-    /// On PostgreSQL each call is its own transaction. On SQLite writes are
-    /// serialized on one connection anyway, so queued writes share one
-    /// transaction (group commit, at most [`PoolConfig::write_batch`]):
-    /// each runs in its own `SAVEPOINT`, released on `Ok` and rolled back
-    /// to on `Err` or panic, so a refused or failed write leaves no trace
-    /// and never undoes a neighbour's. The last write of a batch (no other
-    /// writer waiting, or the batch full) commits it, and every member
-    /// returns only after that commit. Should the commit itself fail,
-    /// nothing of the batch was stored and every member gets that error.
-    pub fn write<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<RepositoryError>,
-    {
-        if let Some(b) = &self.batcher {
-            return b.run(&self.write, |c| work(&mut DieselStore::new(c, true)));
-        }
-        let mut conn = self.checkout(&self.write)?;
-        in_transaction(&mut conn, true, |c| work(&mut DieselStore::new(c, true)))
-    }
-
-    /// Runs `work` inside one read transaction, so multi-query loads see one snapshot.
-    pub fn read<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<RepositoryError>,
-    {
-        let mut conn = self.checkout(&self.read)?;
-        in_transaction(&mut conn, false, |c| work(&mut DieselStore::new(c, false)))
-    }
-
-    /// Runs `work` on a read connection with no transaction around it, for
-    /// reads of one statement, which see one snapshot by themselves: it
-    /// saves the `BEGIN … READ ONLY` and `COMMIT` round trips. A load that
-    /// needs several statements opens its own transaction (`DieselStore`).
-    pub fn read_single<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<RepositoryError>,
-    {
-        let mut conn = self.checkout(&self.read)?;
-        work(&mut DieselStore::autocommit(&mut conn))
-    }
-
     /// Runs `work` on a raw connection in a write transaction (admin tasks,
     /// idempotency records, the outbox); on SQLite in a savepoint of a
-    /// batch, like [`Database::write`].
+    /// batch, like `Database::write`.
     pub fn write_conn<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<RepositoryError>,

@@ -14,7 +14,7 @@ use invoice_domain::{
     Transition,
 };
 
-use super::connection::{on_backend, DbConnection};
+use super::connection::{in_transaction, on_backend, Database, DbConnection};
 use super::errors::repository_error;
 use super::rows::*;
 use super::schema::{
@@ -82,6 +82,50 @@ pub enum FaultPoint {
     AfterBalanceEntry(usize),
     /// After the first `n + 1` events of the transition were inserted.
     AfterEvent(usize),
+}
+
+/// The store-level transactions of a [`Database`]: each hands the work a
+/// [`DieselStore`] on a connection in the right kind of transaction. They
+/// live beside the store so the connection module needs nothing of it.
+impl Database {
+    /// Runs `work` inside one write transaction, committing on `Ok` and
+    /// rolling back on `Err` or panic; returns once the outcome is durable
+    /// (committed) or rolled back.
+    ///
+    /// On PostgreSQL each call is its own transaction. On SQLite writes are
+    /// serialized on one connection anyway, so queued writes share one
+    /// transaction (group commit, at most [`PoolConfig::write_batch`]):
+    /// each runs in its own `SAVEPOINT`, released on `Ok` and rolled back
+    /// to on `Err` or panic, so a refused or failed write leaves no trace
+    /// and never undoes a neighbour's. The last write of a batch (no other
+    /// writer waiting, or the batch full) commits it, and every member
+    /// returns only after that commit. Should the commit itself fail,
+    /// nothing of the batch was stored and every member gets that error.
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        self.write_conn(|c| work(&mut DieselStore::new(c, true)))
+    }
+
+    /// Runs `work` inside one read transaction, so multi-query loads see one snapshot.
+    pub fn read<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        self.read_conn(|c| in_transaction(c, false, |c| work(&mut DieselStore::new(c, false))))
+    }
+
+    /// Runs `work` on a read connection with no transaction around it, for
+    /// reads of one statement, which see one snapshot by themselves: it
+    /// saves the `BEGIN … READ ONLY` and `COMMIT` round trips. A load that
+    /// needs several statements opens its own transaction (`DieselStore`).
+    pub fn read_single<T, E>(&self, work: impl FnOnce(&mut DieselStore<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RepositoryError>,
+    {
+        self.read_conn(|c| work(&mut DieselStore::autocommit(c)))
+    }
 }
 
 /// Implements the ports on a connection that the caller has put in a transaction.
