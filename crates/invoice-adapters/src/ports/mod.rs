@@ -1,0 +1,10 @@
+//! The stores the HTTP layer needs besides the domain's own ports. Handlers
+//! call these traits and get plain values back, never a connection or a
+//! table row; `outbound` implements them. The domain's ports
+//! (`invoice_domain::ports`) stay the only way to invoices.
+
+mod events;
+mod keys;
+
+pub use events::{EventListing, EventLog, EventQuery};
+pub use keys::{KeyDirectory, KeyHolder, TenantName};
