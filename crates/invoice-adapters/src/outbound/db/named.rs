@@ -136,6 +136,35 @@ macro_rules! stored_enum {
 #[allow(unused_imports)] // TEMP until the status columns use it
 pub(crate) use stored_enum;
 
+/// Stores an enum declared elsewhere (the domain's, a port's) by the
+/// `as_str` names it already has, so that spelling stays its one source:
+/// `stored_by_name!(InvoiceStatus as "invoice status": Draft, Open, …)`.
+/// Listing the variants here is checked both ways: a variant missing from the
+/// list fails to compile in the exhaustive `match`, and a name that two
+/// variants share fails the unit test each use should carry.
+#[allow(unused_macros)] // TEMP until the status columns use it
+macro_rules! stored_by_name {
+    ($ty:ty as $what:literal: $($variant:ident),+ $(,)?) => {
+        impl $crate::outbound::db::named::StoredName for $ty {
+            const WHAT: &'static str = $what;
+
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_name(text: &str) -> Option<Self> {
+                // The match proves the list names every variant.
+                let _every_variant_listed = |v: $ty| match v {
+                    $(<$ty>::$variant => (),)+
+                };
+                [$(<$ty>::$variant,)+].into_iter().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // TEMP until the status columns use it
+pub(crate) use stored_by_name;
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
