@@ -183,6 +183,32 @@ mod tests {
         }
     }
 
+    /// A type declared elsewhere, with names of its own.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Door {
+        Open,
+        Shut,
+    }
+
+    impl Door {
+        fn as_str(self) -> &'static str {
+            match self {
+                Door::Open => "open",
+                Door::Shut => "shut",
+            }
+        }
+    }
+
+    stored_by_name!(Door as "door": Open, Shut);
+
+    #[test]
+    fn a_type_declared_elsewhere_reads_back_by_its_own_names() {
+        assert_eq!(Door::from_name("shut"), Some(Door::Shut));
+        assert_eq!(Door::from_name("open"), Some(Door::Open));
+        assert_eq!(Door::from_name("ajar"), None);
+        assert_eq!(Door::WHAT, "door");
+    }
+
     diesel::table! {
         lights (id) {
             id -> Integer,
