@@ -339,7 +339,7 @@ impl Database {
                 .test_on_check_out(false);
             if matches!(backend, Backend::Sqlite(_)) {
                 builder = builder.connection_customizer(Box::new(SqliteSettings {
-                    busy_timeout_ms: config.connection_timeout.as_millis() as u64,
+                    busy_timeout_ms: u64::try_from(config.connection_timeout.as_millis()).unwrap_or(u64::MAX),
                 }));
             }
             builder
@@ -349,7 +349,10 @@ impl Database {
         let read = build(config.max_size)?;
         let (write, batcher) = match backend {
             Backend::Postgres(_) => (read.clone(), None),
-            Backend::Sqlite(_) => (build(1)?, Some(Arc::new(Batcher::new(config.write_batch)))),
+            Backend::Sqlite(_) => (
+                build(1)?,
+                Some(Arc::new(Batcher::new(config.write_batch, config.connection_timeout))),
+            ),
         };
         Ok(Database {
             backend,
@@ -557,9 +560,14 @@ impl Database {
 struct Batcher {
     /// At most this many writes per transaction.
     max: usize,
+    /// How long a writer waits for its turn before it gives up with
+    /// `Unavailable` (a 503 the client may retry), as it would waiting for a
+    /// pooled connection: an overloaded writer must shed load, not queue
+    /// requests without bound.
+    wait: Duration,
     /// Writers that have asked for the connection and not yet got it.
     waiting: AtomicUsize,
-    state: Mutex<BatchState>,
+    state: parking_lot::Mutex<BatchState>,
     /// Transactions committed, and the writes they held.
     commits: AtomicU64,
     writes: AtomicU64,
@@ -618,11 +626,12 @@ impl Batch {
 }
 
 impl Batcher {
-    fn new(max: usize) -> Self {
+    fn new(max: usize, wait: Duration) -> Self {
         Batcher {
             max: max.max(1),
+            wait,
             waiting: AtomicUsize::new(0),
-            state: Mutex::new(BatchState::default()),
+            state: parking_lot::Mutex::new(BatchState::default()),
             commits: AtomicU64::new(0),
             writes: AtomicU64::new(0),
         }
@@ -642,8 +651,14 @@ impl Batcher {
         }
         let _in_write = InWrite;
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let turn = self.state.try_lock_for(self.wait);
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let Some(mut st) = turn else {
+            return Err(E::from(RepositoryError::Unavailable(format!(
+                "the database writer stayed busy for {} ms",
+                self.wait.as_millis()
+            ))));
+        };
         if st.batch.is_none() {
             if let Err(e) = Self::open(pool, &mut st) {
                 return Err(E::from(e));
@@ -815,5 +830,59 @@ impl Drop for RollbackGuard<'_> {
         if let Some(conn) = self.0.take() {
             let _ = DbConnection::rollback_transaction(conn);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use invoice_domain::RepositoryError;
+
+    use super::{Database, PoolConfig};
+
+    #[test]
+    fn a_sqlite_writer_that_cannot_get_its_turn_gives_up_as_unavailable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("writer.db");
+        let config = PoolConfig {
+            connection_timeout: Duration::from_millis(200),
+            ..PoolConfig::default()
+        };
+        let db = Database::open(url.to_str().expect("utf-8 path"), config).expect("open");
+
+        // The first write holds the writer until the test lets it go.
+        let (inside_tx, inside) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write_conn(|_| {
+                    inside_tx.send(()).expect("signal");
+                    release_rx.recv().expect("release");
+                    Ok::<_, RepositoryError>(())
+                })
+            })
+        };
+        inside.recv().expect("the holder is writing");
+
+        // The second must answer while the first still holds the writer.
+        let (done_tx, done) = mpsc::channel();
+        {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let _ = done_tx.send(db.write_conn(|_| Ok::<_, RepositoryError>(())));
+            });
+        }
+        let second = done
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a queued writer must not wait without bound");
+        assert!(matches!(second, Err(RepositoryError::Unavailable(_))), "{second:?}");
+
+        release.send(()).expect("release the holder");
+        assert_eq!(holder.join().expect("holder thread"), Ok(()));
+        // The writer is free again and takes the next write.
+        assert_eq!(db.write_conn(|_| Ok::<_, RepositoryError>(())), Ok(()));
     }
 }
