@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{Reason, ReasonCode};
+use invoice_domain::{Reason, ReasonCode, RefusalCode};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -68,12 +68,16 @@ pub struct ChargeOverReply {
 fn refusal_message(e: &ApiError) -> Option<&'static str> {
     Some(match e.code {
         ErrorCode::InvoiceNotFound => "Invoice not found.",
-        ErrorCode::Refused("invoice_paid") => "Invoice is already paid.",
-        ErrorCode::Refused("invoice_already_void") => "Invoice is already void.",
-        ErrorCode::Refused("invoice_already_cancelled") => "Invoice is already cancelled.",
-        ErrorCode::Refused("invoice_is_draft") => "Invoice is a draft; only issued invoices can be voided.",
-        ErrorCode::Refused("invoice_has_payments") => "Invoice has payments applied; refund them before voiding.",
-        ErrorCode::Refused("invoice_approved") => "Invoice is approved by the customer and can no longer be voided.",
+        ErrorCode::Refused(RefusalCode::InvoicePaid) => "Invoice is already paid.",
+        ErrorCode::Refused(RefusalCode::InvoiceAlreadyVoid) => "Invoice is already void.",
+        ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled) => "Invoice is already cancelled.",
+        ErrorCode::Refused(RefusalCode::InvoiceIsDraft) => "Invoice is a draft; only issued invoices can be voided.",
+        ErrorCode::Refused(RefusalCode::InvoiceHasPayments) => {
+            "Invoice has payments applied; refund them before voiding."
+        }
+        ErrorCode::Refused(RefusalCode::InvoiceApproved) => {
+            "Invoice is approved by the customer and can no longer be voided."
+        }
         ErrorCode::InvoiceNotOwned => "Invoice belongs to another party.",
         ErrorCode::InsufficientScope => "This API key may not void invoices.",
         ErrorCode::TenantMismatch => "This API key belongs to another tenant.",
@@ -251,7 +255,7 @@ mod tests {
         assert_eq!(details(&bad_id)["detail"], "the invoice id must not be empty");
         let paid = ApiError::new(
             StatusCode::CONFLICT,
-            ErrorCode::Refused("invoice_paid"),
+            ErrorCode::Refused(RefusalCode::InvoicePaid),
             "the invoice is paid",
         );
         assert_eq!(
@@ -260,7 +264,7 @@ mod tests {
         );
         let other = ApiError::new(
             StatusCode::CONFLICT,
-            ErrorCode::Refused("credit_exceeds_total"),
+            ErrorCode::Refused(RefusalCode::CreditExceedsTotal),
             "the credits would exceed the total",
         );
         assert_eq!(

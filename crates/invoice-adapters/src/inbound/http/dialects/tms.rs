@@ -432,6 +432,8 @@ pub fn view(invoice: &Invoice) -> TmsInvoice {
 
 #[cfg(test)]
 mod tests {
+    use invoice_domain::RefusalCode;
+
     use super::*;
 
     #[test]
@@ -440,7 +442,7 @@ mod tests {
         assert_eq!(error_code(&e(ErrorCode::InsufficientScope)), "FORBIDDEN");
         assert_eq!(error_code(&e(ErrorCode::MalformedJson)), "INVALID_REQUEST");
         assert_eq!(
-            error_code(&e(ErrorCode::Refused("invoice_already_cancelled"))),
+            error_code(&e(ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled))),
             "INVOICE_ALREADY_CANCELLED"
         );
         assert_eq!(error_code(&e(ErrorCode::InvalidInvoiceId)), "INVALID_INVOICE_ID");
@@ -450,8 +452,8 @@ mod tests {
     fn outcomes_map_to_the_documented_statuses() {
         let e = |status: u16, code| ApiError::new(StatusCode::from_u16(status).unwrap(), code, "x");
         for (from, code, to) in [
-            (409, ErrorCode::Refused("invoice_paid"), 403),
-            (409, ErrorCode::Refused("invoice_already_cancelled"), 403),
+            (409, ErrorCode::Refused(RefusalCode::InvoicePaid), 403),
+            (409, ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled), 403),
             (409, ErrorCode::IdempotencyKeyInUse, 429),
             (409, ErrorCode::VersionMismatch, 503),
             (422, ErrorCode::ValidationFailed, 400),
