@@ -26,13 +26,11 @@ pub const INVALID_PARAMETER: &str = "Missing or invalid parameter.";
 
 /// Mounts the ChargeOver routes; anything else under `/api/v3` gets a ChargeOver 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        common::scope("/api/v3", render).service(
-            web::resource("/invoice/{invoice_id}/_action/void")
-                .route(web::post().to(void_invoice))
-                .default_service(common::method_not_allowed(render, "POST")),
-        ),
-    );
+    cfg.service(common::scope("/api/v3", render).service(common::post(
+        "/invoice/{invoice_id}/_action/void",
+        void_invoice,
+        render,
+    )));
 }
 
 /// The OpenAPI document of the ChargeOver dialect.
@@ -207,31 +205,23 @@ async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payloa
         ..e
     })?;
     let reason = Reason::new(ReasonCode::Other, None)?;
-    Command {
-        req: &req,
-        state: &state,
-        principal,
-        body: &body,
-        render,
-        channel: CHANNEL,
-        reference,
-    }
-    .run(
-        move |svc, store, target| svc.void(store, target, Some(reason)),
-        |_| {
-            Reply::json(
-                StatusCode::OK,
-                &ChargeOverReply {
-                    code: 200,
-                    status: "OK",
-                    message: String::new(),
-                    details: serde_json::Map::new(),
-                    response: true,
-                },
-            )
-        },
-    )
-    .await
+    Command::new(&req, &state, principal, &body, reference, render, CHANNEL)
+        .run(
+            move |svc, store, target| svc.void(store, target, Some(reason)),
+            |_| {
+                Reply::json(
+                    StatusCode::OK,
+                    &ChargeOverReply {
+                        code: 200,
+                        status: "OK",
+                        message: String::new(),
+                        details: serde_json::Map::new(),
+                        response: true,
+                    },
+                )
+            },
+        )
+        .await
 }
 
 #[cfg(test)]
