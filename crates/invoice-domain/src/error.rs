@@ -136,38 +136,165 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The kind of this refusal without its details, for code that decides
+    /// by the kind: matching a variant, a misspelt code does not compile.
+    pub fn kind(&self) -> RefusalCode {
+        match self {
+            Refusal::InvoiceNotDraft => RefusalCode::InvoiceNotDraft,
+            Refusal::InvoiceHasNoLines => RefusalCode::InvoiceHasNoLines,
+            Refusal::InvoiceHasPayments => RefusalCode::InvoiceHasPayments,
+            Refusal::InvoicePaid => RefusalCode::InvoicePaid,
+            Refusal::InvoiceAlreadyCancelled => RefusalCode::InvoiceAlreadyCancelled,
+            Refusal::InvoiceAlreadyVoid => RefusalCode::InvoiceAlreadyVoid,
+            Refusal::InvoiceApproved => RefusalCode::InvoiceApproved,
+            Refusal::InvoiceIsDraft => RefusalCode::InvoiceIsDraft,
+            Refusal::LineNotFound(_) => RefusalCode::LineNotFound,
+            Refusal::LineReferenceAmbiguous(_) => RefusalCode::LineReferenceAmbiguous,
+            Refusal::LineAlreadyCancelled(_) => RefusalCode::LineAlreadyCancelled,
+            Refusal::CancellationBelowPaidAmount => RefusalCode::CancellationBelowPaidAmount,
+            Refusal::InvoiceNotCollectible => RefusalCode::InvoiceNotCollectible,
+            Refusal::InvoiceNotOpen => RefusalCode::InvoiceNotOpen,
+            Refusal::Overpayment => RefusalCode::Overpayment,
+            Refusal::PaymentNotFound => RefusalCode::PaymentNotFound,
+            Refusal::RefundExceedsPayment => RefusalCode::RefundExceedsPayment,
+            Refusal::ApprovalNotPending => RefusalCode::ApprovalNotPending,
+            Refusal::InvoiceAwaitingApproval => RefusalCode::InvoiceAwaitingApproval,
+            Refusal::InvoiceRejected => RefusalCode::InvoiceRejected,
+            Refusal::InvoiceAlreadyUncollectible => RefusalCode::InvoiceAlreadyUncollectible,
+            Refusal::TooManyPayments => RefusalCode::TooManyPayments,
+            Refusal::CreditExceedsLine(_) => RefusalCode::CreditExceedsLine,
+            Refusal::CreditExceedsTotal => RefusalCode::CreditExceedsTotal,
+            Refusal::CreditExceedsAmountDue => RefusalCode::CreditExceedsAmountDue,
+            Refusal::CreditExceedsAmountPaid => RefusalCode::CreditExceedsAmountPaid,
+            Refusal::ReissueHasPayments => RefusalCode::ReissueHasPayments,
+            Refusal::InvoiceNotIssued => RefusalCode::InvoiceNotIssued,
+            Refusal::DocumentIncomplete(_) => RefusalCode::DocumentIncomplete,
+        }
+    }
+
     /// The stable snake_case code that APIs expose for this refusal.
     pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::InvoiceNotDraft => "invoice_not_draft",
-            Refusal::InvoiceHasNoLines => "invoice_has_no_lines",
-            Refusal::InvoiceHasPayments => "invoice_has_payments",
-            Refusal::InvoicePaid => "invoice_paid",
-            Refusal::InvoiceAlreadyCancelled => "invoice_already_cancelled",
-            Refusal::InvoiceAlreadyVoid => "invoice_already_void",
-            Refusal::InvoiceApproved => "invoice_approved",
-            Refusal::InvoiceIsDraft => "invoice_is_draft",
-            Refusal::LineNotFound(_) => "line_not_found",
-            Refusal::LineReferenceAmbiguous(_) => "line_reference_ambiguous",
-            Refusal::LineAlreadyCancelled(_) => "line_already_cancelled",
-            Refusal::CancellationBelowPaidAmount => "cancellation_below_paid_amount",
-            Refusal::InvoiceNotCollectible => "invoice_not_collectible",
-            Refusal::InvoiceNotOpen => "invoice_not_open",
-            Refusal::Overpayment => "overpayment",
-            Refusal::PaymentNotFound => "payment_not_found",
-            Refusal::RefundExceedsPayment => "refund_exceeds_payment",
-            Refusal::ApprovalNotPending => "approval_not_pending",
-            Refusal::InvoiceAwaitingApproval => "invoice_awaiting_approval",
-            Refusal::InvoiceRejected => "invoice_rejected",
-            Refusal::InvoiceAlreadyUncollectible => "invoice_already_uncollectible",
-            Refusal::TooManyPayments => "too_many_payments",
-            Refusal::CreditExceedsLine(_) => "credit_exceeds_line",
-            Refusal::CreditExceedsTotal => "credit_exceeds_total",
-            Refusal::CreditExceedsAmountDue => "credit_exceeds_amount_due",
-            Refusal::CreditExceedsAmountPaid => "credit_exceeds_amount_paid",
-            Refusal::ReissueHasPayments => "reissue_has_payments",
-            Refusal::InvoiceNotIssued => "invoice_not_issued",
-            Refusal::DocumentIncomplete(_) => "document_incomplete",
+        self.kind().as_str()
+    }
+}
+
+/// Defines [`RefusalCode`] and its wire text from one list, so each kind's
+/// name and code stand side by side once.
+macro_rules! refusal_codes {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// The kind of a [`Refusal`], one variant per stable code: what an
+        /// adapter matches on to treat some refusals apart.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum RefusalCode {
+            $($(#[$doc])* $variant,)*
         }
+
+        impl RefusalCode {
+            /// Every kind, in the order of [`Refusal`]'s variants.
+            pub const ALL: &'static [RefusalCode] = &[$(RefusalCode::$variant,)*];
+
+            /// The stable snake_case code that APIs expose.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RefusalCode::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+refusal_codes! {
+    /// [`Refusal::InvoiceNotDraft`].
+    InvoiceNotDraft = "invoice_not_draft",
+    /// [`Refusal::InvoiceHasNoLines`].
+    InvoiceHasNoLines = "invoice_has_no_lines",
+    /// [`Refusal::InvoiceHasPayments`].
+    InvoiceHasPayments = "invoice_has_payments",
+    /// [`Refusal::InvoicePaid`].
+    InvoicePaid = "invoice_paid",
+    /// [`Refusal::InvoiceAlreadyCancelled`].
+    InvoiceAlreadyCancelled = "invoice_already_cancelled",
+    /// [`Refusal::InvoiceAlreadyVoid`].
+    InvoiceAlreadyVoid = "invoice_already_void",
+    /// [`Refusal::InvoiceApproved`].
+    InvoiceApproved = "invoice_approved",
+    /// [`Refusal::InvoiceIsDraft`].
+    InvoiceIsDraft = "invoice_is_draft",
+    /// [`Refusal::LineNotFound`].
+    LineNotFound = "line_not_found",
+    /// [`Refusal::LineReferenceAmbiguous`].
+    LineReferenceAmbiguous = "line_reference_ambiguous",
+    /// [`Refusal::LineAlreadyCancelled`].
+    LineAlreadyCancelled = "line_already_cancelled",
+    /// [`Refusal::CancellationBelowPaidAmount`].
+    CancellationBelowPaidAmount = "cancellation_below_paid_amount",
+    /// [`Refusal::InvoiceNotCollectible`].
+    InvoiceNotCollectible = "invoice_not_collectible",
+    /// [`Refusal::InvoiceNotOpen`].
+    InvoiceNotOpen = "invoice_not_open",
+    /// [`Refusal::Overpayment`].
+    Overpayment = "overpayment",
+    /// [`Refusal::PaymentNotFound`].
+    PaymentNotFound = "payment_not_found",
+    /// [`Refusal::RefundExceedsPayment`].
+    RefundExceedsPayment = "refund_exceeds_payment",
+    /// [`Refusal::ApprovalNotPending`].
+    ApprovalNotPending = "approval_not_pending",
+    /// [`Refusal::InvoiceAwaitingApproval`].
+    InvoiceAwaitingApproval = "invoice_awaiting_approval",
+    /// [`Refusal::InvoiceRejected`].
+    InvoiceRejected = "invoice_rejected",
+    /// [`Refusal::InvoiceAlreadyUncollectible`].
+    InvoiceAlreadyUncollectible = "invoice_already_uncollectible",
+    /// [`Refusal::TooManyPayments`].
+    TooManyPayments = "too_many_payments",
+    /// [`Refusal::CreditExceedsLine`].
+    CreditExceedsLine = "credit_exceeds_line",
+    /// [`Refusal::CreditExceedsTotal`].
+    CreditExceedsTotal = "credit_exceeds_total",
+    /// [`Refusal::CreditExceedsAmountDue`].
+    CreditExceedsAmountDue = "credit_exceeds_amount_due",
+    /// [`Refusal::CreditExceedsAmountPaid`].
+    CreditExceedsAmountPaid = "credit_exceeds_amount_paid",
+    /// [`Refusal::ReissueHasPayments`].
+    ReissueHasPayments = "reissue_has_payments",
+    /// [`Refusal::InvoiceNotIssued`].
+    InvoiceNotIssued = "invoice_not_issued",
+    /// [`Refusal::DocumentIncomplete`].
+    DocumentIncomplete = "document_incomplete",
+}
+
+impl fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_codes_are_distinct_snake_case_words() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in RefusalCode::ALL {
+            let text = code.as_str();
+            assert!(
+                !text.is_empty() && !text.starts_with('_') && !text.ends_with('_'),
+                "{text}"
+            );
+            assert!(text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{text}");
+            assert!(!text.contains("__"), "{text}");
+            assert!(seen.insert(text), "{text} twice");
+        }
+    }
+
+    #[test]
+    fn a_refusal_reports_its_kind_code() {
+        let refusal = Refusal::LineNotFound("line 3".into());
+        assert_eq!(refusal.kind(), RefusalCode::LineNotFound);
+        assert_eq!(refusal.code(), "line_not_found");
+        assert_eq!(Refusal::Overpayment.code(), RefusalCode::Overpayment.to_string());
     }
 }

@@ -97,7 +97,7 @@ pub use commands::{
     Rejection, Settlement,
 };
 pub use einvoice::{DocumentLine, DocumentType, EDocument, Incomplete, Missing, Profile, SellerSource};
-pub use error::{Refusal, ValidationError};
+pub use error::{Refusal, RefusalCode, ValidationError};
 #[cfg(feature = "in-memory")]
 pub use memory::InMemoryStore;
 pub use model::address::{CountryCode, PostalAddress};

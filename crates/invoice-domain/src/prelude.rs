@@ -16,7 +16,7 @@ pub use crate::commands::{
     NewInvoice, NewInvoiceBuilder, NewPayment, NewPaymentBuilder, RefundRequest, ReissueLines, ReissueRequest,
     Rejection, Settlement,
 };
-pub use crate::error::{Refusal, ValidationError};
+pub use crate::error::{Refusal, RefusalCode, ValidationError};
 #[cfg(feature = "in-memory")]
 pub use crate::memory::InMemoryStore;
 pub use crate::model::balance::{BalanceDirection, BalanceEntry, CustomerBalance};

@@ -52,6 +52,18 @@ pub struct IdempotencyHeader {
     pub idempotency_key: Option<String>,
 }
 
+/// `Accept` and `If-None-Match`, on the document routes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct DocumentHeaders {
+    /// `application/xml` (default) for UBL 2.1, `text/html` for the printable page
+    #[param(rename = "Accept", nullable = false)]
+    pub accept: Option<String>,
+    /// An `ETag` of this document: 304 when it still matches
+    #[param(rename = "If-None-Match", nullable = false)]
+    pub if_none_match: Option<String>,
+}
+
 /// What every route behind an API key may answer besides its own outcomes.
 #[derive(IntoResponses)]
 pub enum Guarded {
@@ -123,6 +135,31 @@ pub enum ChangeErrors {
         content_type = "application/problem+json"
     )]
     Invalid(Problem),
+}
+
+/// What a document route may answer besides the document itself and the
+/// answers that name its resource: the unchanged copy, the caller, and a
+/// document its profile finds incomplete.
+#[derive(IntoResponses)]
+pub enum DocumentAnswers {
+    /// The caller's copy is current.
+    #[response(status = 304, description = "`If-None-Match` names the current `ETag`",
+        headers(("ETag" = String, description = "A hash of the bytes")))]
+    NotModified,
+    /// Not the caller's to read.
+    #[response(
+        status = 403,
+        description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    /// The profile's required fields are missing.
+    #[response(
+        status = 422,
+        description = "`document_incomplete`: `missing` lists each field the profile requires, with its BT and BR ids",
+        content_type = "application/problem+json"
+    )]
+    Incomplete(Problem),
 }
 
 /// A rule's refusal, in general terms, for changes whose refusals the

@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use invoice_domain::{Action, Incomplete, Refusal, RepositoryError, UseCaseError, ValidationError};
+use invoice_domain::{Action, Incomplete, Refusal, RefusalCode, RepositoryError, UseCaseError, ValidationError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -17,8 +17,8 @@ macro_rules! error_codes {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum ErrorCode {
             $($(#[$doc])* $variant,)*
-            /// A rule's refusal, by the domain's own code (`Refusal::code`).
-            Refused(&'static str),
+            /// A rule's refusal, by the domain's own kind (`Refusal::kind`).
+            Refused(RefusalCode),
         }
 
         impl ErrorCode {
@@ -26,7 +26,7 @@ macro_rules! error_codes {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(ErrorCode::$variant => $text,)*
-                    ErrorCode::Refused(code) => code,
+                    ErrorCode::Refused(kind) => kind.as_str(),
                 }
             }
 
@@ -407,7 +407,7 @@ pub fn from_use_case(e: UseCaseError, what: &'static str) -> ApiError {
             "the invoice was changed by a concurrent request; reload and retry",
         ),
         UseCaseError::Refused(Refusal::DocumentIncomplete(incomplete)) => document_incomplete(&incomplete),
-        UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Refused(r.code()), r.to_string()),
+        UseCaseError::Refused(r) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Refused(r.kind()), r.to_string()),
         UseCaseError::Invalid(v) => v.into(),
         UseCaseError::Repository(r) => r.into(),
     }
@@ -461,6 +461,16 @@ mod tests {
             let text = code.as_str();
             assert!(text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{text}");
             assert!(seen.insert(text), "{text} twice");
+        }
+        // A refusal's code never reads as another error, save the one the
+        // two share on purpose: an incomplete document is answered as
+        // `ErrorCode::DocumentIncomplete`, never as a refusal.
+        for kind in RefusalCode::ALL {
+            let text = ErrorCode::Refused(*kind).as_str();
+            assert!(
+                !seen.contains(text) || *kind == RefusalCode::DocumentIncomplete,
+                "{text} is also an error code"
+            );
         }
     }
 

@@ -155,7 +155,9 @@ impl AppState {
     }
 
     /// Sets how often a scrape of `/metrics` may query the database for the
-    /// outbox figures (zero: every scrape).
+    /// outbox figures (zero: every scrape). Only for tests, which need each
+    /// scrape to show the outbox as it is now; the server keeps the default.
+    #[cfg(feature = "testkit")]
     pub fn with_outbox_stats_max_age(mut self, max_age: Duration) -> Self {
         self.outbox_stats_max_age = max_age;
         self

@@ -319,13 +319,6 @@ impl<'c> DieselStore<'c> {
         Ok(Some(invoice))
     }
 
-    /// Loads an invoice from its tables, ignoring its version rows (the
-    /// fallback for invoices last written before versions existed, and a
-    /// cross-check for tests that both copies agree).
-    pub fn find_from_tables(&mut self, tenant: TenantId, id: &str) -> Result<Option<Invoice>, RepositoryError> {
-        Ok(self.load_from_tables(tenant, id)?.map(|(_, inv)| inv))
-    }
-
     /// Loads an invoice from its rows, in a read transaction of its own
     /// when the caller opened none (so the statements see one snapshot).
     fn load_from_tables(

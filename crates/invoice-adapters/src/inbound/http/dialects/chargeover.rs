@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{Reason, ReasonCode};
+use invoice_domain::{Reason, ReasonCode, RefusalCode};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -26,13 +26,11 @@ pub const INVALID_PARAMETER: &str = "Missing or invalid parameter.";
 
 /// Mounts the ChargeOver routes; anything else under `/api/v3` gets a ChargeOver 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        common::scope("/api/v3", render).service(
-            web::resource("/invoice/{invoice_id}/_action/void")
-                .route(web::post().to(void_invoice))
-                .default_service(common::method_not_allowed(render, "POST")),
-        ),
-    );
+    cfg.service(common::scope("/api/v3", render).service(common::post(
+        "/invoice/{invoice_id}/_action/void",
+        void_invoice,
+        render,
+    )));
 }
 
 /// The OpenAPI document of the ChargeOver dialect.
@@ -68,12 +66,16 @@ pub struct ChargeOverReply {
 fn refusal_message(e: &ApiError) -> Option<&'static str> {
     Some(match e.code {
         ErrorCode::InvoiceNotFound => "Invoice not found.",
-        ErrorCode::Refused("invoice_paid") => "Invoice is already paid.",
-        ErrorCode::Refused("invoice_already_void") => "Invoice is already void.",
-        ErrorCode::Refused("invoice_already_cancelled") => "Invoice is already cancelled.",
-        ErrorCode::Refused("invoice_is_draft") => "Invoice is a draft; only issued invoices can be voided.",
-        ErrorCode::Refused("invoice_has_payments") => "Invoice has payments applied; refund them before voiding.",
-        ErrorCode::Refused("invoice_approved") => "Invoice is approved by the customer and can no longer be voided.",
+        ErrorCode::Refused(RefusalCode::InvoicePaid) => "Invoice is already paid.",
+        ErrorCode::Refused(RefusalCode::InvoiceAlreadyVoid) => "Invoice is already void.",
+        ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled) => "Invoice is already cancelled.",
+        ErrorCode::Refused(RefusalCode::InvoiceIsDraft) => "Invoice is a draft; only issued invoices can be voided.",
+        ErrorCode::Refused(RefusalCode::InvoiceHasPayments) => {
+            "Invoice has payments applied; refund them before voiding."
+        }
+        ErrorCode::Refused(RefusalCode::InvoiceApproved) => {
+            "Invoice is approved by the customer and can no longer be voided."
+        }
         ErrorCode::InvoiceNotOwned => "Invoice belongs to another party.",
         ErrorCode::InsufficientScope => "This API key may not void invoices.",
         ErrorCode::TenantMismatch => "This API key belongs to another tenant.",
@@ -203,31 +205,23 @@ async fn void(req: HttpRequest, state: web::Data<AppState>, payload: web::Payloa
         ..e
     })?;
     let reason = Reason::new(ReasonCode::Other, None)?;
-    Command {
-        req: &req,
-        state: &state,
-        principal,
-        body: &body,
-        render,
-        channel: CHANNEL,
-        reference,
-    }
-    .run(
-        move |svc, store, target| svc.void(store, target, Some(reason)),
-        |_| {
-            Reply::json(
-                StatusCode::OK,
-                &ChargeOverReply {
-                    code: 200,
-                    status: "OK",
-                    message: String::new(),
-                    details: serde_json::Map::new(),
-                    response: true,
-                },
-            )
-        },
-    )
-    .await
+    Command::new(&req, &state, principal, &body, reference, render, CHANNEL)
+        .run(
+            move |svc, store, target| svc.void(store, target, Some(reason)),
+            |_| {
+                Reply::json(
+                    StatusCode::OK,
+                    &ChargeOverReply {
+                        code: 200,
+                        status: "OK",
+                        message: String::new(),
+                        details: serde_json::Map::new(),
+                        response: true,
+                    },
+                )
+            },
+        )
+        .await
 }
 
 #[cfg(test)]
@@ -251,7 +245,7 @@ mod tests {
         assert_eq!(details(&bad_id)["detail"], "the invoice id must not be empty");
         let paid = ApiError::new(
             StatusCode::CONFLICT,
-            ErrorCode::Refused("invoice_paid"),
+            ErrorCode::Refused(RefusalCode::InvoicePaid),
             "the invoice is paid",
         );
         assert_eq!(
@@ -260,7 +254,7 @@ mod tests {
         );
         let other = ApiError::new(
             StatusCode::CONFLICT,
-            ErrorCode::Refused("credit_exceeds_total"),
+            ErrorCode::Refused(RefusalCode::CreditExceedsTotal),
             "the credits would exceed the total",
         );
         assert_eq!(

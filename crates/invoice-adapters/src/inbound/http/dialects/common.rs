@@ -4,7 +4,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, Handler, HttpRequest, HttpResponse, Responder};
 use chrono::{DateTime, NaiveDate, Utc};
 use invoice_domain::{Amount, Currency, Invoice, InvoiceRef, Target, Transition, UseCaseError};
 use serde::de::DeserializeOwned;
@@ -107,7 +107,28 @@ pub struct Command<'a> {
     pub reference: InvoiceRef,
 }
 
-impl Command<'_> {
+impl<'a> Command<'a> {
+    /// The command of one request; `render` and `channel` are the dialect's own.
+    pub fn new(
+        req: &'a HttpRequest,
+        state: &'a web::Data<AppState>,
+        principal: Principal,
+        body: &'a [u8],
+        reference: InvoiceRef,
+        render: ErrorRenderer,
+        channel: &'static str,
+    ) -> Self {
+        Command {
+            req,
+            state,
+            principal,
+            body,
+            render,
+            channel,
+            reference,
+        }
+    }
+
     /// Runs `run` in one write transaction with the idempotency key, and
     /// renders the accepted transition with `reply`. Every error, stored
     /// replays included, is rendered in the dialect's envelope.
@@ -158,6 +179,19 @@ pub fn scope(prefix: &str, render: ErrorRenderer) -> actix_web::Scope {
     web::scope(prefix).default_service(web::to(
         move || async move { render(&route_not_found()).into_response() },
     ))
+}
+
+/// A dialect route at `path` that `handler` serves for POST; any other
+/// method gets the dialect's 405 (`render`).
+pub fn post<F, Args>(path: &str, handler: F, render: ErrorRenderer) -> actix_web::Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(method_not_allowed(render, "POST"))
 }
 
 /// The fallback of a dialect route: 405 in the dialect's envelope (`render`),

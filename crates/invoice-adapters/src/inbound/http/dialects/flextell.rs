@@ -28,13 +28,11 @@ pub const CHANNEL: &str = "flextell";
 
 /// Mounts the Flextell routes; anything else under `/api/v1` gets a Flextell 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        common::scope("/api/v1", render).service(
-            web::resource("/invoices/{id}/cancel")
-                .route(web::post().to(cancel_invoice))
-                .default_service(common::method_not_allowed(render, "POST")),
-        ),
-    );
+    cfg.service(common::scope("/api/v1", render).service(common::post(
+        "/invoices/{id}/cancel",
+        cancel_invoice,
+        render,
+    )));
 }
 
 /// Adds the `tenant` security scheme: the `X-Tenant` header, required
@@ -178,42 +176,34 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     let check_serial = (path_id != input.id.to_string()).then_some(input.id);
     let request = CancelRequest::whole(Some(Reason::new(ReasonCode::Other, None)?));
     let tenant = principal.tenant.get();
-    Command {
-        req: &req,
-        state: &state,
-        principal,
-        body: &body,
-        render,
-        channel: CHANNEL,
-        reference,
-    }
-    .run(
-        move |svc, store, target| {
-            if let Some(id) = check_serial {
-                let invoice = svc.get(store, target.scope, target.reference)?;
-                if i64::try_from(invoice.serial).ok() != Some(id) {
-                    return Err(UseCaseError::Invalid(ValidationError::new(
-                        "id",
-                        "must be the integer id of the invoice the path names",
-                    )));
+    Command::new(&req, &state, principal, &body, reference, render, CHANNEL)
+        .run(
+            move |svc, store, target| {
+                if let Some(id) = check_serial {
+                    let invoice = svc.get(store, target.scope, target.reference)?;
+                    if i64::try_from(invoice.serial).ok() != Some(id) {
+                        return Err(UseCaseError::Invalid(ValidationError::new(
+                            "id",
+                            "must be the integer id of the invoice the path names",
+                        )));
+                    }
                 }
-            }
-            svc.cancel(store, target, &request)
-        },
-        move |invoice| {
-            Reply::json(
-                StatusCode::OK,
-                &FlextellReply {
-                    success: "true",
-                    data: FlextellData {
-                        message: "Invoice cancelled successfully",
-                        invoice: invoice_object(invoice, tenant),
+                svc.cancel(store, target, &request)
+            },
+            move |invoice| {
+                Reply::json(
+                    StatusCode::OK,
+                    &FlextellReply {
+                        success: "true",
+                        data: FlextellData {
+                            message: "Invoice cancelled successfully",
+                            invoice: invoice_object(invoice, tenant),
+                        },
                     },
-                },
-            )
-        },
-    )
-    .await
+                )
+            },
+        )
+        .await
 }
 
 /// An RFC 3339 timestamp to the second, as in the document.

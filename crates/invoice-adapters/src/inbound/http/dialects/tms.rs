@@ -27,11 +27,11 @@ pub const CHANNEL: &str = "tms";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         common::scope("/tms", render)
-            .service(
-                web::resource("/api/v1/billing/transporter/cancel-invoice")
-                    .route(web::post().to(cancel_invoice))
-                    .default_service(common::method_not_allowed(render, "POST")),
-            )
+            .service(common::post(
+                "/api/v1/billing/transporter/cancel-invoice",
+                cancel_invoice,
+                render,
+            ))
             .service(
                 web::resource([
                     "/api/v1/billing/transporter/invoice/{invoice_id}/",
@@ -296,33 +296,25 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     let reason = Reason::new(ReasonCode::Other, text).map_err(|e| common::invalid("cancellationReason", e.message))?;
     let request = CancelRequest::whole(Some(reason));
     let invoice_id = input.invoice_id;
-    Command {
-        req: &req,
-        state: &state,
-        principal,
-        body: &body,
-        render,
-        channel: CHANNEL,
-        reference,
-    }
-    .run(
-        move |svc, store, target| svc.cancel(store, target, &request),
-        move |_| {
-            Reply::json(
-                StatusCode::OK,
-                &TmsCancelled {
-                    data: TmsCancelledData {
-                        success: true,
-                        message: "Invoice cancelled successfully",
-                        invoice_id,
+    Command::new(&req, &state, principal, &body, reference, render, CHANNEL)
+        .run(
+            move |svc, store, target| svc.cancel(store, target, &request),
+            move |_| {
+                Reply::json(
+                    StatusCode::OK,
+                    &TmsCancelled {
+                        data: TmsCancelledData {
+                            success: true,
+                            message: "Invoice cancelled successfully",
+                            invoice_id,
+                        },
+                        message: "Success",
+                        status: "success",
                     },
-                    message: "Success",
-                    status: "success",
-                },
-            )
-        },
-    )
-    .await
+                )
+            },
+        )
+        .await
 }
 
 /// Get one of the transporter's invoices (or one it is billed by).
@@ -432,6 +424,8 @@ pub fn view(invoice: &Invoice) -> TmsInvoice {
 
 #[cfg(test)]
 mod tests {
+    use invoice_domain::RefusalCode;
+
     use super::*;
 
     #[test]
@@ -440,7 +434,7 @@ mod tests {
         assert_eq!(error_code(&e(ErrorCode::InsufficientScope)), "FORBIDDEN");
         assert_eq!(error_code(&e(ErrorCode::MalformedJson)), "INVALID_REQUEST");
         assert_eq!(
-            error_code(&e(ErrorCode::Refused("invoice_already_cancelled"))),
+            error_code(&e(ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled))),
             "INVOICE_ALREADY_CANCELLED"
         );
         assert_eq!(error_code(&e(ErrorCode::InvalidInvoiceId)), "INVALID_INVOICE_ID");
@@ -450,8 +444,8 @@ mod tests {
     fn outcomes_map_to_the_documented_statuses() {
         let e = |status: u16, code| ApiError::new(StatusCode::from_u16(status).unwrap(), code, "x");
         for (from, code, to) in [
-            (409, ErrorCode::Refused("invoice_paid"), 403),
-            (409, ErrorCode::Refused("invoice_already_cancelled"), 403),
+            (409, ErrorCode::Refused(RefusalCode::InvoicePaid), 403),
+            (409, ErrorCode::Refused(RefusalCode::InvoiceAlreadyCancelled), 403),
             (409, ErrorCode::IdempotencyKeyInUse, 429),
             (409, ErrorCode::VersionMismatch, 503),
             (422, ErrorCode::ValidationFailed, 400),

@@ -1,15 +1,20 @@
-//! What the two document routes share: the `profile` query, content
-//! negotiation between UBL XML and the printable page, and a reply with a
-//! strong `ETag` that `If-None-Match` can match.
+//! What the two document routes share: the `profile` query, the order of
+//! their checks, content negotiation between UBL XML and the printable
+//! page, and a reply with a strong `ETag` that `If-None-Match` can match.
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
-use invoice_domain::{EDocument, Profile};
+use actix_web::{web, HttpRequest, HttpResponse};
+use invoice_domain::{EDocument, Profile, Scope, UseCaseError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::inbound::http::problem::{ApiError, ErrorCode};
+use crate::inbound::http::auth::Principal;
+use crate::inbound::http::exec;
+use crate::inbound::http::principal::KeyScope;
+use crate::inbound::http::problem::{from_use_case, ApiError, ErrorCode};
+use crate::inbound::http::state::{AppState, Service};
+use crate::outbound::db::DieselStore;
 use crate::outbound::documents::{self, Format};
 
 /// The query of a document route.
@@ -37,6 +42,34 @@ impl DocumentQuery {
             }),
         }
     }
+}
+
+/// Serves a document route: the scope, then the id (`parse`), then the
+/// profile, so that both routes refuse a request for the same reason;
+/// `load` builds the document in a read transaction, and `what` names the
+/// resource when it is not found.
+pub async fn serve<I, P, F>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    principal: &Principal,
+    query: &DocumentQuery,
+    what: &'static str,
+    parse: P,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    I: Send + 'static,
+    P: FnOnce() -> Result<I, ApiError>,
+    F: FnOnce(&Service, &mut DieselStore<'_>, &Scope, I, Profile) -> Result<EDocument, UseCaseError> + Send + 'static,
+{
+    principal.require(KeyScope::InvoicesRead)?;
+    let id = parse()?;
+    let profile = query.profile()?;
+    let scope = principal.scope();
+    let doc = exec::read(state, move |st, store| load(&st.service, store, &scope, id, profile))
+        .await
+        .map_err(|e| from_use_case(e, what))?;
+    Ok(reply(req, &doc, profile))
 }
 
 /// The format `Accept` prefers: the page when `text/html` ranks above every

@@ -1,42 +1,12 @@
 //! `POST /v1/invoices/{reference}/finalize`: finalize a draft: number, issue date, collection.
 
-use super::invoice_command;
-use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::parse_optional_json;
-use crate::inbound::http::contract::{
-    ChangeErrors, Guarded, IdempotencyHeader, IfMatchHeader, InvoiceChanged, InvoicePath, Refused,
-};
-use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::ApiError;
-use crate::inbound::http::state::AppState;
-use crate::inbound::http::views::*;
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::inbound::http::views::EmptyBody;
 
-/// Finalize a draft: number, issue date, collection.
-#[utoipa::path(post, path = "/v1/invoices/{reference}/finalize", tag = "invoices",
-    request_body(content = Option<EmptyBody>, description = "Nothing, or `{}`"),
-    params(InvoicePath,
-        IfMatchHeader,
-        IdempotencyHeader),
-    responses(InvoiceChanged, Refused, ChangeErrors, Guarded),
-    security(("bearer" = []), ("basic" = [])))]
-pub async fn finalize_invoice(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let reference = path.into_inner();
-    invoice_command(
-        req,
-        state,
-        principal,
-        KeyScope::InvoicesWrite,
-        &reference,
-        payload,
-        |r, b| parse_optional_json::<EmptyBody>(r, b).map(drop),
-        |svc, store, target, ()| svc.finalize(store, target),
-    )
-    .await
+invoice_transition! {
+    /// Finalize a draft: number, issue date, collection.
+    finalize_invoice: "/v1/invoices/{reference}/finalize", InvoicesWrite;
+    body(content = Option<EmptyBody>, description = "Nothing, or `{}`");
+    parse: |r, b| parse_optional_json::<EmptyBody>(r, b).map(drop);
+    run: |svc, store, target, ()| svc.finalize(store, target);
 }

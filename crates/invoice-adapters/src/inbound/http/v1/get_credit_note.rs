@@ -1,14 +1,13 @@
 //! `GET /v1/credit-notes/{id}`: one credit note.
 
 use crate::inbound::http::contract::Guarded;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use invoice_domain::CreditNoteId;
 
+use super::credit_note_id;
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::exec;
 use crate::inbound::http::principal::KeyScope;
-use crate::inbound::http::problem::{from_use_case, ApiError, ErrorCode, Problem};
+use crate::inbound::http::problem::{from_use_case, ApiError, Problem};
 use crate::inbound::http::state::AppState;
 use crate::inbound::http::views::CreditNoteView;
 
@@ -29,13 +28,7 @@ pub async fn get_credit_note(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(KeyScope::InvoicesRead)?;
-    let id: CreditNoteId = path.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidPathParameter,
-            "the id must be a UUID",
-        )
-    })?;
+    let id = credit_note_id(&path)?;
     let scope = principal.scope();
     let note = exec::read(&state, move |st, store| st.service.credit_note(store, &scope, id))
         .await

@@ -1,5 +1,100 @@
 //! The product's own API, `/v1`: one handler per file.
 
+/// Writes a `/v1` POST on one invoice, so that its file holds only what is
+/// its own: the doc comment, name and path, the scopes it needs, the
+/// request body, how the body parses and which use case runs.
+///
+/// It expands to the documented handler: the OpenAPI operation (with the
+/// reference, `If-Match` and `Idempotency-Key` parameters, any named
+/// `params`, and the usual answers of a change unless `responses` names
+/// others) and a function of the same name that runs [`command`] and, unless
+/// `reply` says otherwise, answers with the invoice. A `path` segment after
+/// the reference is bound to its name by the check given, before anything
+/// else is looked at.
+macro_rules! invoice_transition {
+    (
+        $(#[$doc:meta])*
+        $name:ident: $path:literal, $($scope:ident),+;
+        $(tag $tag:literal;)?
+        body $body:tt;
+        $(params($($param:tt),+);)?
+        $(responses $responses:tt;)?
+        $(path $segment:ident => $check:expr;)?
+        parse: $parse:expr;
+        run: $run:expr;
+        $(reply: $reply:expr;)?
+    ) => {
+        invoice_transition!(@handler
+            [$(#[$doc])*] $name $path [$($scope),+]
+            [$($tag)? "invoices"]
+            $body
+            [$($($param),+)?]
+            [$($responses)? (
+                $crate::inbound::http::contract::InvoiceChanged,
+                $crate::inbound::http::contract::Refused,
+                $crate::inbound::http::contract::ChangeErrors,
+                $crate::inbound::http::contract::Guarded
+            )]
+            // The path extractor, what it binds, and the reference in it.
+            [$((String, String), [$segment])? String]
+            [$((reference, $segment),)? reference]
+            reference
+            [$($segment $check)?]
+            $parse, $run,
+            [$($reply,)? |t: &::invoice_domain::Transition| {
+                ::core::result::Result::Ok($crate::inbound::http::v1::invoice_reply(::actix_web::http::StatusCode::OK, t))
+            }]
+        );
+    };
+    (@handler
+        [$($doc:tt)*] $name:ident $path:literal [$($scope:ident),+]
+        [$tag:literal $($_default_tag:literal)?]
+        $body:tt
+        [$($param:tt),*]
+        [$responses:tt $($_default_responses:tt)?]
+        [$segments:tt $(, [$_segment:ident] $_default_segments:tt)?]
+        [$binding:tt $(, $_default_binding:tt)?]
+        $reference:ident
+        [$($segment:ident $check:expr)?]
+        $parse:expr, $run:expr,
+        [$reply:expr $(, $_default_reply:expr)?]
+    ) => {
+        $($doc)*
+        #[utoipa::path(post, path = $path, tag = $tag,
+            request_body $body,
+            params(
+                $crate::inbound::http::contract::InvoicePath,
+                $($param,)*
+                $crate::inbound::http::contract::IfMatchHeader,
+                $crate::inbound::http::contract::IdempotencyHeader
+            ),
+            responses $responses,
+            security(("bearer" = []), ("basic" = [])))]
+        pub async fn $name(
+            req: ::actix_web::HttpRequest,
+            state: ::actix_web::web::Data<$crate::inbound::http::state::AppState>,
+            principal: $crate::inbound::http::auth::Principal,
+            path: ::actix_web::web::Path<$segments>,
+            payload: ::actix_web::web::Payload,
+        ) -> ::core::result::Result<::actix_web::HttpResponse, $crate::inbound::http::problem::ApiError> {
+            let $binding = path.into_inner();
+            $(let $segment = $check(&$segment)?;)?
+            $crate::inbound::http::v1::command(
+                req,
+                state,
+                principal,
+                &[$($crate::inbound::http::principal::KeyScope::$scope),+],
+                &$reference,
+                payload,
+                $parse,
+                $run,
+                $reply,
+            )
+            .await
+        }
+    };
+}
+
 mod approve_invoice;
 mod cancel_invoice;
 mod create_invoice;
@@ -48,14 +143,16 @@ pub use reject_invoice::*;
 pub use update_tenant::*;
 pub use void_invoice::*;
 
+use std::str::FromStr;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use invoice_domain::{Target, Transition, UseCaseError};
+use invoice_domain::{CreditNoteId, Target, Transition, UseCaseError};
 
 use super::auth::Principal;
 use super::body::read_body;
 use super::exec::{self, idempotency_key, if_match, parse_ref, problem_reply, Reply};
-use super::problem::{from_use_case, method_not_allowed, ApiError};
+use super::problem::{from_use_case, method_not_allowed, ApiError, ErrorCode};
 use super::state::{AppState, Service};
 use super::views::InvoiceView;
 use crate::inbound::http::principal::KeyScope;
@@ -140,41 +237,34 @@ fn allow(methods: &'static str) -> actix_web::Route {
     web::to(move || async move { method_not_allowed(methods) })
 }
 
+/// An id (a UUID) in a path segment; one that does not parse is a 400
+/// saying `detail`, before the request is looked at any further.
+fn path_id<T: FromStr>(text: &str, detail: &'static str) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidPathParameter, detail))
+}
+
+/// The credit note a `/v1/credit-notes/{id}` route names.
+fn credit_note_id(text: &str) -> Result<CreditNoteId, ApiError> {
+    path_id(text, "the id must be a UUID")
+}
+
 /// Renders an invoice reply with its `ETag`.
 pub fn invoice_reply(status: StatusCode, transition: &Transition) -> Reply {
     Reply::json(status, &InvoiceView::from(&transition.invoice)).with_etag(transition.invoice.version)
 }
 
-/// The shared shape of every `/v1` POST on one invoice: scope check, body
-/// parsing, `If-Match`, `Idempotency-Key`, one transaction, invoice reply.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn invoice_command<B, P, F>(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    scope: KeyScope,
-    reference: &str,
-    payload: web::Payload,
-    parse: P,
-    run: F,
-) -> Result<HttpResponse, ApiError>
-where
-    B: Send + 'static,
-    P: FnOnce(&HttpRequest, &[u8]) -> Result<B, ApiError>,
-    F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>, B) -> Result<Transition, UseCaseError> + Send + 'static,
-{
-    let reply = |t: &Transition| Ok(invoice_reply(StatusCode::OK, t));
-    command(req, state, principal, scope, reference, payload, parse, run, reply).await
-}
-
-/// [`invoice_command`] for a use case with its own outcome and reply (a
-/// credit note, a reissue).
+/// The shared shape of every `/v1` POST on one invoice: scope checks, body
+/// parsing, `If-Match`, `Idempotency-Key`, one transaction, the reply. The
+/// handlers are written by `invoice_transition!`; `scopes` are checked in
+/// order, so a route that needs two names the one whose refusal it reports
+/// first.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn command<B, T, P, F, R>(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    scope: KeyScope,
+    scopes: &[KeyScope],
     reference: &str,
     payload: web::Payload,
     parse: P,
@@ -187,7 +277,9 @@ where
     F: FnOnce(&Service, &mut DieselStore<'_>, &Target<'_>, B) -> Result<T, UseCaseError> + Send + 'static,
     R: FnOnce(&T) -> Result<Reply, ApiError> + Send + 'static,
 {
-    principal.require(scope)?;
+    for scope in scopes {
+        principal.require(*scope)?;
+    }
     let body = read_body(&req, payload).await?;
     let input = parse(&req, &body)?;
     let reference = parse_ref(reference)?;

@@ -24,13 +24,7 @@ pub const CHANNEL: &str = "plugnpaid";
 
 /// Mounts the plug&paid routes; anything else under `/v2` gets a plug&paid 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        common::scope("/v2", render).service(
-            web::resource("/invoices/cancel/{id}")
-                .route(web::post().to(cancel_invoice))
-                .default_service(common::method_not_allowed(render, "POST")),
-        ),
-    );
+    cfg.service(common::scope("/v2", render).service(common::post("/invoices/cancel/{id}", cancel_invoice, render)));
 }
 
 /// The OpenAPI document of the plug&paid dialect.
@@ -193,26 +187,18 @@ async fn cancel(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     } else {
         CancelRequest::lines(lines, reason)?
     };
-    Command {
-        req: &req,
-        state: &state,
-        principal,
-        body: &body,
-        render,
-        channel: CHANNEL,
-        reference,
-    }
-    .run(
-        move |svc, store, target| svc.cancel(store, target, &request),
-        |invoice| {
-            Reply::json(
-                StatusCode::OK,
-                &PlugnpaidReply {
-                    status: 200,
-                    invoice: invoice::invoice_object(invoice),
-                },
-            )
-        },
-    )
-    .await
+    Command::new(&req, &state, principal, &body, reference, render, CHANNEL)
+        .run(
+            move |svc, store, target| svc.cancel(store, target, &request),
+            |invoice| {
+                Reply::json(
+                    StatusCode::OK,
+                    &PlugnpaidReply {
+                        status: 200,
+                        invoice: invoice::invoice_object(invoice),
+                    },
+                )
+            },
+        )
+        .await
 }
