@@ -4,16 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use invoice_domain::EventKind;
 
-use super::{require_manage, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
+use super::{require_manage, write_once, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, ErrorCode, FieldError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::secrets::endpoint_context;
 use crate::outbound::webhooks::guard::{self, UrlRefused};
-use crate::outbound::webhooks::rows::{EndpointRow, ENABLED};
-use crate::outbound::webhooks::{signing, store};
+use crate::ports::NewEndpoint;
 
 /// Checks subscribed event types against the known ones (or `*`), dropping duplicates.
 pub fn check_event_types(events: &[String]) -> Result<Vec<String>, ApiError> {
@@ -92,39 +90,14 @@ pub async fn create_endpoint(
         .filter(|d| !d.is_empty());
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
-        let conn = db.connection();
-        store::lock_endpoints(conn, tenant.get())?;
-        if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::TooManyWebhookEndpoints,
-                format!("a tenant may have at most {MAX_ENDPOINTS} webhook endpoints"),
-            ));
-        }
-        let now = store::now();
-        let id = store::new_id();
-        let secret = signing::generate_secret();
-        let row = EndpointRow {
-            tenant_id: tenant.get(),
-            secret: st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret),
-            id,
-            url,
-            description,
-            event_types: serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()),
-            previous_secret: None,
-            previous_secret_expires_at: None,
-            status: ENABLED.to_string(),
-            disabled_reason: None,
-            disabled_at: None,
-            active_since: now,
-            failed_deliveries: 0,
-            failing_since: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert_endpoint(conn, &row)?;
-        Ok(Reply::json(StatusCode::CREATED, &EndpointView::with_secret(&row, secret)).holding_a_secret())
+    let new = NewEndpoint {
+        url,
+        events,
+        description,
+    };
+    Ok(write_once(&state, idem, move |hooks| {
+        let created = hooks.create_endpoint(tenant, new, MAX_ENDPOINTS)?;
+        Ok(Reply::json(StatusCode::CREATED, &EndpointView::from(created)).holding_a_secret())
     })
     .await)
 }

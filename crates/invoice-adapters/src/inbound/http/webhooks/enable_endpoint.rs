@@ -3,12 +3,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, EndpointView};
+use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::store;
 
 /// Enables a disabled endpoint: its failure counters reset, its pending
 /// deliveries resume, and events from now on are delivered to it (events
@@ -36,10 +35,9 @@ pub async fn enable_endpoint(
     let id = path_id(&path, endpoint_not_found)?;
     let idem = idempotency_key(&req, &principal, b"")?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
-        let row =
-            store::enable_endpoint(db.connection(), tenant.get(), &id, store::now())?.ok_or_else(endpoint_not_found)?;
-        Ok(Reply::json(StatusCode::OK, &EndpointView::from_row(&row)))
+    Ok(write_once(&state, idem, move |hooks| {
+        let endpoint = hooks.enable_endpoint(tenant, &id)?;
+        Ok(Reply::json(StatusCode::OK, &EndpointView::from(endpoint)))
     })
     .await)
 }

@@ -9,7 +9,6 @@ use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, 
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::store;
 
 /// Query parameters of the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,20 +58,14 @@ pub async fn list_deliveries(
         .starting_after
         .map(|s| hyphenated_uuid(&s).ok_or_else(|| bad("starting_after is not a delivery id")))
         .transpose()?;
-    let tenant = principal.tenant.get();
-    let (mut rows, attempts) = read(&state, move |c| {
-        store::find_endpoint(c, tenant, &id)?.ok_or_else(endpoint_not_found)?;
-        let rows = store::list_deliveries(c, tenant, &id, i64::from(limit) + 1, after.as_deref())?;
-        let ids: Vec<String> = rows.iter().take(limit as usize).map(|d| d.id.clone()).collect();
-        let attempts = store::attempts_of(c, tenant, &ids)?;
-        Ok((rows, attempts))
+    let tenant = principal.tenant;
+    let page = read(&state, move |hooks| {
+        hooks.deliveries(tenant, &id, limit, after.as_deref())
     })
     .await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
     Ok(HttpResponse::Ok().json(DeliveryList {
         object: "list",
-        data: rows.iter().map(|d| DeliveryView::new(d, &attempts)).collect(),
-        has_more,
+        data: page.deliveries.into_iter().map(DeliveryView::from).collect(),
+        has_more: page.has_more,
     }))
 }

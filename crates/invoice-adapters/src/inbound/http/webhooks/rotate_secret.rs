@@ -5,14 +5,12 @@ use chrono::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, EndpointView, RotateSecretBody};
+use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView, RotateSecretBody};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_optional_json, read_body};
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::secrets::endpoint_context;
-use crate::outbound::webhooks::{signing, store};
 
 /// Replaces an endpoint's signing secret.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
@@ -42,19 +40,12 @@ pub async fn rotate_secret(
     let id = path_id(&path, endpoint_not_found)?;
     let body = read_body(&req, payload).await?;
     let input: RotateSecretBody = parse_optional_json(&req, &body)?;
-    let keep = input.previous_secret_expires_in.unwrap_or(0);
+    let keep = Duration::seconds(i64::from(input.previous_secret_expires_in.unwrap_or(0)));
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
-        let now = store::now();
-        let previous_until = (keep > 0).then(|| now + Duration::seconds(i64::from(keep)));
-        let secret = signing::generate_secret();
-        // The old stored value moves to previous_secret as it is: sealed or
-        // not, it opens under the same endpoint's context.
-        let sealed = st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret);
-        let row = store::rotate_secret(db.connection(), tenant.get(), &id, &sealed, previous_until, now)?
-            .ok_or_else(endpoint_not_found)?;
-        Ok(Reply::json(StatusCode::OK, &EndpointView::with_secret(&row, secret)).holding_a_secret())
+    Ok(write_once(&state, idem, move |hooks| {
+        let rotated = hooks.rotate_secret(tenant, &id, keep)?;
+        Ok(Reply::json(StatusCode::OK, &EndpointView::from(rotated)).holding_a_secret())
     })
     .await)
 }
