@@ -7,6 +7,7 @@ use invoice_domain::EventKind;
 use super::{require_manage, write_once, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
+use crate::inbound::http::contract::{BodyRefused, IdempotencyHeader, WebhookAccess};
 use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, ErrorCode, FieldError, Problem};
 use crate::inbound::http::state::AppState;
@@ -61,16 +62,14 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
 /// Registers a webhook endpoint.
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks",
     request_body = CreateEndpointBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "The endpoint, with its signing secret (shown only here)", body = EndpointView),
         (status = 400, description = "Malformed JSON, JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Too many endpoints", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, a URL whose host is or resolves to a non-public address (`webhook_url_not_allowed`), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create_endpoint(

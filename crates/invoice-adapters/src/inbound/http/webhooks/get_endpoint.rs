@@ -4,17 +4,17 @@ use actix_web::{web, HttpResponse};
 
 use super::{endpoint_not_found, path_id, read, require_manage, EndpointView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
+use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
 
 /// Shows one webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
+    params(EndpointPath),
     responses(
         (status = 200, description = "The endpoint", body = EndpointView),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        EndpointMissing,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_endpoint(

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, DeliveryList, DeliveryView};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
 use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
 
@@ -25,13 +26,12 @@ pub struct DeliveryParams {
 
 /// Lists an endpoint's deliveries, newest first, each with its attempts.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"), DeliveryParams),
+    params(EndpointPath, DeliveryParams),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryList),
         (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        EndpointMissing,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_deliveries(

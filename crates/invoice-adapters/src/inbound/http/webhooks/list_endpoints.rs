@@ -4,15 +4,15 @@ use actix_web::{web, HttpResponse};
 
 use super::{read, require_manage, EndpointList, EndpointView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::contract::WebhookAccess;
+use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
 
 /// Lists the tenant's webhook endpoints, oldest first.
 #[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "webhooks",
     responses(
         (status = 200, description = "Every endpoint of the tenant", body = EndpointList),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_endpoints(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {

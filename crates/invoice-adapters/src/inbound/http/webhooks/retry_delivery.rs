@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{delivery_not_found, endpoint_not_found, path_id, require_manage, write_once, DeliveryView};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::contract::{DeliveryPath, IdempotencyHeader, KeyRefused, WebhookAccess};
 use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
@@ -12,17 +13,13 @@ use crate::inbound::http::state::AppState;
 /// Makes a delivery due now, whatever its status: one more attempt, with the
 /// same `webhook-id`. Refused while the endpoint is disabled (enable it first).
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
-        ("delivery_id" = uuid::Uuid, Path, description = "Delivery id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(DeliveryPath, IdempotencyHeader),
     responses(
         (status = 202, description = "The delivery, due now", body = DeliveryView),
-        (status = 400, description = "A bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint or delivery in this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The endpoint is disabled, or the idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn retry_delivery(

@@ -8,6 +8,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView, RotateSecretBody};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_optional_json, read_body};
+use crate::inbound::http::contract::{
+    BodyRefused, EndpointMissing, EndpointPath, IdempotencyHeader, KeyInUse, WebhookAccess,
+};
 use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
@@ -15,18 +18,15 @@ use crate::inbound::http::state::AppState;
 /// Replaces an endpoint's signing secret.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
     request_body(content = Option<RotateSecretBody>, description = "Optional"),
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(EndpointPath, IdempotencyHeader),
     responses(
         (status = 200, description = "The endpoint with its new secret (shown only here)", body = EndpointView),
         (status = 400, description = "Malformed JSON (`malformed_json`), JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
+        EndpointMissing,
+        KeyInUse,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn rotate_secret(
