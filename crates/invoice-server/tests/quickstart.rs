@@ -317,34 +317,24 @@ fn serve_once(url: &str, env: &[(&str, &str)]) -> (bool, String) {
 fn the_secret_key_seals_stored_webhook_secrets_at_startup_and_a_wrong_one_stops_it() {
     use invoice_adapters::outbound::db::{admin, Database, PoolConfig};
     use invoice_adapters::outbound::secrets::{endpoint_context, SecretBox};
-    use invoice_adapters::outbound::webhooks::{rows::EndpointRow, store};
+    use invoice_adapters::outbound::webhooks::{store, EndpointStore};
+    use invoice_adapters::ports::{NewEndpoint, WebhookEndpoints};
+    use invoice_domain::TenantId;
 
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/invoice.db", dir.path().display());
     // A plaintext secret stored before any key was set.
     let db = Database::open(&url, PoolConfig::default()).unwrap();
-    let plain = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let tenant = db.write_conn(|c| admin::create_tenant(c, "acme", "Acme")).unwrap().id;
-    let now = store::now();
-    let row = EndpointRow {
-        tenant_id: tenant,
-        id: store::new_id(),
+    let new = NewEndpoint {
         url: "https://hooks.example/storno".into(),
+        events: vec!["*".into()],
         description: None,
-        event_types: r#"["*"]"#.into(),
-        secret: plain.into(),
-        previous_secret: None,
-        previous_secret_expires_at: None,
-        status: "enabled".into(),
-        disabled_reason: None,
-        disabled_at: None,
-        active_since: now,
-        failed_deliveries: 0,
-        failing_since: None,
-        created_at: now,
-        updated_at: now,
     };
-    db.write_conn(|c| store::insert_endpoint(c, &row)).unwrap();
+    let created = db
+        .write(|s| EndpointStore::new(s, &SecretBox::plaintext()).create_endpoint(TenantId::new(tenant), new, 50))
+        .unwrap();
+    let (plain, row) = (created.secret.as_str(), &created.endpoint);
     let stored = || {
         db.read_conn(|c| store::find_endpoint(c, tenant, &row.id))
             .unwrap()

@@ -5,6 +5,11 @@
 
 mod events;
 mod keys;
+mod webhooks;
 
 pub use events::{EventListing, EventLog, EventQuery};
 pub use keys::{KeyDirectory, KeyHolder, TenantName};
+pub use webhooks::{
+    Attempt, Delivery, DeliveryPage, DeliveryStatus, Endpoint, EndpointStatus, EndpointWithSecret, NewEndpoint,
+    WebhookEndpoints, WebhookError,
+};

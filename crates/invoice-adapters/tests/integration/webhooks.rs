@@ -1432,3 +1432,90 @@ fn the_event_log_pages_with_starting_after_and_filters_by_type() {
         assert!(theirs.iter().all(|e| e["invoice_id"] == c["id"]));
     }
 }
+
+/// Overwrites an endpoint's stored event list, as a bug or a hand-edit might.
+fn store_event_types(s: &TestServer, endpoint: &str, event_types: &str) {
+    use diesel::prelude::*;
+    use invoice_adapters::outbound::db::schema::webhook_endpoints as ep;
+    let (id, value) = (endpoint.to_string(), event_types.to_string());
+    s.db.write_conn(|c| {
+        diesel::update(ep::table.filter(ep::id.eq(id)))
+            .set(ep::event_types.eq(value))
+            .execute(c)
+            .map_err(invoice_adapters::outbound::db::repository_error)
+    })
+    .unwrap();
+}
+
+/// How many deliveries the database holds for an endpoint.
+fn stored_deliveries(s: &TestServer, endpoint: &str) -> i64 {
+    use diesel::prelude::*;
+    use invoice_adapters::outbound::db::schema::webhook_deliveries as d;
+    let id = endpoint.to_string();
+    s.db.read_conn(|c| {
+        d::table
+            .filter(d::endpoint_id.eq(id))
+            .count()
+            .get_result(c)
+            .map_err(invoice_adapters::outbound::db::repository_error)
+    })
+    .unwrap()
+}
+
+#[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
+fn a_stored_event_list_that_does_not_parse_is_an_error_and_its_events_wait_until_it_is_repaired() {
+    for t in backends() {
+        let s = server(t);
+        let rx = Receiver::start();
+        let (broken, _) = endpoint(&s, &rx.url, &["invoice.created"]);
+        store_event_types(&s, &broken, "invoice.created");
+
+        // The API says the stored data is bad; it does not show an endpoint
+        // that subscribes to nothing.
+        for path in [
+            format!("/v1/webhook-endpoints/{broken}"),
+            "/v1/webhook-endpoints".to_string(),
+        ] {
+            let r = s.req("GET", &path).send();
+            assert_eq!(
+                (r.status, r.code()),
+                (500, "internal_error"),
+                "{}: GET {path}: {}",
+                s.backend,
+                r.text
+            );
+            assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        }
+
+        // The fan-out neither skips the endpoint nor holds up other tenants
+        // (this one's id is lower, so it comes first).
+        let (_, other_key) = s.other_tenant("globex");
+        let other_rx = Receiver::start();
+        let r = Req::new("POST", &format!("{}/v1/webhook-endpoints", s.base))
+            .bearer(&other_key)
+            .json(&json!({"url": other_rx.url, "events": ["*"]}))
+            .send();
+        assert_eq!(r.status, 201, "{}: {}", s.backend, r.text);
+        let d = dispatcher(&s);
+        s.create(&invoice_body());
+        let r = Req::new("POST", &format!("{}/v1/invoices", s.base))
+            .bearer(&other_key)
+            .json(&invoice_body())
+            .send();
+        assert_eq!(r.status, 201, "{}: {}", s.backend, r.text);
+        other_rx.wait_for(1);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(rx.hits().is_empty(), "{}", s.backend);
+        assert_eq!(stored_deliveries(&s, &broken), 0, "{}", s.backend);
+
+        // Repaired, the endpoint gets the event that waited.
+        store_event_types(&s, &broken, r#"["invoice.created"]"#);
+        let hits = rx.wait_for(1);
+        assert_eq!(hits[0].json["type"], "invoice.created", "{}", s.backend);
+        let r = s.req("GET", &format!("/v1/webhook-endpoints/{broken}")).send();
+        assert_eq!(r.status, 200, "{}: {}", s.backend, r.text);
+        assert_eq!(r.json["events"], json!(["invoice.created"]));
+        d.stop();
+    }
+}

@@ -184,6 +184,108 @@ pub enum InvoiceChanged {
     Changed(InvoiceView),
 }
 
+/// The webhook endpoint a route acts on.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EndpointPath {
+    /// Endpoint id
+    pub id: uuid::Uuid,
+}
+
+/// One delivery of a webhook endpoint.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    /// Endpoint id
+    pub id: uuid::Uuid,
+    /// Delivery id
+    pub delivery_id: uuid::Uuid,
+}
+
+/// What every webhook route may answer about the caller: endpoints
+/// receive every event of the tenant, so only an unrestricted key with the
+/// scope manages them.
+#[derive(IntoResponses)]
+pub enum WebhookAccess {
+    /// No key, or one that is not known.
+    #[response(
+        status = 401,
+        description = "Missing or bad key",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// Not a key that may manage webhooks.
+    #[response(
+        status = 403,
+        description = "Missing webhooks:manage scope, or a party-restricted key",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+}
+
+/// A webhook endpoint id that names none of the tenant's.
+#[derive(IntoResponses)]
+pub enum EndpointMissing {
+    /// No such endpoint.
+    #[response(
+        status = 404,
+        description = "No such endpoint in this tenant",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+}
+
+/// The answers of a bodiless webhook write about its `Idempotency-Key`.
+#[derive(IntoResponses)]
+pub enum KeyRefused {
+    /// A malformed key.
+    #[response(
+        status = 400,
+        description = "A bad `Idempotency-Key`",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    /// A key used before for another request.
+    #[response(
+        status = 422,
+        description = "A reused idempotency key",
+        content_type = "application/problem+json"
+    )]
+    Reused(Problem),
+}
+
+/// A webhook write whose only conflict is its own idempotency key.
+#[derive(IntoResponses)]
+pub enum KeyInUse {
+    /// Another request with the key is running.
+    #[response(
+        status = 409,
+        description = "The idempotency key is in use by a request still running",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+}
+
+/// What a webhook write with a JSON body may answer about the body's size
+/// and type.
+#[derive(IntoResponses)]
+pub enum BodyRefused {
+    /// A body over the limit.
+    #[response(
+        status = 413,
+        description = "Body over 64 KiB",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    /// A body sent as something other than JSON.
+    #[response(
+        status = 415,
+        description = "A body that is not JSON",
+        content_type = "application/problem+json"
+    )]
+    NotJson(Problem),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,7 +142,6 @@ pub(crate) use stored_enum;
 /// Listing the variants here is checked both ways: a variant missing from the
 /// list fails to compile in the exhaustive `match`, and a name that two
 /// variants share fails the unit test each use should carry.
-#[allow(unused_macros)] // TEMP until the status columns use it
 macro_rules! stored_by_name {
     ($ty:ty as $what:literal: $($variant:ident),+ $(,)?) => {
         impl $crate::outbound::db::named::StoredName for $ty {
@@ -162,7 +161,6 @@ macro_rules! stored_by_name {
         }
     };
 }
-#[allow(unused_imports)] // TEMP until the status columns use it
 pub(crate) use stored_by_name;
 
 #[cfg(test)]

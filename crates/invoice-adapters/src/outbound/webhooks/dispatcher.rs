@@ -259,56 +259,73 @@ impl Coordinator {
             .retain(|tenant, _| targets.iter().any(|t| t.tenant_id == *tenant));
         let now = Instant::now();
         for target in targets {
-            let tenant = target.tenant_id;
-            let st = self.tenants.entry(tenant).or_default();
-            st.settled = st.settled.max(target.last_seq);
-            st.seen.push_back((now, target.latest_seq));
-            while let Some(&(at, seq)) = st.seen.front() {
-                if now.duration_since(at) < self.settle {
-                    break;
-                }
-                st.settled = st.settled.max(seq);
-                st.seen.pop_front();
+            match self.fan_out_tenant(&target, now) {
+                Ok(()) => {}
+                // Nothing else would get through either.
+                Err(e @ RepositoryError::Unavailable(_)) => return Err(e),
+                // One tenant's bad data must not hold up the others. Its
+                // cursor stays put, so its events are fanned out once the
+                // data is repaired, and this says so on every pass until then.
+                Err(e) => tracing::error!(
+                    tenant = target.tenant_id,
+                    error = %e,
+                    "webhook fan-out of a tenant failed; its events wait until it succeeds"
+                ),
             }
-            if target.latest_seq <= target.last_seq {
-                continue;
+        }
+        Ok(())
+    }
+
+    fn fan_out_tenant(&mut self, target: &store::FanOutTarget, now: Instant) -> Result<(), RepositoryError> {
+        let tenant = target.tenant_id;
+        let st = self.tenants.entry(tenant).or_default();
+        st.settled = st.settled.max(target.last_seq);
+        st.seen.push_back((now, target.latest_seq));
+        while let Some(&(at, seq)) = st.seen.front() {
+            if now.duration_since(at) < self.settle {
+                break;
             }
-            let batch = self.config.batch;
-            let settled = st.settled;
-            let fanned = &st.fanned;
-            // Nothing new to fan out and the cursor cannot move yet: skip
-            // the write transaction (PostgreSQL re-checks here until events settle).
-            let visible = self
-                .db
-                .read_conn(|c| store::event_seqs_after(c, tenant, target.last_seq, batch))?;
-            if settled <= target.last_seq && visible.iter().all(|seq| fanned.contains(seq)) {
-                continue;
+            st.settled = st.settled.max(seq);
+            st.seen.pop_front();
+        }
+        if target.latest_seq <= target.last_seq {
+            return Ok(());
+        }
+        let batch = self.config.batch;
+        let settled = st.settled;
+        let fanned = &st.fanned;
+        // Nothing new to fan out and the cursor cannot move yet: skip
+        // the write transaction (PostgreSQL re-checks here until events settle).
+        let visible = self
+            .db
+            .read_conn(|c| store::event_seqs_after(c, tenant, target.last_seq, batch))?;
+        if settled <= target.last_seq && visible.iter().all(|seq| fanned.contains(seq)) {
+            return Ok(());
+        }
+        let db_now = store::now();
+        let done = self.db.write_conn(|c| {
+            let Some(cursor) = store::lock_cursor(c, tenant)? else {
+                return Ok::<_, RepositoryError>(None);
+            };
+            let events = store::events_after(c, tenant, cursor, batch)?;
+            let subscribers = store::subscribers(c, tenant)?;
+            for event in events.iter().filter(|e| !fanned.contains(&e.seq)) {
+                store::fan_out_event(c, tenant, event, &subscribers, db_now)?;
             }
-            let db_now = store::now();
-            let done = self.db.write_conn(|c| {
-                let Some(cursor) = store::lock_cursor(c, tenant)? else {
-                    return Ok::<_, RepositoryError>(None);
-                };
-                let events = store::events_after(c, tenant, cursor, batch)?;
-                let endpoints = store::enabled_endpoints(c, tenant)?;
-                for event in events.iter().filter(|e| !fanned.contains(&e.seq)) {
-                    store::fan_out_event(c, tenant, event, &endpoints, db_now)?;
-                }
-                let scanned_to = match events.last() {
-                    Some(last) if events.len() as i64 >= batch => last.seq,
-                    _ => i64::MAX,
-                };
-                let new_cursor = scanned_to.min(settled).max(cursor);
-                store::advance_cursor(c, tenant, new_cursor, db_now)?;
-                Ok(Some((
-                    events.into_iter().map(|e| e.seq).collect::<Vec<_>>(),
-                    new_cursor,
-                )))
-            })?;
-            if let Some((seqs, cursor)) = done {
-                st.fanned.extend(seqs);
-                st.fanned.retain(|seq| *seq > cursor);
-            }
+            let scanned_to = match events.last() {
+                Some(last) if events.len() as i64 >= batch => last.seq,
+                _ => i64::MAX,
+            };
+            let new_cursor = scanned_to.min(settled).max(cursor);
+            store::advance_cursor(c, tenant, new_cursor, db_now)?;
+            Ok(Some((
+                events.into_iter().map(|e| e.seq).collect::<Vec<_>>(),
+                new_cursor,
+            )))
+        })?;
+        if let Some((seqs, cursor)) = done {
+            st.fanned.extend(seqs);
+            st.fanned.retain(|seq| *seq > cursor);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! exponential backoff. `docs/webhooks.md` describes the wire format.
 
 mod dispatcher;
+mod endpoints;
 pub mod guard;
 pub mod payload;
 mod policy;
@@ -20,6 +21,7 @@ pub mod store;
 
 pub use crate::representation::{EventData, EventObject};
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
+pub use endpoints::EndpointStore;
 pub mod event_log;
 pub use policy::RetryPolicy;
 pub use stats::{AttemptCounter, AttemptOutcome, OutboxStats};

@@ -7,9 +7,11 @@ use diesel::sql_types::{BigInt, Nullable, Timestamp};
 use invoice_domain::RepositoryError;
 use prometheus::{IntCounterVec, Opts};
 
+use super::rows::sql_name;
 use super::store::{self, Outcome};
 use crate::outbound::db::schema::events;
 use crate::outbound::db::{idempotency, repository_error, DbConnection};
+use crate::ports::{DeliveryStatus, EndpointStatus};
 
 /// The outbox backlog and the idempotency table, as of one read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -36,12 +38,14 @@ struct Backlog {
 /// Reads the figures at `now`: a few indexed queries, plus one per tenant
 /// that has an enabled endpoint.
 pub fn outbox_stats(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxStats, RepositoryError> {
-    let backlog: Backlog = diesel::sql_query(
+    let backlog: Backlog = diesel::sql_query(format!(
         "SELECT COUNT(*) AS pending, MIN(e.occurred_at) AS oldest FROM webhook_deliveries d \
          JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id \
          JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id \
-         WHERE d.status = 'pending' AND w.status = 'enabled'",
-    )
+         WHERE d.status = {pending} AND w.status = {enabled}",
+        pending = sql_name(DeliveryStatus::Pending),
+        enabled = sql_name(EndpointStatus::Enabled),
+    ))
     .get_result(conn)
     .map_err(repository_error)?;
     let mut oldest = backlog.oldest;

@@ -10,12 +10,14 @@ use invoice_domain::RepositoryError;
 
 use super::policy::RetryPolicy;
 use super::rows::*;
+use crate::outbound::db::named::Named;
 use crate::outbound::db::rows::{EventRow, StoredEvent};
 use crate::outbound::db::schema::invoice_versions;
 use crate::outbound::db::schema::{
     events, invoices, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints,
 };
 use crate::outbound::db::{on_backend, repository_error, DbConnection};
+use crate::ports::{DeliveryStatus, EndpointStatus};
 
 type Result<T> = std::result::Result<T, RepositoryError>;
 
@@ -34,7 +36,7 @@ pub fn new_id() -> String {
 fn count_enabled(conn: &mut DbConnection, tenant: i64) -> Result<i64> {
     webhook_endpoints::table
         .filter(webhook_endpoints::tenant_id.eq(tenant))
-        .filter(webhook_endpoints::status.eq(ENABLED))
+        .filter(webhook_endpoints::status.eq(Named(EndpointStatus::Enabled)))
         .count()
         .get_result(conn)
         .map_err(repository_error)
@@ -86,6 +88,15 @@ pub fn lock_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<()> {
             .map_err(repository_error)?;
     }
     Ok(())
+}
+
+/// How many endpoints the tenant has, whatever their status.
+pub fn count_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<i64> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::tenant_id.eq(tenant))
+        .count()
+        .get_result(conn)
+        .map_err(repository_error)
 }
 
 /// Stores a new endpoint and starts its tenant's fan-out cursor.
@@ -191,7 +202,7 @@ pub fn enable_endpoint(
     let Some(ep) = find_endpoint(conn, tenant, id)? else {
         return Ok(None);
     };
-    if ep.status == ENABLED {
+    if ep.status.0 == EndpointStatus::Enabled {
         return Ok(Some(ep));
     }
     let others = count_enabled(conn, tenant)?;
@@ -201,7 +212,7 @@ pub fn enable_endpoint(
             .filter(webhook_endpoints::id.eq(id)),
     )
     .set((
-        webhook_endpoints::status.eq(ENABLED),
+        webhook_endpoints::status.eq(Named(EndpointStatus::Enabled)),
         webhook_endpoints::disabled_reason.eq(None::<String>),
         webhook_endpoints::disabled_at.eq(None::<NaiveDateTime>),
         webhook_endpoints::failed_deliveries.eq(0),
@@ -277,7 +288,7 @@ pub fn schedule_retry(
             .filter(webhook_deliveries::id.eq(id)),
     )
     .set((
-        webhook_deliveries::status.eq(PENDING),
+        webhook_deliveries::status.eq(Named(DeliveryStatus::Pending)),
         webhook_deliveries::next_attempt_at.eq(Some(now)),
         webhook_deliveries::updated_at.eq(now),
     ))
@@ -307,12 +318,13 @@ pub struct FanOutTarget {
 
 /// Every tenant that has an enabled endpoint, with its cursor and newest event.
 pub fn fan_out_targets(conn: &mut DbConnection) -> Result<Vec<FanOutTarget>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT c.tenant_id, c.last_seq, \
          COALESCE((SELECT MAX(e.seq) FROM events e WHERE e.tenant_id = c.tenant_id), 0) AS latest_seq \
          FROM webhook_cursor c WHERE EXISTS (SELECT 1 FROM webhook_endpoints w \
-         WHERE w.tenant_id = c.tenant_id AND w.status = 'enabled') ORDER BY c.tenant_id",
-    )
+         WHERE w.tenant_id = c.tenant_id AND w.status = {enabled}) ORDER BY c.tenant_id",
+        enabled = sql_name(EndpointStatus::Enabled),
+    ))
     .load(conn)
     .map_err(repository_error)
 }
@@ -390,14 +402,48 @@ pub fn event_seqs_after(conn: &mut DbConnection, tenant: i64, after_seq: i64, li
         .map_err(repository_error)
 }
 
-/// The tenant's enabled endpoints.
-pub fn enabled_endpoints(conn: &mut DbConnection, tenant: i64) -> Result<Vec<EndpointRow>> {
-    webhook_endpoints::table
+/// An enabled endpoint as the fan-out sees it: the events it wants, and
+/// since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// The endpoint.
+    pub id: String,
+    /// Subscribed event types, or `["*"]`.
+    pub events: Vec<String>,
+    /// Only events that happened since then are delivered to it.
+    pub active_since: NaiveDateTime,
+}
+
+impl Subscriber {
+    /// True when the endpoint wants `event` delivered.
+    pub fn wants(&self, event: &EventHead) -> bool {
+        event.occurred_at >= self.active_since && self.events.iter().any(|e| e == "*" || *e == event.event_type)
+    }
+}
+
+/// The tenant's enabled endpoints with the events each wants. A stored
+/// event list that does not parse fails the read, so the fan-out stops
+/// there and retries instead of passing events by that endpoint unseen.
+pub fn subscribers(conn: &mut DbConnection, tenant: i64) -> Result<Vec<Subscriber>> {
+    let rows: Vec<(String, String, NaiveDateTime)> = webhook_endpoints::table
         .filter(webhook_endpoints::tenant_id.eq(tenant))
-        .filter(webhook_endpoints::status.eq(ENABLED))
-        .select(EndpointRow::as_select())
+        .filter(webhook_endpoints::status.eq(Named(EndpointStatus::Enabled)))
+        .select((
+            webhook_endpoints::id,
+            webhook_endpoints::event_types,
+            webhook_endpoints::active_since,
+        ))
         .load(conn)
-        .map_err(repository_error)
+        .map_err(repository_error)?;
+    rows.into_iter()
+        .map(|(id, stored, active_since)| {
+            Ok(Subscriber {
+                events: event_types(&stored)?,
+                id,
+                active_since,
+            })
+        })
+        .collect()
 }
 
 /// Creates one pending delivery per endpoint that wants the event and was
@@ -407,21 +453,18 @@ pub fn fan_out_event(
     conn: &mut DbConnection,
     tenant: i64,
     event: &EventHead,
-    endpoints: &[EndpointRow],
+    endpoints: &[Subscriber],
     now: NaiveDateTime,
 ) -> Result<usize> {
     let mut created = 0;
-    for ep in endpoints
-        .iter()
-        .filter(|ep| ep.wants(&event.event_type) && event.occurred_at >= ep.active_since)
-    {
+    for ep in endpoints.iter().filter(|ep| ep.wants(event)) {
         let row = DeliveryRow {
             tenant_id: tenant,
             id: new_id(),
             endpoint_id: ep.id.clone(),
             event_id: event.id.clone(),
             event_type: event.event_type.clone(),
-            status: PENDING.to_string(),
+            status: Named(DeliveryStatus::Pending),
             attempt_count: 0,
             next_attempt_at: Some(now),
             locked_until: None,
@@ -470,7 +513,7 @@ pub struct Claim {
 /// True when some delivery of an enabled endpoint is due: a cheap read
 /// that spares an idle dispatcher a write transaction per poll.
 pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool> {
-    let due: Vec<Due> = diesel::sql_query(format!("{DUE_QUERY} LIMIT 1"))
+    let due: Vec<Due> = diesel::sql_query(format!("{} LIMIT 1", due_query()))
         .bind::<Timestamp, _>(now)
         .load(conn)
         .map_err(repository_error)?;
@@ -478,11 +521,17 @@ pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool> {
 }
 
 /// Due deliveries of enabled endpoints, oldest due first (`$1`: now).
-const DUE_QUERY: &str = "SELECT d.tenant_id, d.id FROM webhook_deliveries d \
-    JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id \
-    WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-    AND (d.locked_until IS NULL OR d.locked_until <= $1) AND e.status = 'enabled' \
-    ORDER BY d.next_attempt_at";
+fn due_query() -> String {
+    format!(
+        "SELECT d.tenant_id, d.id FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id \
+         WHERE d.status = {pending} AND d.next_attempt_at <= $1 \
+         AND (d.locked_until IS NULL OR d.locked_until <= $1) AND e.status = {enabled} \
+         ORDER BY d.next_attempt_at",
+        pending = sql_name(DeliveryStatus::Pending),
+        enabled = sql_name(EndpointStatus::Enabled),
+    )
+}
 
 /// Claims up to `limit` due deliveries of enabled endpoints until
 /// `lease_until`. On PostgreSQL the rows are locked with `FOR UPDATE SKIP
@@ -494,8 +543,8 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
 ) -> Result<Vec<Claim>> {
     let sql = match conn {
-        DbConnection::Pg(_) => format!("{DUE_QUERY} LIMIT $2 FOR UPDATE OF d SKIP LOCKED"),
-        DbConnection::Sqlite(_) => format!("{DUE_QUERY} LIMIT $2"),
+        DbConnection::Pg(_) => format!("{} LIMIT $2 FOR UPDATE OF d SKIP LOCKED", due_query()),
+        DbConnection::Sqlite(_) => format!("{} LIMIT $2", due_query()),
     };
     let due: Vec<Due> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(now)
@@ -641,9 +690,9 @@ pub fn record_attempt(
             .map(|delay| now + delay)
     };
     let status = match (succeeded, next) {
-        (true, _) => SUCCEEDED,
-        (false, Some(_)) => PENDING,
-        (false, None) => FAILED,
+        (true, _) => DeliveryStatus::Succeeded,
+        (false, Some(_)) => DeliveryStatus::Pending,
+        (false, None) => DeliveryStatus::Failed,
     };
     let last_error = match (&outcome.error, outcome.status_code) {
         (Some(e), _) => Some(e.clone()),
@@ -659,7 +708,7 @@ pub fn record_attempt(
             .filter(webhook_deliveries::claim_token.eq(&claim.token)),
     )
     .set((
-        webhook_deliveries::status.eq(status),
+        webhook_deliveries::status.eq(Named(status)),
         webhook_deliveries::attempt_count.eq(attempt),
         webhook_deliveries::next_attempt_at.eq(next),
         webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
@@ -680,7 +729,7 @@ pub fn record_attempt(
 fn update_endpoint_health(
     conn: &mut DbConnection,
     d: &DeliveryRow,
-    status: &str,
+    status: DeliveryStatus,
     outcome: &Outcome,
     policy: &RetryPolicy,
     now: NaiveDateTime,
@@ -688,7 +737,7 @@ fn update_endpoint_health(
     let target = webhook_endpoints::table
         .filter(webhook_endpoints::tenant_id.eq(d.tenant_id))
         .filter(webhook_endpoints::id.eq(&d.endpoint_id));
-    if status == SUCCEEDED {
+    if status == DeliveryStatus::Succeeded {
         return diesel::update(target)
             .filter(
                 webhook_endpoints::failed_deliveries
@@ -707,7 +756,8 @@ fn update_endpoint_health(
     // workers recording failures of the same endpoint do not lose counts.
     let counted = diesel::update(target)
         .set((
-            webhook_endpoints::failed_deliveries.eq(webhook_endpoints::failed_deliveries + i64::from(status == FAILED)),
+            webhook_endpoints::failed_deliveries
+                .eq(webhook_endpoints::failed_deliveries + i64::from(status == DeliveryStatus::Failed)),
             webhook_endpoints::updated_at.eq(now),
         ))
         .execute(conn)
@@ -732,11 +782,15 @@ fn update_endpoint_health(
         } else {
             None
         };
-    let disable = reason.is_some() && ep.status == ENABLED;
+    let disable = reason.is_some() && ep.status.0 == EndpointStatus::Enabled;
     diesel::update(target)
         .set((
             webhook_endpoints::failing_since.eq(Some(since)),
-            webhook_endpoints::status.eq(if disable { DISABLED } else { ep.status.as_str() }),
+            webhook_endpoints::status.eq(if disable {
+                Named(EndpointStatus::Disabled)
+            } else {
+                ep.status
+            }),
             webhook_endpoints::disabled_reason.eq(if disable { reason } else { ep.disabled_reason.clone() }),
             webhook_endpoints::disabled_at.eq(if disable { Some(now) } else { ep.disabled_at }),
         ))
@@ -770,7 +824,9 @@ pub fn prune_finished(
             // Created before the cutoff (an index range on the UUID v7 key)…
             .filter(webhook_deliveries::id.lt(first_id_at(cutoff)))
             // …finished, and untouched since.
-            .filter(webhook_deliveries::status.eq_any([SUCCEEDED, FAILED]))
+            .filter(
+                webhook_deliveries::status.eq_any([Named(DeliveryStatus::Succeeded), Named(DeliveryStatus::Failed)]),
+            )
             .filter(webhook_deliveries::updated_at.lt(cutoff))
             .select(webhook_deliveries::id)
             .order(webhook_deliveries::id)

@@ -4,16 +4,15 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use invoice_domain::EventKind;
 
-use super::{require_manage, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
+use super::{require_manage, write_once, CreateEndpointBody, EndpointView, MAX_ENDPOINTS};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_json, read_body};
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::contract::{BodyRefused, IdempotencyHeader, WebhookAccess};
+use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, ErrorCode, FieldError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::secrets::endpoint_context;
 use crate::outbound::webhooks::guard::{self, UrlRefused};
-use crate::outbound::webhooks::rows::{EndpointRow, ENABLED};
-use crate::outbound::webhooks::{signing, store};
+use crate::ports::NewEndpoint;
 
 /// Checks subscribed event types against the known ones (or `*`), dropping duplicates.
 pub fn check_event_types(events: &[String]) -> Result<Vec<String>, ApiError> {
@@ -63,16 +62,14 @@ pub async fn check_endpoint_url(url: String, allow_private: bool) -> Result<Stri
 /// Registers a webhook endpoint.
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks",
     request_body = CreateEndpointBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "The endpoint, with its signing secret (shown only here)", body = EndpointView),
         (status = 400, description = "Malformed JSON, JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Too many endpoints", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, a URL whose host is or resolves to a non-public address (`webhook_url_not_allowed`), or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn create_endpoint(
@@ -92,39 +89,14 @@ pub async fn create_endpoint(
         .filter(|d| !d.is_empty());
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
-        let conn = db.connection();
-        store::lock_endpoints(conn, tenant.get())?;
-        if store::list_endpoints(conn, tenant.get())?.len() >= MAX_ENDPOINTS {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::TooManyWebhookEndpoints,
-                format!("a tenant may have at most {MAX_ENDPOINTS} webhook endpoints"),
-            ));
-        }
-        let now = store::now();
-        let id = store::new_id();
-        let secret = signing::generate_secret();
-        let row = EndpointRow {
-            tenant_id: tenant.get(),
-            secret: st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret),
-            id,
-            url,
-            description,
-            event_types: serde_json::to_string(&events).unwrap_or_else(|_| "[]".into()),
-            previous_secret: None,
-            previous_secret_expires_at: None,
-            status: ENABLED.to_string(),
-            disabled_reason: None,
-            disabled_at: None,
-            active_since: now,
-            failed_deliveries: 0,
-            failing_since: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert_endpoint(conn, &row)?;
-        Ok(Reply::json(StatusCode::CREATED, &EndpointView::with_secret(&row, secret)).holding_a_secret())
+    let new = NewEndpoint {
+        url,
+        events,
+        description,
+    };
+    Ok(write_once(&state, idem, move |hooks| {
+        let created = hooks.create_endpoint(tenant, new, MAX_ENDPOINTS)?;
+        Ok(Reply::json(StatusCode::CREATED, &EndpointView::from(created)).holding_a_secret())
     })
     .await)
 }

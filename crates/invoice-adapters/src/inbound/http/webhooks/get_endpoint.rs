@@ -4,18 +4,17 @@ use actix_web::{web, HttpResponse};
 
 use super::{endpoint_not_found, path_id, read, require_manage, EndpointView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
+use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::store;
 
 /// Shows one webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
+    params(EndpointPath),
     responses(
         (status = 200, description = "The endpoint", body = EndpointView),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        EndpointMissing,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn get_endpoint(
@@ -25,10 +24,7 @@ pub async fn get_endpoint(
 ) -> Result<HttpResponse, ApiError> {
     require_manage(&principal)?;
     let id = path_id(&path, endpoint_not_found)?;
-    let tenant = principal.tenant.get();
-    let row = read(&state, move |c| {
-        store::find_endpoint(c, tenant, &id)?.ok_or_else(endpoint_not_found)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(EndpointView::from_row(&row)))
+    let tenant = principal.tenant;
+    let endpoint = read(&state, move |hooks| hooks.endpoint(tenant, &id)).await?;
+    Ok(HttpResponse::Ok().json(EndpointView::from(endpoint)))
 }

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 
 use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, DeliveryList, DeliveryView};
 use crate::inbound::http::auth::Principal;
+use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
 use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::store;
 
 /// Query parameters of the delivery log.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -26,13 +26,12 @@ pub struct DeliveryParams {
 
 /// Lists an endpoint's deliveries, newest first, each with its attempts.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"), DeliveryParams),
+    params(EndpointPath, DeliveryParams),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryList),
         (status = 400, description = "Bad or unknown query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
+        EndpointMissing,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_deliveries(
@@ -59,20 +58,14 @@ pub async fn list_deliveries(
         .starting_after
         .map(|s| hyphenated_uuid(&s).ok_or_else(|| bad("starting_after is not a delivery id")))
         .transpose()?;
-    let tenant = principal.tenant.get();
-    let (mut rows, attempts) = read(&state, move |c| {
-        store::find_endpoint(c, tenant, &id)?.ok_or_else(endpoint_not_found)?;
-        let rows = store::list_deliveries(c, tenant, &id, i64::from(limit) + 1, after.as_deref())?;
-        let ids: Vec<String> = rows.iter().take(limit as usize).map(|d| d.id.clone()).collect();
-        let attempts = store::attempts_of(c, tenant, &ids)?;
-        Ok((rows, attempts))
+    let tenant = principal.tenant;
+    let page = read(&state, move |hooks| {
+        hooks.deliveries(tenant, &id, limit, after.as_deref())
     })
     .await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
     Ok(HttpResponse::Ok().json(DeliveryList {
         object: "list",
-        data: rows.iter().map(|d| DeliveryView::new(d, &attempts)).collect(),
-        has_more,
+        data: page.deliveries.into_iter().map(DeliveryView::from).collect(),
+        has_more: page.has_more,
     }))
 }

@@ -4,25 +4,24 @@ use actix_web::{web, HttpResponse};
 
 use super::{read, require_manage, EndpointList, EndpointView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::problem::{ApiError, Problem};
+use crate::inbound::http::contract::WebhookAccess;
+use crate::inbound::http::problem::ApiError;
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::store;
 
 /// Lists the tenant's webhook endpoints, oldest first.
 #[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "webhooks",
     responses(
         (status = 200, description = "Every endpoint of the tenant", body = EndpointList),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_endpoints(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     require_manage(&principal)?;
-    let tenant = principal.tenant.get();
-    let rows = read(&state, move |c| Ok(store::list_endpoints(c, tenant)?)).await?;
+    let tenant = principal.tenant;
+    let endpoints = read(&state, move |hooks| hooks.endpoints(tenant)).await?;
     Ok(HttpResponse::Ok().json(EndpointList {
         object: "list",
-        data: rows.iter().map(EndpointView::from_row).collect(),
+        data: endpoints.into_iter().map(EndpointView::from).collect(),
         has_more: false,
     }))
 }

@@ -21,7 +21,7 @@ pub use retry_delivery::*;
 pub use rotate_secret::*;
 
 use actix_web::http::StatusCode;
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use invoice_domain::EventKind;
 use serde::{Deserialize, Serialize};
@@ -31,13 +31,13 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use validator::Validate;
 
 use super::auth::Principal;
+use super::exec::{self, problem_reply, IdempotencyKey, Reply};
 use super::problem::{method_not_allowed, ApiError, ErrorCode, FieldError, Problem};
 use super::state::AppState;
 use super::views::optional_integer;
 use crate::inbound::http::principal::KeyScope;
-use crate::outbound::db::rows::utc;
-use crate::outbound::db::DbConnection;
-use crate::outbound::webhooks::rows::{AttemptRow, DeliveryRow, EndpointRow};
+use crate::outbound::webhooks::EndpointStore;
+use crate::ports::{Attempt, Delivery, Endpoint, EndpointWithSecret, WebhookEndpoints, WebhookError};
 
 /// Mounts the routes. Register before the `/v1` scope, which would
 /// otherwise answer these paths with 404. A method a route does not serve
@@ -246,33 +246,34 @@ pub struct EndpointView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl EndpointView {
+impl From<Endpoint> for EndpointView {
     /// The endpoint without its secret.
-    pub fn from_row(row: &EndpointRow) -> Self {
+    fn from(e: Endpoint) -> Self {
         EndpointView {
-            id: row.id.clone(),
+            id: e.id,
             object: "webhook_endpoint",
-            url: row.url.clone(),
-            events: row.events(),
-            description: row.description.clone(),
-            status: row.status.clone(),
-            disabled_reason: row.disabled_reason.clone(),
-            disabled_at: row.disabled_at.map(utc),
-            failed_deliveries: row.failed_deliveries,
-            failing_since: row.failing_since.map(utc),
+            url: e.url,
+            events: e.events,
+            description: e.description,
+            status: e.status.as_str().to_string(),
+            disabled_reason: e.disabled_reason,
+            disabled_at: e.disabled_at,
+            failed_deliveries: e.failed_deliveries,
+            failing_since: e.failing_since,
             secret: None,
-            previous_secret_expires_at: row.previous_secret_expires_at.map(utc),
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
+            previous_secret_expires_at: e.previous_secret_expires_at,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
         }
     }
+}
 
-    /// The endpoint with its plaintext `secret`, shown once (the row holds
-    /// it sealed when a key is configured).
-    pub fn with_secret(row: &EndpointRow, secret: String) -> Self {
+impl From<EndpointWithSecret> for EndpointView {
+    /// The endpoint with its new secret, in the one answer that shows it.
+    fn from(e: EndpointWithSecret) -> Self {
         EndpointView {
-            secret: Some(secret),
-            ..Self::from_row(row)
+            secret: Some(e.secret),
+            ..EndpointView::from(e.endpoint)
         }
     }
 }
@@ -305,15 +306,15 @@ pub struct AttemptView {
     pub response_body: Option<String>,
 }
 
-impl From<&AttemptRow> for AttemptView {
-    fn from(a: &AttemptRow) -> Self {
+impl From<Attempt> for AttemptView {
+    fn from(a: Attempt) -> Self {
         AttemptView {
             attempt: a.attempt,
-            attempted_at: utc(a.attempted_at),
+            attempted_at: a.attempted_at,
             duration_ms: a.duration_ms,
             status_code: a.status_code,
-            error: a.error.clone(),
-            response_body: a.response_body.clone(),
+            error: a.error,
+            response_body: a.response_body,
         }
     }
 }
@@ -351,28 +352,24 @@ pub struct DeliveryView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl DeliveryView {
+impl From<Delivery> for DeliveryView {
     /// Renders a delivery with its attempts.
-    pub fn new(d: &DeliveryRow, attempts: &[AttemptRow]) -> Self {
+    fn from(d: Delivery) -> Self {
         DeliveryView {
-            id: d.id.clone(),
+            id: d.id,
             object: "webhook_delivery",
-            endpoint_id: d.endpoint_id.clone(),
-            event_id: d.event_id.clone(),
-            event_type: d.event_type.clone(),
-            status: d.status.clone(),
+            endpoint_id: d.endpoint_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.status.as_str().to_string(),
             attempt_count: d.attempt_count,
-            next_attempt_at: d.next_attempt_at.map(utc),
-            last_attempt_at: d.last_attempt_at.map(utc),
+            next_attempt_at: d.next_attempt_at,
+            last_attempt_at: d.last_attempt_at,
             last_status_code: d.last_status_code,
-            last_error: d.last_error.clone(),
-            attempts: attempts
-                .iter()
-                .filter(|a| a.delivery_id == d.id)
-                .map(AttemptView::from)
-                .collect(),
-            created_at: utc(d.created_at),
-            updated_at: utc(d.updated_at),
+            last_error: d.last_error,
+            attempts: d.attempts.into_iter().map(AttemptView::from).collect(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
         }
     }
 }
@@ -411,6 +408,35 @@ pub fn endpoint_not_found() -> ApiError {
     )
 }
 
+/// 404 for a delivery that the endpoint does not have.
+pub fn delivery_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::WebhookDeliveryNotFound,
+        "no such delivery for this endpoint",
+    )
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::EndpointNotFound => endpoint_not_found(),
+            WebhookError::DeliveryNotFound => delivery_not_found(),
+            WebhookError::TooManyEndpoints { cap } => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::TooManyWebhookEndpoints,
+                format!("a tenant may have at most {cap} webhook endpoints"),
+            ),
+            WebhookError::EndpointDisabled => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::WebhookEndpointDisabled,
+                "the endpoint is disabled; enable it with POST /v1/webhook-endpoints/{id}/enable first",
+            ),
+            WebhookError::Repository(e) => e.into(),
+        }
+    }
+}
+
 /// A UUID in the hyphenated form that the contract's `format: uuid` allows
 /// (`0193a5c4-7d1e-7c2a-9f43-8e2d1b6a0c55`, either case), in canonical form;
 /// other spellings (braces, `urn:uuid:`, no hyphens) are `None`.
@@ -426,16 +452,44 @@ pub fn path_id(text: &str, not_found: fn() -> ApiError) -> Result<String, ApiErr
     hyphenated_uuid(text).ok_or_else(not_found)
 }
 
-/// Runs `work` on a connection inside one read transaction, off the executor.
+/// Runs `work` on the webhook endpoints inside one read transaction, off the executor.
 pub async fn read<T, F>(state: &web::Data<AppState>, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut dyn WebhookEndpoints) -> Result<T, WebhookError> + Send + 'static,
 {
     let st = state.clone();
-    crate::inbound::http::exec::blocking(move || st.db.read(|store| work(store.connection())))
+    let done = exec::blocking(move || st.db.read(|store| work(&mut EndpointStore::new(store, &st.secrets))))
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(done?)
+}
+
+/// Runs `work` on the webhook endpoints inside one write transaction, off
+/// the executor, for a change that takes no idempotency key.
+pub async fn write<T, F>(state: &web::Data<AppState>, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn WebhookEndpoints) -> Result<T, WebhookError> + Send + 'static,
+{
+    let st = state.clone();
+    let done = exec::blocking(move || st.db.write(|store| work(&mut EndpointStore::new(store, &st.secrets))))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(done?)
+}
+
+/// Runs `work` on the webhook endpoints in the write transaction of
+/// `exec::write`, which stores the reply under the idempotency key in that
+/// same transaction.
+pub async fn write_once<F>(state: &web::Data<AppState>, idem: Option<IdempotencyKey>, work: F) -> HttpResponse
+where
+    F: FnOnce(&mut dyn WebhookEndpoints) -> Result<Reply, WebhookError> + Send + 'static,
+{
+    exec::write(state, idem, problem_reply, move |st, db| {
+        Ok(work(&mut EndpointStore::new(db, &st.secrets))?)
+    })
+    .await
 }
 
 #[cfg(test)]

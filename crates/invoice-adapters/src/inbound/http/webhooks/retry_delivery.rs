@@ -3,36 +3,23 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, DeliveryView};
+use super::{delivery_not_found, endpoint_not_found, path_id, require_manage, write_once, DeliveryView};
 use crate::inbound::http::auth::Principal;
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
-use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
+use crate::inbound::http::contract::{DeliveryPath, IdempotencyHeader, KeyRefused, WebhookAccess};
+use crate::inbound::http::exec::{idempotency_key, Reply};
+use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::webhooks::rows::DISABLED;
-use crate::outbound::webhooks::store;
-
-fn delivery_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ErrorCode::WebhookDeliveryNotFound,
-        "no such delivery for this endpoint",
-    )
-}
 
 /// Makes a delivery due now, whatever its status: one more attempt, with the
 /// same `webhook-id`. Refused while the endpoint is disabled (enable it first).
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/retry", tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
-        ("delivery_id" = uuid::Uuid, Path, description = "Delivery id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(DeliveryPath, IdempotencyHeader),
     responses(
         (status = 202, description = "The delivery, due now", body = DeliveryView),
-        (status = 400, description = "A bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint or delivery in this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The endpoint is disabled, or the idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn retry_delivery(
@@ -47,20 +34,9 @@ pub async fn retry_delivery(
     let delivery = path_id(&delivery, delivery_not_found)?;
     let idem = idempotency_key(&req, &principal, b"")?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |_, db| {
-        let conn = db.connection();
-        let ep = store::find_endpoint(conn, tenant.get(), &endpoint)?.ok_or_else(endpoint_not_found)?;
-        if ep.status == DISABLED {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::WebhookEndpointDisabled,
-                "the endpoint is disabled; enable it with POST /v1/webhook-endpoints/{id}/enable first",
-            ));
-        }
-        let row = store::schedule_retry(conn, tenant.get(), &endpoint, &delivery, store::now())?
-            .ok_or_else(delivery_not_found)?;
-        let attempts = store::attempts_of(conn, tenant.get(), std::slice::from_ref(&row.id))?;
-        Ok(Reply::json(StatusCode::ACCEPTED, &DeliveryView::new(&row, &attempts)))
+    Ok(write_once(&state, idem, move |hooks| {
+        let retried = hooks.retry_delivery(tenant, &endpoint, &delivery)?;
+        Ok(Reply::json(StatusCode::ACCEPTED, &DeliveryView::from(retried)))
     })
     .await)
 }

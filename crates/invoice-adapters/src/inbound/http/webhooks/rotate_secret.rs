@@ -5,30 +5,28 @@ use chrono::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, EndpointView, RotateSecretBody};
+use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView, RotateSecretBody};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_optional_json, read_body};
-use crate::inbound::http::exec::{self, idempotency_key, problem_reply, Reply};
+use crate::inbound::http::contract::{
+    BodyRefused, EndpointMissing, EndpointPath, IdempotencyHeader, KeyInUse, WebhookAccess,
+};
+use crate::inbound::http::exec::{idempotency_key, Reply};
 use crate::inbound::http::problem::{ApiError, Problem};
 use crate::inbound::http::state::AppState;
-use crate::outbound::secrets::endpoint_context;
-use crate::outbound::webhooks::{signing, store};
 
 /// Replaces an endpoint's signing secret.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
     request_body(content = Option<RotateSecretBody>, description = "Optional"),
-    params(("id" = uuid::Uuid, Path, description = "Endpoint id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: 1 to 255 visible ASCII characters, unique per request", nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$")),
+    params(EndpointPath, IdempotencyHeader),
     responses(
         (status = 200, description = "The endpoint with its new secret (shown only here)", body = EndpointView),
         (status = 400, description = "Malformed JSON (`malformed_json`), JSON nested too deep, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing webhooks:manage scope, or a party-restricted key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint in this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The idempotency key is in use by a request still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or a reused idempotency key", body = Problem, content_type = "application/problem+json"),
+        BodyRefused,
+        EndpointMissing,
+        KeyInUse,
+        WebhookAccess,
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn rotate_secret(
@@ -42,19 +40,12 @@ pub async fn rotate_secret(
     let id = path_id(&path, endpoint_not_found)?;
     let body = read_body(&req, payload).await?;
     let input: RotateSecretBody = parse_optional_json(&req, &body)?;
-    let keep = input.previous_secret_expires_in.unwrap_or(0);
+    let keep = Duration::seconds(i64::from(input.previous_secret_expires_in.unwrap_or(0)));
     let idem = idempotency_key(&req, &principal, &body)?;
     let tenant = principal.tenant;
-    Ok(exec::write(&state, idem, problem_reply, move |st, db| {
-        let now = store::now();
-        let previous_until = (keep > 0).then(|| now + Duration::seconds(i64::from(keep)));
-        let secret = signing::generate_secret();
-        // The old stored value moves to previous_secret as it is: sealed or
-        // not, it opens under the same endpoint's context.
-        let sealed = st.secrets.seal(&endpoint_context(tenant.get(), &id), &secret);
-        let row = store::rotate_secret(db.connection(), tenant.get(), &id, &sealed, previous_until, now)?
-            .ok_or_else(endpoint_not_found)?;
-        Ok(Reply::json(StatusCode::OK, &EndpointView::with_secret(&row, secret)).holding_a_secret())
+    Ok(write_once(&state, idem, move |hooks| {
+        let rotated = hooks.rotate_secret(tenant, &id, keep)?;
+        Ok(Reply::json(StatusCode::OK, &EndpointView::from(rotated)).holding_a_secret())
     })
     .await)
 }
