@@ -4,7 +4,11 @@
 //! (`invoice_domain::ports`) stay the only way to invoices.
 
 mod events;
+mod idempotency;
 mod keys;
 
 pub use events::{EventListing, EventLog, EventQuery};
+pub use idempotency::{
+    Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply, DEFAULT_RETENTION as DEFAULT_IDEMPOTENCY_RETENTION,
+};
 pub use keys::{KeyDirectory, KeyHolder, TenantName};

@@ -90,7 +90,6 @@ impl<T: StoredName> ToSql<Text, MultiBackend> for Named<T> {
 
 /// Declares an adapter-side enum stored by name: the enum, its
 /// [`StoredName`] impl and `as_str`, from one list of `Variant = "name"`.
-#[allow(unused_macros)] // TEMP until the status columns use it
 macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
@@ -133,7 +132,6 @@ macro_rules! stored_enum {
         }
     };
 }
-#[allow(unused_imports)] // TEMP until the status columns use it
 pub(crate) use stored_enum;
 
 /// Stores an enum declared elsewhere (the domain's, a port's) by the
