@@ -18,6 +18,7 @@ use invoice_domain::RepositoryError;
 
 use super::db::{admin, idempotency, Database};
 use super::webhooks::store;
+use crate::ports::DEFAULT_IDEMPOTENCY_RETENTION;
 
 /// How long each kind of record is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct Retention {
 impl Default for Retention {
     fn default() -> Self {
         Retention {
-            idempotency: idempotency::default_retention(),
+            idempotency: DEFAULT_IDEMPOTENCY_RETENTION,
             webhook_deliveries: Duration::from_secs(30 * 24 * 3600),
         }
     }

@@ -4,10 +4,14 @@
 //! (`invoice_domain::ports`) stay the only way to invoices.
 
 mod events;
+mod idempotency;
 mod keys;
 mod webhooks;
 
 pub use events::{EventListing, EventLog, EventQuery};
+pub use idempotency::{
+    Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply, DEFAULT_RETENTION as DEFAULT_IDEMPOTENCY_RETENTION,
+};
 pub use keys::{KeyDirectory, KeyHolder, TenantName};
 pub use webhooks::{
     Attempt, Delivery, DeliveryPage, DeliveryStatus, Endpoint, EndpointStatus, EndpointWithSecret, NewEndpoint,

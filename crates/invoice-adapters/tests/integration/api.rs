@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
+use invoice_adapters::ports::{IdempotencyRecords, Owner, DEFAULT_IDEMPOTENCY_RETENTION};
 use serde_json::json;
 
 use crate::http_support::*;
@@ -635,21 +636,12 @@ fn idempotency_keys_replay_refuse_reuse_and_in_flight_duplicates() {
             h.update(body.as_bytes());
             hex::encode(h.finalize())
         };
-        s.db.write_conn(|c| {
-            let owner = invoice_adapters::outbound::db::idempotency::Owner {
-                tenant: s.tenant.get(),
-                api_key_id: s.key_id.clone(),
-            };
-            invoice_adapters::outbound::db::idempotency::claim(
-                c,
-                &owner,
-                "busy",
-                &hash,
-                chrono::Utc::now(),
-                invoice_adapters::outbound::db::idempotency::default_retention(),
-            )
-        })
-        .unwrap();
+        let owner = Owner {
+            tenant: s.tenant,
+            api_key_id: s.key_id.clone(),
+        };
+        s.db.claim(&owner, "busy", &hash, chrono::Utc::now(), DEFAULT_IDEMPOTENCY_RETENTION)
+            .unwrap();
         let busy = s
             .req("POST", "/v1/invoices")
             .header("Idempotency-Key", "busy")

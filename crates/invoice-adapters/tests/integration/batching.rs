@@ -9,8 +9,10 @@
 use std::sync::{Arc, Barrier};
 
 use chrono::Utc;
-use invoice_adapters::outbound::db::idempotency::{self, Claim, Owner};
 use invoice_adapters::outbound::db::Database;
+use invoice_adapters::ports::{
+    Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply, DEFAULT_IDEMPOTENCY_RETENTION,
+};
 use invoice_domain::*;
 
 use crate::support::*;
@@ -45,22 +47,22 @@ fn role(i: usize) -> Role {
 
 fn owner(tenant: TenantId) -> Owner {
     Owner {
-        tenant: tenant.get(),
+        tenant,
         api_key_id: "key_batch".into(),
     }
 }
 
 fn claim(db: &Database, tenant: TenantId, key: &str) -> Result<Claim, RepositoryError> {
-    db.write_conn(|c| {
-        idempotency::claim(
-            c,
-            &owner(tenant),
-            key,
-            "hash",
-            Utc::now(),
-            idempotency::default_retention(),
-        )
-    })
+    db.claim(&owner(tenant), key, "hash", Utc::now(), DEFAULT_IDEMPOTENCY_RETENTION)
+}
+
+/// The reply the finalizing writers record.
+fn ok_reply() -> StoredReply {
+    StoredReply {
+        status: 200,
+        body: "{}".into(),
+        content_type: "application/json".into(),
+    }
 }
 
 /// One writer's write; `None` when it panicked.
@@ -80,7 +82,7 @@ fn writer(db: &Database, tenant: TenantId, draft: InvoiceId, i: usize) -> Option
                 let done = svc.finalize(s, t)?;
                 match r {
                     Role::Finalize => {
-                        idempotency::complete(s.connection(), &owner(tenant), &key, 200, "{}", "application/json")?;
+                        s.record_reply(&owner(tenant), &key, &ok_reply())?;
                         Ok(done)
                     }
                     Role::FailAfterWriting => Err(UseCaseError::Repository(RepositoryError::Other(
@@ -93,8 +95,7 @@ fn writer(db: &Database, tenant: TenantId, draft: InvoiceId, i: usize) -> Option
     }));
     let Ok(result) = run else { return None };
     if r == Role::FailAfterWriting {
-        db.write_conn(|c| idempotency::release(c, &owner(tenant), &key))
-            .expect("release");
+        db.release(&owner(tenant), &key).expect("release");
     }
     Some(result.map(|t| t.invoice.number.map_or(0, |n| n.sequence)))
 }
@@ -150,7 +151,7 @@ fn refused_failed_and_panicking_writes_in_a_batch_never_undo_their_neighbours() 
                         assert_eq!(v2, stored, "{what}: the version row is the stored invoice");
                         let replay = claim(&db, tenant, &format!("idem-{i}")).expect("claim again");
                         assert!(
-                            matches!(replay, Claim::Replay { status: 200, .. }),
+                            matches!(&replay, Claim::Replay(r) if r.status == 200),
                             "{what}: the completed record replays: {replay:?}"
                         );
                     }

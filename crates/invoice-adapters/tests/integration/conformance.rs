@@ -9,6 +9,7 @@
 use std::sync::{Arc, Barrier};
 
 use invoice_adapters::outbound::db::{admin, idempotency, settings, Database, DieselStore, FaultPoint};
+use invoice_adapters::ports::{Claim, IdempotencyRecords, Owner, StoredReply, DEFAULT_IDEMPOTENCY_RETENTION};
 use invoice_domain::conformance::Harness;
 use invoice_domain::*;
 
@@ -214,52 +215,50 @@ fn tenants_and_api_keys_are_stored_and_found_by_hash() {
 #[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
 fn idempotency_keys_claim_replay_and_detect_misuse() {
     for t in backends() {
-        let owner = idempotency::Owner {
-            tenant: tenant(&t.db, "acme").get(),
+        let owner = Owner {
+            tenant: tenant(&t.db, "acme"),
             api_key_id: "key_a".into(),
         };
         let now = chrono::Utc::now();
         let claim = |key: &str, hash: &str, at| {
-            t.db.write_conn(|c| idempotency::claim(c, &owner, key, hash, at, idempotency::default_retention()))
+            t.db.claim(&owner, key, hash, at, DEFAULT_IDEMPOTENCY_RETENTION)
                 .unwrap()
         };
-        assert_eq!(claim("k1", "h1", now), idempotency::Claim::Claimed);
-        assert_eq!(claim("k1", "h1", now), idempotency::Claim::InUse, "{}", t.backend);
-        assert_eq!(claim("k1", "other", now), idempotency::Claim::Mismatch);
+        assert_eq!(claim("k1", "h1", now), Claim::Claimed);
+        assert_eq!(claim("k1", "h1", now), Claim::InUse, "{}", t.backend);
+        assert_eq!(claim("k1", "other", now), Claim::Mismatch);
         // An abandoned claim (a crashed request) can be taken over after the lock expires.
         let later = now + chrono::Duration::seconds(idempotency::LOCK_SECONDS + 1);
-        assert_eq!(claim("k1", "h1", later), idempotency::Claim::Claimed);
-        t.db.write_conn(|c| idempotency::complete(c, &owner, "k1", 201, "{\"ok\":true}", "application/json"))
-            .unwrap();
-        assert_eq!(
-            claim("k1", "h1", later),
-            idempotency::Claim::Replay {
-                status: 201,
-                body: "{\"ok\":true}".into(),
-                content_type: "application/json".into(),
-            }
-        );
+        assert_eq!(claim("k1", "h1", later), Claim::Claimed);
+        let reply = StoredReply {
+            status: 201,
+            body: "{\"ok\":true}".into(),
+            content_type: "application/json".into(),
+        };
+        t.db.complete(&owner, "k1", &reply).unwrap();
+        assert_eq!(claim("k1", "h1", later), Claim::Replay(reply));
         // Keys are scoped per tenant, and per API key within a tenant.
-        let other = idempotency::Owner {
-            tenant: crate::support::tenant(&t.db, "other").get(),
+        let other = Owner {
+            tenant: crate::support::tenant(&t.db, "other"),
             api_key_id: "key_a".into(),
         };
         let fresh =
-            t.db.write_conn(|c| idempotency::claim(c, &other, "k1", "h1", now, idempotency::default_retention()))
+            t.db.claim(&other, "k1", "h1", now, DEFAULT_IDEMPOTENCY_RETENTION)
                 .unwrap();
-        assert_eq!(fresh, idempotency::Claim::Claimed);
-        let sibling = idempotency::Owner {
+        assert_eq!(fresh, Claim::Claimed);
+        let sibling = Owner {
             api_key_id: "key_b".into(),
             ..owner.clone()
         };
         let fresh =
-            t.db.write_conn(|c| idempotency::claim(c, &sibling, "k1", "h1", later, idempotency::default_retention()))
+            t.db.claim(&sibling, "k1", "h1", later, DEFAULT_IDEMPOTENCY_RETENTION)
                 .unwrap();
-        assert_eq!(fresh, idempotency::Claim::Claimed, "{}", t.backend);
+        assert_eq!(fresh, Claim::Claimed, "{}", t.backend);
         // An expired record is taken over as new, whatever it held.
-        let expired = later + chrono::Duration::hours(idempotency::RETENTION_HOURS + 1);
-        assert_eq!(claim("k1", "another request", expired), idempotency::Claim::Claimed);
-        assert_eq!(claim("k1", "another request", expired), idempotency::Claim::InUse);
+        let expired =
+            later + chrono::Duration::from_std(DEFAULT_IDEMPOTENCY_RETENTION).unwrap() + chrono::Duration::hours(1);
+        assert_eq!(claim("k1", "another request", expired), Claim::Claimed);
+        assert_eq!(claim("k1", "another request", expired), Claim::InUse);
     }
 }
 

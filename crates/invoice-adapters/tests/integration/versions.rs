@@ -3,6 +3,7 @@
 //! one-statement read of the current invoice, and rows of older formats.
 
 use diesel::connection::SimpleConnection;
+use invoice_adapters::outbound::db::named::{Named, StoredName};
 use invoice_adapters::outbound::db::rows::{InvoiceChanges, InvoiceRow, StoredEvent};
 use invoice_adapters::outbound::db::{repository_error, versions, Database};
 use invoice_adapters::outbound::webhooks::EventObject;
@@ -242,5 +243,278 @@ fn get_returns_a_past_version_and_lists_summaries_unless_lines_are_expanded() {
         let expanded = s.req("GET", "/v1/invoices?expand=lines").send();
         assert_eq!(expanded.json["data"][0]["lines"], now.json["lines"], "{}", s.backend);
         assert_eq!(s.req("GET", "/v1/invoices?expand=payments").send().status, 400);
+    }
+}
+
+/// The text a row's column holds, as raw SQL reads it.
+#[derive(diesel::QueryableByName)]
+struct RawText {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    text: String,
+}
+
+/// The texts `column` of `table` holds for `tenant`, sorted, without repeats.
+fn stored_texts(db: &Database, tenant: TenantId, table: &str, column: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    let rows: Vec<RawText> = db
+        .read_conn(|c| {
+            diesel::sql_query(format!(
+                "SELECT DISTINCT {column} AS text FROM {table} WHERE tenant_id = $1 AND {column} IS NOT NULL \
+                 ORDER BY text"
+            ))
+            .bind::<diesel::sql_types::BigInt, _>(tenant.get())
+            .load(c)
+            .map_err(repository_error)
+        })
+        .unwrap();
+    rows.into_iter().map(|r| r.text).collect()
+}
+
+/// A typed column value read back through the same mapping the rows use.
+#[derive(diesel::QueryableByName)]
+struct TypedText<T: StoredName> {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    text: Named<T>,
+}
+
+/// Writes every value of `T` into `column` of `tenant`'s rows of `table`
+/// through the typed mapping, and checks the raw text each leaves and that
+/// it reads back as itself.
+fn sweep<T: StoredName + PartialEq>(
+    db: &Database,
+    tenant: TenantId,
+    table: &str,
+    column: &str,
+    expected: &[(T, &str)],
+) {
+    use diesel::prelude::*;
+    for (value, name) in expected {
+        db.write_conn(|c| {
+            diesel::sql_query(format!("UPDATE {table} SET {column} = $1 WHERE tenant_id = $2"))
+                .bind::<diesel::sql_types::Text, _>(Named(*value))
+                .bind::<diesel::sql_types::BigInt, _>(tenant.get())
+                .execute(c)
+                .map_err(repository_error)
+        })
+        .unwrap();
+        assert_eq!(stored_texts(db, tenant, table, column), [*name], "{table}.{column}");
+        let back: Vec<TypedText<T>> = db
+            .read_conn(|c| {
+                diesel::sql_query(format!("SELECT {column} AS text FROM {table} WHERE tenant_id = $1"))
+                    .bind::<diesel::sql_types::BigInt, _>(tenant.get())
+                    .load(c)
+                    .map_err(repository_error)
+            })
+            .unwrap();
+        assert!(back.iter().all(|r| r.text == Named(*value)), "{table}.{column}: {name}");
+    }
+}
+
+#[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
+fn every_status_like_value_is_stored_in_the_spelling_existing_rows_hold() {
+    use serde_json::json;
+    for t in backends() {
+        let s = TestServer::start(t);
+        let sent = std::cell::Cell::new(0);
+        let post = |path: &str, body: serde_json::Value| {
+            sent.set(sent.get() + 1);
+            let key = format!("write-{}", sent.get());
+            let r = s.req("POST", path).header("Idempotency-Key", &key).json(&body).send();
+            assert!(r.status < 300, "{}: {path}: {}", s.backend, r.text);
+            r.json
+        };
+        // Real writes: an invoice paid in full, credited by refund and onto
+        // the customer's balance; a draft; a voided invoice.
+        let inv = s.open(&invoice_body());
+        let id = inv["id"].as_str().unwrap();
+        post(&format!("/v1/invoices/{id}/payments"), json!({"amount": inv["total"]}));
+        post(
+            &format!("/v1/invoices/{id}/credit-notes"),
+            json!({"lines": [{"product_id": "b", "quantity": 1}], "settle": "refund"}),
+        );
+        post(
+            &format!("/v1/invoices/{id}/credit-notes"),
+            json!({"extra": {"description": "Goodwill", "amount": 2_000, "tax_rate": "19"}, "settle": "credit_balance"}),
+        );
+        post("/v1/invoices", invoice_body());
+        let voided = s.open(&invoice_body());
+        post(
+            &format!("/v1/invoices/{}/void", voided["id"].as_str().unwrap()),
+            json!({}),
+        );
+        let db = &s.db;
+        let tenant = s.tenant;
+        let texts = |table, column| stored_texts(db, tenant, table, column);
+        assert_eq!(texts("invoices", "status"), ["draft", "paid", "void"], "{}", s.backend);
+        assert_eq!(texts("invoices", "collection_method"), ["automatic"]);
+        assert_eq!(texts("invoice_lines", "status"), ["active", "cancelled"]);
+        assert_eq!(texts("invoice_lines", "tax_category"), ["S"]);
+        assert_eq!(texts("payments", "source"), ["external"]);
+        assert_eq!(texts("refunds", "destination"), ["customer_balance", "original_method"]);
+        assert_eq!(
+            texts("credit_notes", "settlement"),
+            ["credit_balance", "reduce_due", "refund"],
+            "{}",
+            s.backend
+        );
+        assert_eq!(texts("credit_note_lines", "tax_category"), ["S"]);
+        assert_eq!(texts("balance_entries", "direction"), ["credit"]);
+        assert_eq!(texts("idempotency_keys", "state"), ["done"]);
+
+        // Every other value, written through the same mapping as the rows.
+        use InvoiceStatus as S;
+        sweep(
+            db,
+            tenant,
+            "invoices",
+            "status",
+            &[
+                (S::Draft, "draft"),
+                (S::Open, "open"),
+                (S::Uncollectible, "uncollectible"),
+                (S::Paid, "paid"),
+                (S::Cancelled, "cancelled"),
+                (S::Void, "void"),
+            ],
+        );
+        sweep(
+            db,
+            tenant,
+            "invoices",
+            "collection_method",
+            &[
+                (CollectionMethod::Automatic, "automatic"),
+                (CollectionMethod::Manual, "manual"),
+            ],
+        );
+        sweep(
+            db,
+            tenant,
+            "invoice_lines",
+            "status",
+            &[(LineStatus::Active, "active"), (LineStatus::Cancelled, "cancelled")],
+        );
+        sweep(
+            db,
+            tenant,
+            "invoice_lines",
+            "kind",
+            &[
+                (LineKind::Physical, "physical"),
+                (LineKind::Service, "service"),
+                (LineKind::Digital, "digital"),
+                (LineKind::Shipping, "shipping"),
+            ],
+        );
+        let categories = [
+            (TaxCategory::Standard, "S"),
+            (TaxCategory::ZeroRated, "Z"),
+            (TaxCategory::Exempt, "E"),
+            (TaxCategory::ReverseCharge, "AE"),
+            (TaxCategory::IntraCommunity, "K"),
+            (TaxCategory::Export, "G"),
+            (TaxCategory::OutsideScope, "O"),
+        ];
+        sweep(db, tenant, "invoice_lines", "tax_category", &categories);
+        sweep(db, tenant, "credit_note_lines", "tax_category", &categories);
+        sweep(
+            db,
+            tenant,
+            "payments",
+            "source",
+            &[
+                (PaymentSource::External, "external"),
+                (PaymentSource::CustomerBalance, "customer_balance"),
+            ],
+        );
+        sweep(
+            db,
+            tenant,
+            "refunds",
+            "destination",
+            &[
+                (RefundDestination::OriginalMethod, "original_method"),
+                (RefundDestination::CustomerBalance, "customer_balance"),
+            ],
+        );
+        sweep(
+            db,
+            tenant,
+            "credit_notes",
+            "settlement",
+            &[
+                (Settlement::ReduceDue, "reduce_due"),
+                (Settlement::Refund, "refund"),
+                (Settlement::CreditBalance, "credit_balance"),
+            ],
+        );
+        sweep(
+            db,
+            tenant,
+            "balance_entries",
+            "direction",
+            &[(BalanceDirection::Credit, "credit"), (BalanceDirection::Debit, "debit")],
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(postgres_missing, ignore = "SKIPPED: PostgreSQL (initdb, pg_ctl) is not installed")]
+fn an_unknown_stored_status_is_a_server_error_never_a_default() {
+    for t in backends() {
+        let s = TestServer::start(t);
+        let tenant = s.tenant.get();
+        let get = |id: &str| s.req("GET", &format!("/v1/invoices/{id}")).send();
+        let assert_5xx = |r: &crate::http_support::Resp, what: &str| {
+            assert!(
+                (500..600).contains(&r.status),
+                "{}: {what}: {} {}",
+                s.backend,
+                r.status,
+                r.text
+            );
+            assert_eq!(r.header("content-type"), Some("application/problem+json"), "{what}");
+            assert_eq!(r.code(), "internal_error", "{}: {what}", s.backend);
+        };
+
+        // In the table, read when the invoice has no current version row.
+        let inv = s.open(&invoice_body());
+        let id = inv["id"].as_str().unwrap();
+        sql(
+            &s.db,
+            &format!(
+                "UPDATE invoices SET status = 'archived' WHERE tenant_id = {tenant} AND id = '{id}'; \
+                 DELETE FROM invoice_versions WHERE tenant_id = {tenant} AND invoice_id = '{id}' AND version = {}",
+                inv["version"]
+            ),
+        );
+        assert_5xx(&get(id), "an unknown status in the invoices table");
+
+        // In the current version's document, which the one-statement read uses.
+        let inv = s.open(&invoice_body());
+        let id = inv["id"].as_str().unwrap();
+        assert_eq!(get(id).json["status"], "open");
+        sql(
+            &s.db,
+            &format!(
+                "UPDATE invoice_versions SET body = REPLACE(body, '\"status\":\"open\"', '\"status\":\"archived\"') \
+                 WHERE tenant_id = {tenant} AND invoice_id = '{id}'"
+            ),
+        );
+        assert_5xx(&get(id), "an unknown status in the version document");
+
+        // An unknown line status in the table, too.
+        let inv = s.open(&invoice_body());
+        let id = inv["id"].as_str().unwrap();
+        sql(
+            &s.db,
+            &format!(
+                "UPDATE invoice_lines SET status = 'gone' WHERE tenant_id = {tenant} AND invoice_id = '{id}'; \
+                 DELETE FROM invoice_versions WHERE tenant_id = {tenant} AND invoice_id = '{id}' AND version = {}",
+                inv["version"]
+            ),
+        );
+        assert_5xx(&get(id), "an unknown line status");
     }
 }

@@ -29,13 +29,6 @@ impl BalanceDirection {
             BalanceDirection::Debit => "debit",
         }
     }
-
-    /// Parses the wire name.
-    pub fn parse(value: &str) -> Option<Self> {
-        [BalanceDirection::Credit, BalanceDirection::Debit]
-            .into_iter()
-            .find(|d| d.as_str() == value)
-    }
 }
 
 /// One change of a customer's balance, with what caused it.

@@ -85,6 +85,16 @@ pub enum CollectionMethod {
     Manual,
 }
 
+impl CollectionMethod {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectionMethod::Automatic => "automatic",
+            CollectionMethod::Manual => "manual",
+        }
+    }
+}
+
 /// How payment is collected, and whether collection has been halted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Collection {

@@ -30,13 +30,6 @@ impl LineStatus {
             LineStatus::Cancelled => "cancelled",
         }
     }
-
-    /// Parses the wire name.
-    pub fn parse(value: &str) -> Option<Self> {
-        [LineStatus::Active, LineStatus::Cancelled]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-    }
 }
 
 /// A validated line as requested by a caller, before it gets an id.

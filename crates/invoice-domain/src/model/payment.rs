@@ -28,6 +28,26 @@ pub enum RefundDestination {
     CustomerBalance,
 }
 
+impl PaymentSource {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentSource::External => "external",
+            PaymentSource::CustomerBalance => "customer_balance",
+        }
+    }
+}
+
+impl RefundDestination {
+    /// The snake_case wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundDestination::OriginalMethod => "original_method",
+            RefundDestination::CustomerBalance => "customer_balance",
+        }
+    }
+}
+
 /// Money received against an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {

@@ -69,6 +69,12 @@ impl TaxCategory {
         }
     }
 
+    /// The code under the name other enums use for their wire name, so
+    /// code that names enums generically names this one by its code.
+    pub const fn as_str(self) -> &'static str {
+        self.code()
+    }
+
     /// The category a line gets when the caller names none: `S` above zero,
     /// `Z` at zero.
     pub fn default_for(rate: TaxRate) -> TaxCategory {

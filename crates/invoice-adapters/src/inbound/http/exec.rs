@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use super::principal::Principal;
 use super::problem::{ApiError, ErrorCode};
 use super::state::AppState;
-use crate::outbound::db::idempotency::{self, Claim, Owner};
 use crate::outbound::db::DieselStore;
+use crate::ports::{Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply};
 
 /// Runs blocking work on the blocking thread pool inside the current
 /// tracing span, so log lines written there still carry the request id.
@@ -62,6 +62,15 @@ impl Reply {
     pub fn holding_a_secret(mut self) -> Reply {
         self.secret = true;
         self
+    }
+
+    /// This reply as an idempotency record keeps it, with `body` as stored.
+    fn stored(&self, body: String) -> StoredReply {
+        StoredReply {
+            status: self.status.as_u16(),
+            body,
+            content_type: self.content_type.clone(),
+        }
     }
 
     /// Sets the `ETag` version.
@@ -154,7 +163,7 @@ pub fn idempotency_key(req: &HttpRequest, caller: &Principal, body: &[u8]) -> Re
     h.update(body);
     Ok(Some(IdempotencyKey {
         owner: Owner {
-            tenant: caller.tenant.get(),
+            tenant: caller.tenant,
             api_key_id: caller.key_id.clone(),
         },
         key: key.to_string(),
@@ -168,7 +177,9 @@ impl IdempotencyKey {
     fn reply_context(&self) -> String {
         format!(
             "storno idempotent reply v1 {} {} {}",
-            self.owner.tenant, self.owner.api_key_id, self.key
+            self.owner.tenant.get(),
+            self.owner.api_key_id,
+            self.key
         )
     }
 }
@@ -266,30 +277,23 @@ where
     F: FnOnce(&AppState, &mut DieselStore<'_>) -> Result<Reply, ApiError>,
 {
     if let Some(k) = &idem {
-        let claim = state.db.write_conn(|c| {
-            idempotency::claim(
-                c,
-                &k.owner,
-                &k.key,
-                &k.request_hash,
-                Utc::now(),
-                state.idempotency_retention,
-            )
-        });
+        let claim = state.db.claim(
+            &k.owner,
+            &k.key,
+            &k.request_hash,
+            Utc::now(),
+            state.idempotency_retention,
+        );
         match claim {
             Ok(Claim::Claimed) => {}
-            Ok(Claim::Replay {
-                status,
-                body,
-                content_type,
-            }) => {
-                let body = match state.secrets.open(&k.reply_context(), &body) {
+            Ok(Claim::Replay(stored)) => {
+                let body = match state.secrets.open(&k.reply_context(), &stored.body) {
                     Ok(body) => body,
                     Err(e) => return render(&ApiError::internal(&e)),
                 };
                 return Reply {
-                    status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                    content_type,
+                    status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+                    content_type: stored.content_type,
                     body,
                     etag: None,
                     replayed: true,
@@ -316,19 +320,12 @@ where
     let outcome = state.db.write(|store| {
         let reply = work(state, store).map_err(Abort::Api)?;
         if let Some(k) = &idem {
-            let stored = if reply.secret {
+            let body = if reply.secret {
                 state.secrets.seal(&k.reply_context(), &reply.body)
             } else {
                 reply.body.clone()
             };
-            idempotency::complete(
-                store.connection(),
-                &k.owner,
-                &k.key,
-                reply.status.as_u16(),
-                &stored,
-                &reply.content_type,
-            )?;
+            store.record_reply(&k.owner, &k.key, &reply.stored(body))?;
         }
         Ok::<_, Abort>(reply)
     });
@@ -341,20 +338,12 @@ where
             };
             let reply = render(&error);
             if let Some(k) = &idem {
-                let _ = state.db.write_conn(|c| {
-                    if is_stored_outcome(&error) {
-                        idempotency::complete(
-                            c,
-                            &k.owner,
-                            &k.key,
-                            reply.status.as_u16(),
-                            &reply.body,
-                            &reply.content_type,
-                        )
-                    } else {
-                        idempotency::release(c, &k.owner, &k.key)
-                    }
-                });
+                // Best effort: a record left claimed expires after its lock.
+                let _ = if is_stored_outcome(&error) {
+                    state.db.complete(&k.owner, &k.key, &reply.stored(reply.body.clone()))
+                } else {
+                    state.db.release(&k.owner, &k.key)
+                };
             }
             reply
         }

@@ -9,9 +9,10 @@ use invoice_domain::{InvoiceService, SystemClock, UuidV7};
 use super::key_cache::KeyCache;
 use super::metrics::Metrics;
 use super::rate_limit::{RateLimit, RateLimiter};
-use crate::outbound::db::{idempotency, Database};
+use crate::outbound::db::Database;
 use crate::outbound::secrets::SecretBox;
 use crate::outbound::webhooks::{OutboxStats, WebhookSettings};
+use crate::ports::DEFAULT_IDEMPOTENCY_RETENTION;
 
 /// The use-case service as wired in production.
 pub type Service = InvoiceService<SystemClock, UuidV7>;
@@ -110,7 +111,7 @@ impl AppState {
             client_limiter: RateLimiter::new(RateLimit::client_default()),
             webhooks: WebhookSettings::default(),
             secrets: SecretBox::plaintext(),
-            idempotency_retention: idempotency::default_retention(),
+            idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
             outbox_stats: Mutex::new(None),
             outbox_stats_max_age: Duration::from_secs(10),
         }

@@ -16,68 +16,38 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use invoice_domain::RepositoryError;
 
-use super::connection::DbConnection;
+use super::connection::{Database, DbConnection};
 use super::errors::repository_error;
+use super::named::{stored_enum, Named};
 use super::rows::ts;
 use super::schema::idempotency_keys;
+use super::DieselStore;
+use crate::ports::{Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply};
 
 /// How long a claimed key is protected before it counts as abandoned (a
 /// crashed request); after that a retry may claim it again.
 pub const LOCK_SECONDS: i64 = 60;
-/// How long a completed key is kept by default: 48 hours (at least 24 is
-/// what clients may rely on). After it the key may be used afresh and the
-/// housekeeper deletes the record.
-pub const RETENTION_HOURS: i64 = 48;
-
-/// The default retention window as a duration.
-pub fn default_retention() -> std::time::Duration {
-    std::time::Duration::from_secs(u64::try_from(RETENTION_HOURS).unwrap_or(48) * 3600)
-}
 
 /// `retention` as a chrono duration (saturating, for absurdly long windows).
 fn window(retention: std::time::Duration) -> Duration {
     Duration::from_std(retention).unwrap_or(Duration::MAX)
 }
 
-/// The state of a record whose request is still running.
-const IN_PROGRESS: &str = "in_progress";
-/// The state of a record that holds its final reply.
-const DONE: &str = "done";
-
-/// Who owns a record: the tenant and the id of the calling API key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    /// The caller's tenant.
-    pub tenant: i64,
-    /// The caller's API key id (`key_…`).
-    pub api_key_id: String,
-}
-
-/// What happened when a request tried to claim its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is new (or abandoned): go ahead and run the request.
-    Claimed,
-    /// The same request already finished: replay this response.
-    Replay {
-        /// Stored HTTP status.
-        status: u16,
-        /// Stored body.
-        body: String,
-        /// Stored content type.
-        content_type: String,
-    },
-    /// The key was used with a different request.
-    Mismatch,
-    /// The same key is being processed by another request right now.
-    InUse,
+stored_enum! {
+    /// Where a record's request is; the claim and the replay decide by it.
+    enum RecordState as "idempotency record state" {
+        /// The request is still running (or crashed while running).
+        InProgress = "in_progress",
+        /// The record holds the request's final reply.
+        Done = "done",
+    }
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
 struct Stored {
     request_hash: String,
-    state: String,
+    state: Named<RecordState>,
     response_status: Option<i32>,
     response_body: Option<String>,
     content_type: Option<String>,
@@ -89,7 +59,7 @@ struct Stored {
 macro_rules! record {
     ($owner:expr, $key:expr) => {
         idempotency_keys::table
-            .filter(idempotency_keys::tenant_id.eq($owner.tenant))
+            .filter(idempotency_keys::tenant_id.eq($owner.tenant.get()))
             .filter(idempotency_keys::api_key_id.eq(&$owner.api_key_id))
             .filter(idempotency_keys::key.eq($key))
     };
@@ -98,7 +68,7 @@ macro_rules! record {
 /// Claims `key` for a request whose fingerprint is `request_hash`; a
 /// record older than `retention` counts as expired. Run it in its own short
 /// write transaction.
-pub fn claim(
+fn claim(
     conn: &mut DbConnection,
     owner: &Owner,
     key: &str,
@@ -110,13 +80,14 @@ pub fn claim(
     let inserted = diesel::sql_query(
         "INSERT INTO idempotency_keys \
          (tenant_id, api_key_id, key, request_hash, state, created_at, locked_until) \
-         VALUES ($1, $2, $3, $4, 'in_progress', $5, $6) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (tenant_id, api_key_id, key) DO NOTHING",
     )
-    .bind::<BigInt, _>(owner.tenant)
+    .bind::<BigInt, _>(owner.tenant.get())
     .bind::<Text, _>(&owner.api_key_id)
     .bind::<Text, _>(key)
     .bind::<Text, _>(request_hash)
+    .bind::<Text, _>(Named(RecordState::InProgress))
     .bind::<Timestamp, _>(ts(now))
     .bind::<Timestamp, _>(locked_until)
     .execute(conn)
@@ -139,7 +110,7 @@ pub fn claim(
         let taken = diesel::update(record!(owner, key).filter(idempotency_keys::created_at.eq(stored.created_at)))
             .set((
                 idempotency_keys::request_hash.eq(request_hash),
-                idempotency_keys::state.eq(IN_PROGRESS),
+                idempotency_keys::state.eq(Named(RecordState::InProgress)),
                 idempotency_keys::response_status.eq(None::<i32>),
                 idempotency_keys::response_body.eq(None::<String>),
                 idempotency_keys::content_type.eq(None::<String>),
@@ -153,15 +124,15 @@ pub fn claim(
     if stored.request_hash != request_hash {
         return Ok(Claim::Mismatch);
     }
-    if stored.state == DONE {
-        return Ok(Claim::Replay {
+    if stored.state.0 == RecordState::Done {
+        return Ok(Claim::Replay(StoredReply {
             status: stored
                 .response_status
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(200),
             body: stored.response_body.unwrap_or_default(),
             content_type: stored.content_type.unwrap_or_else(|| "application/json".into()),
-        });
+        }));
     }
     if stored.locked_until > ts(now) {
         return Ok(Claim::InUse);
@@ -169,7 +140,7 @@ pub fn claim(
     // Abandoned by a crashed request: take it over unless a racer did first.
     let taken = diesel::update(
         record!(owner, key)
-            .filter(idempotency_keys::state.eq(IN_PROGRESS))
+            .filter(idempotency_keys::state.eq(Named(RecordState::InProgress)))
             .filter(idempotency_keys::locked_until.eq(stored.locked_until)),
     )
     .set(idempotency_keys::locked_until.eq(locked_until))
@@ -178,21 +149,14 @@ pub fn claim(
     Ok(if taken == 1 { Claim::Claimed } else { Claim::InUse })
 }
 
-/// Stores the final response of a claimed key.
-pub fn complete(
-    conn: &mut DbConnection,
-    owner: &Owner,
-    key: &str,
-    status: u16,
-    body: &str,
-    content_type: &str,
-) -> Result<(), RepositoryError> {
+/// Stores the final reply of a claimed key.
+fn complete(conn: &mut DbConnection, owner: &Owner, key: &str, reply: &StoredReply) -> Result<(), RepositoryError> {
     diesel::update(record!(owner, key))
         .set((
-            idempotency_keys::state.eq(DONE),
-            idempotency_keys::response_status.eq(i32::from(status)),
-            idempotency_keys::response_body.eq(body),
-            idempotency_keys::content_type.eq(content_type),
+            idempotency_keys::state.eq(Named(RecordState::Done)),
+            idempotency_keys::response_status.eq(i32::from(reply.status)),
+            idempotency_keys::response_body.eq(&reply.body),
+            idempotency_keys::content_type.eq(&reply.content_type),
         ))
         .execute(conn)
         .map_err(repository_error)?;
@@ -201,11 +165,41 @@ pub fn complete(
 
 /// Forgets a claimed key (the request failed in a way worth retrying, or
 /// was refused before it ran).
-pub fn release(conn: &mut DbConnection, owner: &Owner, key: &str) -> Result<(), RepositoryError> {
-    diesel::delete(record!(owner, key).filter(idempotency_keys::state.eq(IN_PROGRESS)))
+fn release(conn: &mut DbConnection, owner: &Owner, key: &str) -> Result<(), RepositoryError> {
+    diesel::delete(record!(owner, key).filter(idempotency_keys::state.eq(Named(RecordState::InProgress))))
         .execute(conn)
         .map_err(repository_error)?;
     Ok(())
+}
+
+/// Each step in its own short write transaction (on SQLite a savepoint of
+/// the shared one), never inside a caller's write.
+impl IdempotencyRecords for Database {
+    fn claim(
+        &self,
+        owner: &Owner,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        retention: std::time::Duration,
+    ) -> Result<Claim, RepositoryError> {
+        self.write_conn(|c| claim(c, owner, key, request_hash, now, retention))
+    }
+
+    fn release(&self, owner: &Owner, key: &str) -> Result<(), RepositoryError> {
+        self.write_conn(|c| release(c, owner, key))
+    }
+
+    fn complete(&self, owner: &Owner, key: &str, reply: &StoredReply) -> Result<(), RepositoryError> {
+        self.write_conn(|c| complete(c, owner, key, reply))
+    }
+}
+
+/// The reply joins the write the store is bound to, so both commit together.
+impl ReplyRecorder for DieselStore<'_> {
+    fn record_reply(&mut self, owner: &Owner, key: &str, reply: &StoredReply) -> Result<(), RepositoryError> {
+        complete(self.connection(), owner, key, reply)
+    }
 }
 
 /// Deletes up to `batch` of `tenant`'s records created before `cutoff`;
@@ -241,4 +235,15 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, RepositoryError> {
         .count()
         .get_result(conn)
         .map_err(repository_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_states_keep_the_names_existing_rows_hold() {
+        let names: Vec<&str> = RecordState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["in_progress", "done"]);
+    }
 }

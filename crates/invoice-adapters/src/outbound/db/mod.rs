@@ -10,7 +10,7 @@ mod codec;
 mod connection;
 mod errors;
 pub mod idempotency;
-pub(crate) mod named;
+pub mod named;
 pub mod rows;
 #[allow(missing_docs)] // generated column types mirror the migrations
 pub mod schema;

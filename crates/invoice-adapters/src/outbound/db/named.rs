@@ -16,6 +16,7 @@ use diesel::pg::Pg;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::connection::MultiBackend;
 
@@ -49,6 +50,24 @@ impl<T: StoredName> Named<T> {
 impl<T: StoredName> From<T> for Named<T> {
     fn from(value: T) -> Self {
         Named(value)
+    }
+}
+
+/// Documents stored beside the rows (the invoice versions) spell a named
+/// value as its column does, so a row and its document never disagree.
+impl<T: StoredName> Serialize for Named<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+/// An unknown name in a stored document is an error, as in a column.
+impl<'de, T: StoredName> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        T::from_name(&text)
+            .map(Named)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown {} {text:?}", T::WHAT)))
     }
 }
 
@@ -90,7 +109,6 @@ impl<T: StoredName> ToSql<Text, MultiBackend> for Named<T> {
 
 /// Declares an adapter-side enum stored by name: the enum, its
 /// [`StoredName`] impl and `as_str`, from one list of `Variant = "name"`.
-#[allow(unused_macros)] // TEMP until the status columns use it
 macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
@@ -133,7 +151,6 @@ macro_rules! stored_enum {
         }
     };
 }
-#[allow(unused_imports)] // TEMP until the status columns use it
 pub(crate) use stored_enum;
 
 /// Stores an enum declared elsewhere (the domain's, a port's) by the
@@ -205,6 +222,15 @@ mod tests {
         assert_eq!(Door::from_name("open"), Some(Door::Open));
         assert_eq!(Door::from_name("ajar"), None);
         assert_eq!(Door::WHAT, "door");
+    }
+
+    #[test]
+    fn a_stored_document_spells_a_named_value_as_its_column_does() {
+        assert_eq!(serde_json::to_string(&Named(Light::Red)).unwrap(), "\"red\"");
+        let back: Named<Light> = serde_json::from_str("\"green\"").unwrap();
+        assert_eq!(back, Named(Light::Green));
+        let error = serde_json::from_str::<Named<Light>>("\"amber\"").expect_err("amber is no light");
+        assert!(error.to_string().contains("unknown light \"amber\""), "{error}");
     }
 
     diesel::table! {

@@ -39,50 +39,35 @@ struct StoredDetails {
     sent_at: Option<DateTime<Utc>>,
 }
 
-/// A value stored as its snake_case name (a status, source or direction)
-/// back in its type; an unknown name is corrupt, never a default.
-fn named<T>(what: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, RepositoryError> {
-    parse(text).ok_or_else(|| corrupt(what, text))
-}
-
-fn source_text(s: PaymentSource) -> &'static str {
-    match s {
-        PaymentSource::External => "external",
-        PaymentSource::CustomerBalance => "customer_balance",
-    }
-}
-
-fn parse_source(text: &str) -> Option<PaymentSource> {
-    [PaymentSource::External, PaymentSource::CustomerBalance]
-        .into_iter()
-        .find(|s| source_text(*s) == text)
-}
-
-fn destination_text(d: RefundDestination) -> &'static str {
-    match d {
-        RefundDestination::OriginalMethod => "original_method",
-        RefundDestination::CustomerBalance => "customer_balance",
-    }
-}
-
-fn parse_destination(text: &str) -> Option<RefundDestination> {
-    [RefundDestination::OriginalMethod, RefundDestination::CustomerBalance]
-        .into_iter()
-        .find(|d| destination_text(*d) == text)
-}
+// The domain's enums stored by the names their `as_str` gives, which stay
+// their one spelling: existing rows and migrations rely on it.
+stored_by_name!(InvoiceStatus as "invoice status": Draft, Open, Uncollectible, Paid, Cancelled, Void);
+stored_by_name!(CollectionMethod as "collection method": Automatic, Manual);
+stored_by_name!(LineStatus as "line status": Active, Cancelled);
+stored_by_name!(LineKind as "line kind": Physical, Service, Digital, Shipping);
+stored_by_name!(
+    TaxCategory as "tax category": Standard,
+    ZeroRated,
+    Exempt,
+    ReverseCharge,
+    IntraCommunity,
+    Export,
+    OutsideScope
+);
+stored_by_name!(PaymentSource as "payment source": External, CustomerBalance);
+stored_by_name!(RefundDestination as "refund destination": OriginalMethod, CustomerBalance);
+stored_by_name!(Settlement as "settlement": ReduceDue, Refund, CreditBalance);
+stored_by_name!(BalanceDirection as "balance direction": Credit, Debit);
 
 use super::schema::{
     balance_entries, credit_note_lines, credit_notes, events, invoice_lines, invoices, payments, refunds,
 };
 
 pub use super::codec::{corrupt, from_json, to_json, ts, utc};
+use super::named::{stored_by_name, Named};
 
 fn uuid_of<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, RepositoryError> {
     text.parse().map_err(|_| corrupt(what, text))
-}
-
-fn status_text(s: InvoiceStatus) -> &'static str {
-    s.as_str()
 }
 
 /// An amount as the `BIGINT` both backends store. The domain's bounds keep
@@ -127,24 +112,16 @@ fn stored_amounts(net: i64, tax: i64, gross: i64) -> Result<LineAmounts, Reposit
 
 fn stored_tax(
     rate_units: i64,
-    category: &str,
+    category: TaxCategory,
     code: Option<&str>,
     text: Option<&str>,
 ) -> Result<LineTax, RepositoryError> {
-    let category: TaxCategory = category.parse().map_err(|e| corrupt("tax category", e))?;
     let exemption = if code.is_some() || text.is_some() {
         Some(ExemptionReason::parse(code, text).map_err(|e| corrupt("exemption reason", e))?)
     } else {
         None
     };
     LineTax::new(rate(rate_units)?, Some(category), exemption).map_err(|e| corrupt("line tax", e))
-}
-
-fn method_text(m: CollectionMethod) -> &'static str {
-    match m {
-        CollectionMethod::Automatic => "automatic",
-        CollectionMethod::Manual => "manual",
-    }
 }
 
 /// The `invoices` row.
@@ -158,7 +135,7 @@ pub struct InvoiceRow {
     pub series: String,
     pub number_seq: Option<i64>,
     pub number: Option<String>,
-    pub status: String,
+    pub status: Named<InvoiceStatus>,
     pub currency: String,
     pub customer_id: String,
     pub issuer_id: Option<String>,
@@ -168,7 +145,7 @@ pub struct InvoiceRow {
     pub tax: i64,
     pub total: i64,
     pub amount_paid: i64,
-    pub collection_method: String,
+    pub collection_method: Named<CollectionMethod>,
     pub next_payment_attempt: Option<NaiveDateTime>,
     pub collection_halted: bool,
     pub approval: String,
@@ -203,7 +180,7 @@ impl InvoiceRow {
                 .map(|n| db_count("number", n.sequence))
                 .transpose()?,
             number: inv.number.as_ref().map(|n| n.as_str().to_string()),
-            status: status_text(inv.status).to_string(),
+            status: Named(inv.status),
             currency: inv.currency.code().to_string(),
             customer_id: inv.customer.id.to_string(),
             issuer_id: inv.issuer.as_ref().map(|p| p.id.to_string()),
@@ -213,7 +190,7 @@ impl InvoiceRow {
             tax: db_amount(totals.tax)?,
             total: db_amount(totals.total)?,
             amount_paid: db_amount(totals.amount_paid)?,
-            collection_method: method_text(inv.collection.method).to_string(),
+            collection_method: Named(inv.collection.method),
             next_payment_attempt: inv.collection.next_payment_attempt.map(ts),
             collection_halted: inv.collection.halted,
             approval: to_json(&inv.approval),
@@ -269,18 +246,14 @@ impl InvoiceRow {
             serial: stored_count("serial", self.serial)?,
             number,
             series,
-            status: InvoiceStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            status: self.status.0,
             currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
             issuer: self.issuer.as_deref().map(|j| from_json("issuer", j)).transpose()?,
             customer: from_json("customer", &self.customer)?,
             lines: lines.into_iter().map(LineRow::into_domain).collect::<Result<_, _>>()?,
             payments,
             collection: invoice_domain::Collection {
-                method: match self.collection_method.as_str() {
-                    "manual" => CollectionMethod::Manual,
-                    "automatic" => CollectionMethod::Automatic,
-                    other => return Err(corrupt("collection method", other)),
-                },
+                method: self.collection_method.0,
                 next_payment_attempt: self.next_payment_attempt.map(utc),
                 halted: self.collection_halted,
             },
@@ -374,7 +347,7 @@ invoice_changes! {
     series: String,
     number_seq: Option<i64>,
     number: Option<String>,
-    status: String,
+    status: Named<InvoiceStatus>,
     currency: String,
     customer_id: String,
     issuer_id: Option<String>,
@@ -384,7 +357,7 @@ invoice_changes! {
     tax: i64,
     total: i64,
     amount_paid: i64,
-    collection_method: String,
+    collection_method: Named<CollectionMethod>,
     next_payment_attempt: Option<NaiveDateTime>,
     collection_halted: bool,
     approval: String,
@@ -420,18 +393,18 @@ pub struct LineRow {
     pub unit_amount: i64,
     pub tax_rate: i64,
     pub tax_inclusive: bool,
-    pub status: String,
+    pub status: Named<LineStatus>,
     pub net: i64,
     pub tax: i64,
     pub gross: i64,
-    pub tax_category: String,
+    pub tax_category: Named<TaxCategory>,
     pub exemption_reason_code: Option<String>,
     pub exemption_reason: Option<String>,
     pub credited_quantity: i64,
     pub credited_net: i64,
     pub credited_tax: i64,
     pub credited_gross: i64,
-    pub kind: Option<String>,
+    pub kind: Option<Named<LineKind>>,
 }
 
 impl LineRow {
@@ -450,18 +423,18 @@ impl LineRow {
             unit_amount: db_amount(l.unit_amount)?,
             tax_rate: i64::from(l.tax.rate().units()),
             tax_inclusive: l.tax_inclusive,
-            status: l.status.as_str().to_string(),
+            status: Named(l.status),
             net: db_amount(l.amounts.net)?,
             tax: db_amount(l.amounts.tax)?,
             gross: db_amount(l.amounts.gross)?,
-            tax_category: l.tax.category().code().to_string(),
+            tax_category: Named(l.tax.category()),
             exemption_reason_code: exemption.and_then(|e| e.code.clone()),
             exemption_reason: exemption.and_then(|e| e.text.clone()),
             credited_quantity: i64::from(l.credited.quantity),
             credited_net: db_amount(l.credited.amounts.net)?,
             credited_tax: db_amount(l.credited.amounts.tax)?,
             credited_gross: db_amount(l.credited.amounts.gross)?,
-            kind: l.kind.map(|k| k.as_str().to_string()),
+            kind: l.kind.map(Named),
         })
     }
 
@@ -482,7 +455,7 @@ impl LineRow {
                 .map_err(|e| corrupt("variation id", e))?,
             tax: stored_tax(
                 self.tax_rate,
-                &self.tax_category,
+                self.tax_category.0,
                 self.exemption_reason_code.as_deref(),
                 self.exemption_reason.as_deref(),
             )?,
@@ -490,18 +463,13 @@ impl LineRow {
             quantity: stored_count("quantity", self.quantity)?,
             unit_amount: stored_amount("unit amount", self.unit_amount)?,
             tax_inclusive: self.tax_inclusive,
-            status: LineStatus::parse(&self.status).ok_or_else(|| corrupt("line status", &self.status))?,
+            status: self.status.0,
             amounts: stored_amounts(self.net, self.tax, self.gross)?,
             credited: LineCredit {
                 quantity: stored_count("credited quantity", self.credited_quantity)?,
                 amounts: stored_amounts(self.credited_net, self.credited_tax, self.credited_gross)?,
             },
-            kind: self
-                .kind
-                .as_deref()
-                .map(LineKind::parse)
-                .transpose()
-                .map_err(|e| corrupt("line kind", e))?,
+            kind: self.kind.map(|k| k.0),
         })
     }
 }
@@ -531,7 +499,7 @@ pub struct PaymentRow {
     pub method: Option<String>,
     pub reference: Option<String>,
     pub received_at: NaiveDateTime,
-    pub source: String,
+    pub source: Named<PaymentSource>,
 }
 
 impl PaymentRow {
@@ -546,7 +514,7 @@ impl PaymentRow {
             method: p.method.clone(),
             reference: p.reference.clone(),
             received_at: ts(p.received_at),
-            source: source_text(p.source).to_string(),
+            source: Named(p.source),
         })
     }
 
@@ -559,7 +527,7 @@ impl PaymentRow {
             reference: self.reference,
             received_at: utc(self.received_at),
             refunds,
-            source: named("payment source", &self.source, parse_source)?,
+            source: self.source.0,
         })
     }
 }
@@ -576,7 +544,7 @@ pub struct RefundRow {
     pub amount: i64,
     pub reason: Option<String>,
     pub refunded_at: NaiveDateTime,
-    pub destination: String,
+    pub destination: Named<RefundDestination>,
 }
 
 impl RefundRow {
@@ -590,7 +558,7 @@ impl RefundRow {
             amount: db_amount(r.amount.amount())?,
             reason: r.reason.clone(),
             refunded_at: ts(r.refunded_at),
-            destination: destination_text(r.destination).to_string(),
+            destination: Named(r.destination),
         })
     }
 
@@ -601,7 +569,7 @@ impl RefundRow {
             amount: stored_positive("refund amount", self.amount)?,
             reason: self.reason,
             refunded_at: utc(self.refunded_at),
-            destination: named("refund destination", &self.destination, parse_destination)?,
+            destination: self.destination.0,
         })
     }
 }
@@ -627,7 +595,7 @@ pub struct CreditNoteRow {
     pub tax: i64,
     pub total: i64,
     pub issued_at: NaiveDateTime,
-    pub settlement: String,
+    pub settlement: Named<Settlement>,
 }
 
 impl CreditNoteRow {
@@ -650,7 +618,7 @@ impl CreditNoteRow {
             tax: db_amount(cn.tax())?,
             total: db_amount(cn.total())?,
             issued_at: ts(cn.issued_at),
-            settlement: cn.settlement.as_str().to_string(),
+            settlement: Named(cn.settlement),
         })
     }
 
@@ -676,7 +644,7 @@ impl CreditNoteRow {
                         line_id: l.line_id.as_deref().map(|id| uuid_of("line id", id)).transpose()?,
                         tax: stored_tax(
                             l.tax_rate,
-                            &l.tax_category,
+                            l.tax_category.0,
                             l.exemption_reason_code.as_deref(),
                             l.exemption_reason.as_deref(),
                         )?,
@@ -689,7 +657,7 @@ impl CreditNoteRow {
                 })
                 .collect::<Result<_, RepositoryError>>()?,
             reason: self.reason.as_deref().map(|j| from_json("reason", j)).transpose()?,
-            settlement: Settlement::parse(&self.settlement).map_err(|e| corrupt("settlement", e))?,
+            settlement: self.settlement.0,
             issued_at: utc(self.issued_at),
         })
     }
@@ -712,7 +680,7 @@ pub struct CreditNoteLineRow {
     pub net: i64,
     pub tax: i64,
     pub gross: i64,
-    pub tax_category: String,
+    pub tax_category: Named<TaxCategory>,
     pub exemption_reason_code: Option<String>,
     pub exemption_reason: Option<String>,
 }
@@ -738,7 +706,7 @@ impl CreditNoteLineRow {
                     net: db_amount(l.amounts.net)?,
                     tax: db_amount(l.amounts.tax)?,
                     gross: db_amount(l.amounts.gross)?,
-                    tax_category: l.tax.category().code().to_string(),
+                    tax_category: Named(l.tax.category()),
                     exemption_reason_code: exemption.and_then(|e| e.code.clone()),
                     exemption_reason: exemption.and_then(|e| e.text.clone()),
                 })
@@ -838,7 +806,7 @@ pub struct BalanceEntryRow {
     pub id: String,
     pub customer_id: String,
     pub currency: String,
-    pub direction: String,
+    pub direction: Named<BalanceDirection>,
     pub amount: i64,
     pub balance_after: i64,
     pub invoice_id: String,
@@ -856,7 +824,7 @@ impl BalanceEntryRow {
             id: e.id.to_string(),
             customer_id: e.customer.to_string(),
             currency: e.currency.code().to_string(),
-            direction: e.direction.as_str().to_string(),
+            direction: Named(e.direction),
             amount: db_amount(e.amount.amount())?,
             balance_after: db_amount(e.balance_after)?,
             invoice_id: e.invoice_id.to_string(),
@@ -874,7 +842,7 @@ impl BalanceEntryRow {
             tenant: invoice_domain::TenantId::new(self.tenant_id),
             customer: PartyId::parse(&self.customer_id).map_err(|e| corrupt("customer id", e))?,
             currency: Currency::parse(&self.currency).map_err(|e| corrupt("currency", e))?,
-            direction: named("balance direction", &self.direction, BalanceDirection::parse)?,
+            direction: self.direction.0,
             amount: stored_positive("balance entry amount", self.amount)?,
             balance_after: stored_amount("balance", self.balance_after)?,
             invoice_id: uuid_of("invoice id", &self.invoice_id)?,
@@ -895,5 +863,55 @@ impl BalanceEntryRow {
                 .transpose()?,
             at: utc(self.at),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::named::StoredName;
+    use super::*;
+
+    /// The stored names of `all`, each checked to read back as itself (so
+    /// no two values share a name).
+    fn names<T: StoredName + PartialEq>(all: &[T]) -> Vec<&'static str> {
+        for v in all {
+            assert_eq!(T::from_name(v.name()), Some(*v), "{} {v:?}", T::WHAT);
+        }
+        all.iter().map(|v| v.name()).collect()
+    }
+
+    #[test]
+    fn every_value_keeps_the_name_existing_rows_hold() {
+        assert_eq!(
+            names(&InvoiceStatus::ALL),
+            ["draft", "open", "uncollectible", "paid", "cancelled", "void"]
+        );
+        assert_eq!(
+            names(&[CollectionMethod::Automatic, CollectionMethod::Manual]),
+            ["automatic", "manual"]
+        );
+        assert_eq!(
+            names(&[LineStatus::Active, LineStatus::Cancelled]),
+            ["active", "cancelled"]
+        );
+        assert_eq!(names(&LineKind::ALL), ["physical", "service", "digital", "shipping"]);
+        assert_eq!(names(&TaxCategory::ALL), ["S", "Z", "E", "AE", "K", "G", "O"]);
+        assert_eq!(
+            names(&[PaymentSource::External, PaymentSource::CustomerBalance]),
+            ["external", "customer_balance"]
+        );
+        assert_eq!(
+            names(&[RefundDestination::OriginalMethod, RefundDestination::CustomerBalance]),
+            ["original_method", "customer_balance"]
+        );
+        assert_eq!(
+            names(&[Settlement::ReduceDue, Settlement::Refund, Settlement::CreditBalance]),
+            ["reduce_due", "refund", "credit_balance"]
+        );
+        assert_eq!(
+            names(&[BalanceDirection::Credit, BalanceDirection::Debit]),
+            ["credit", "debit"]
+        );
+        assert_eq!(InvoiceStatus::from_name("archived"), None);
     }
 }

@@ -9,13 +9,14 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use invoice_domain::{
     Amount, BalanceDirection, BalanceEntry, BalanceRepository, Change, CreditNote, CreditNoteId, Currency,
-    CustomerBalance, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, LineId, LineStatus,
-    ListQuery, NumberAllocator, PartyId, Payment, RepositoryError, SettingsRepository, TenantId, TenantSettings,
-    Transition,
+    CustomerBalance, DocumentKind, Event, Invoice, InvoiceId, InvoiceRef, InvoiceRepository, InvoiceStatus, LineId,
+    LineStatus, ListQuery, NumberAllocator, PartyId, Payment, RepositoryError, SettingsRepository, TenantId,
+    TenantSettings, Transition,
 };
 
 use super::connection::{in_transaction, on_backend, Database, DbConnection};
 use super::errors::repository_error;
+use super::named::Named;
 use super::rows::*;
 use super::schema::{
     balance_entries, credit_note_lines, credit_notes, customer_balances, events, invoice_lines, invoice_versions,
@@ -368,7 +369,7 @@ impl<'c> DieselStore<'c> {
         // payments or credit notes; skip those queries for the rest.
         let money_ids: Vec<&str> = rows
             .iter()
-            .filter(|r| r.amount_paid != 0 || r.status != "draft")
+            .filter(|r| r.amount_paid != 0 || r.status.0 != InvoiceStatus::Draft)
             .map(|r| r.id.as_str())
             .collect();
         if !money_ids.is_empty() {
@@ -556,7 +557,7 @@ impl<'c> DieselStore<'c> {
                     .filter(invoice_lines::id.eq_any(&whole)),
             )
             .set((
-                invoice_lines::status.eq(LineStatus::Cancelled.as_str()),
+                invoice_lines::status.eq(Named(LineStatus::Cancelled)),
                 invoice_lines::credited_quantity.eq(invoice_lines::quantity),
                 invoice_lines::credited_net.eq(invoice_lines::net),
                 invoice_lines::credited_tax.eq(invoice_lines::tax),
@@ -573,7 +574,7 @@ impl<'c> DieselStore<'c> {
                     .filter(invoice_lines::id.eq(line.id.to_string())),
             )
             .set((
-                invoice_lines::status.eq(line.status.as_str()),
+                invoice_lines::status.eq(Named(line.status)),
                 invoice_lines::credited_quantity.eq(i64::from(line.credited.quantity)),
                 invoice_lines::credited_net.eq(db_amount(line.credited.amounts.net)?),
                 invoice_lines::credited_tax.eq(db_amount(line.credited.amounts.tax)?),
@@ -928,7 +929,7 @@ impl InvoiceRepository for DieselStore<'_> {
             .limit(i64::from(query.limit))
             .into_boxed();
         if let Some(s) = query.status {
-            q = q.filter(invoices::status.eq(s.as_str()));
+            q = q.filter(invoices::status.eq(Named(s)));
         }
         if let Some(c) = &query.customer_id {
             q = q.filter(invoices::customer_id.eq(c.as_str().to_string()));

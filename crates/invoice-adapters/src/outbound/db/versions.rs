@@ -23,10 +23,14 @@
 use super::codec::corrupt;
 use super::connection::DbConnection;
 use super::errors::repository_error;
+use super::named::Named;
 use super::rows::{CreditNoteLineRow, CreditNoteRow, InvoiceRow, LineRow, PaymentRow, RefundRow, StoredEvent};
 use super::schema::invoice_versions;
 use diesel::prelude::*;
-use invoice_domain::{Invoice, Payment, RepositoryError};
+use invoice_domain::{
+    CollectionMethod, Invoice, InvoiceStatus, LineKind, LineStatus, Payment, PaymentSource, RefundDestination,
+    RepositoryError, Settlement, TaxCategory,
+};
 use serde::{Deserialize, Serialize};
 
 /// The domain snapshot events carried before versions existed.
@@ -79,7 +83,7 @@ pub struct DocV1 {
     number_seq: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     number: Option<String>,
-    status: String,
+    status: Named<InvoiceStatus>,
     currency: String,
     customer_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,7 +97,7 @@ pub struct DocV1 {
     total: i64,
     #[serde(default, skip_serializing_if = "is_zero")]
     amount_paid: i64,
-    collection_method: String,
+    collection_method: Named<CollectionMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_payment_attempt: Option<chrono::NaiveDateTime>,
     #[serde(default)]
@@ -146,11 +150,11 @@ struct LineDoc {
     tax_rate: i64,
     #[serde(default)]
     tax_inclusive: bool,
-    status: String,
+    status: Named<LineStatus>,
     net: i64,
     tax: i64,
     gross: i64,
-    tax_category: String,
+    tax_category: Named<TaxCategory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exemption_reason_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,7 +168,7 @@ struct LineDoc {
     #[serde(default, skip_serializing_if = "is_zero")]
     credited_gross: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    kind: Option<String>,
+    kind: Option<Named<LineKind>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -176,7 +180,7 @@ struct PaymentDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reference: Option<String>,
     received_at: chrono::NaiveDateTime,
-    source: String,
+    source: Named<PaymentSource>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     refunds: Vec<RefundDoc>,
 }
@@ -188,7 +192,7 @@ struct RefundDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     refunded_at: chrono::NaiveDateTime,
-    destination: String,
+    destination: Named<RefundDestination>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -208,7 +212,7 @@ struct CreditNoteDoc {
     tax: i64,
     total: i64,
     issued_at: chrono::NaiveDateTime,
-    settlement: String,
+    settlement: Named<Settlement>,
     lines: Vec<CreditNoteLineDoc>,
 }
 
@@ -225,7 +229,7 @@ struct CreditNoteLineDoc {
     net: i64,
     tax: i64,
     gross: i64,
-    tax_category: String,
+    tax_category: Named<TaxCategory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exemption_reason_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
