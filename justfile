@@ -14,6 +14,7 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p invoice-domain --all-targets --all-features -- -D warnings
     cargo clippy -p invoice-domain --lib -- -D warnings
+    cargo clippy -p invoice-adapters --lib -- -D warnings
 
 # The domain crate's lifecycle example on the in-memory store.
 example:

@@ -6,6 +6,7 @@
 mod events;
 mod idempotency;
 mod keys;
+mod operations;
 mod webhooks;
 
 pub use events::{EventListing, EventLog, EventQuery};
@@ -13,6 +14,7 @@ pub use idempotency::{
     Claim, IdempotencyRecords, Owner, ReplyRecorder, StoredReply, DEFAULT_RETENTION as DEFAULT_IDEMPOTENCY_RETENTION,
 };
 pub use keys::{KeyDirectory, KeyHolder, TenantName};
+pub use operations::{OutboxGauge, OutboxStats};
 pub use webhooks::{
     Attempt, Delivery, DeliveryPage, DeliveryStatus, Endpoint, EndpointStatus, EndpointWithSecret, NewEndpoint,
     WebhookEndpoints, WebhookError,

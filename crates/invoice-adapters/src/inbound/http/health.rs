@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::exec;
 use super::state::AppState;
-use crate::outbound::webhooks::{stats, store, OutboxStats};
+use crate::ports::{OutboxGauge, OutboxStats};
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
@@ -51,7 +51,8 @@ async fn outbox_stats(state: &web::Data<AppState>) -> Option<OutboxStats> {
         }
     }
     let st = state.clone();
-    let read = exec::blocking(move || st.db.read_conn(|c| stats::outbox_stats(c, store::now()))).await;
+    let now = chrono::Utc::now().naive_utc();
+    let read = exec::blocking(move || st.db.outbox_stats(now)).await;
     match read {
         Ok(Ok(fresh)) => {
             if let Ok(mut c) = state.outbox_stats.lock() {

@@ -10,7 +10,8 @@ use prometheus::{
     Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::outbound::webhooks::{AttemptCounter, OutboxStats};
+use crate::outbound::webhooks::AttemptCounter;
+use crate::ports::OutboxStats;
 
 /// The method as a label: one of the standard methods, else `other`.
 pub fn method_label(method: &Method) -> &'static str {

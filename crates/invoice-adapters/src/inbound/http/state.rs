@@ -11,7 +11,8 @@ use super::metrics::Metrics;
 use super::rate_limit::{RateLimit, RateLimiter};
 use crate::outbound::db::Database;
 use crate::outbound::secrets::SecretBox;
-use crate::outbound::webhooks::{OutboxStats, WebhookSettings};
+use crate::outbound::webhooks::WebhookSettings;
+use crate::ports::OutboxStats;
 use crate::ports::DEFAULT_IDEMPOTENCY_RETENTION;
 
 /// The use-case service as wired in production.

@@ -10,21 +10,29 @@
 
 mod dispatcher;
 mod endpoints;
+mod event_log;
 pub mod guard;
 pub mod payload;
 mod policy;
+// The webhook tables' rows and statements are the storage's own; see
+// `outbound::db` for why tests alone may reach them.
+#[cfg(feature = "testkit")]
 pub mod rows;
+#[cfg(not(feature = "testkit"))]
+pub(in crate::outbound) mod rows;
 mod sender;
 pub mod signing;
-pub mod stats;
+mod stats;
+#[cfg(feature = "testkit")]
 pub mod store;
+#[cfg(not(feature = "testkit"))]
+pub(in crate::outbound) mod store;
 
 pub use crate::representation::{EventData, EventObject};
 pub use dispatcher::{Dispatcher, DispatcherConfig, DispatcherHandle};
 pub use endpoints::EndpointStore;
-pub mod event_log;
 pub use policy::RetryPolicy;
-pub use stats::{AttemptCounter, AttemptOutcome, OutboxStats};
+pub use stats::{AttemptCounter, AttemptOutcome};
 
 /// Webhook settings the HTTP adapter needs when endpoints are created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

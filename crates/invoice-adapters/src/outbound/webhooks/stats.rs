@@ -10,22 +10,9 @@ use prometheus::{IntCounterVec, Opts};
 use super::rows::sql_name;
 use super::store::{self, Outcome};
 use crate::outbound::db::schema::events;
+use crate::outbound::db::Database;
 use crate::outbound::db::{idempotency, repository_error, DbConnection};
-use crate::ports::{DeliveryStatus, EndpointStatus};
-
-/// The outbox backlog and the idempotency table, as of one read.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct OutboxStats {
-    /// Deliveries to enabled endpoints not yet delivered (due now or
-    /// waiting for a retry).
-    pub pending_deliveries: i64,
-    /// Seconds since the oldest event that some enabled endpoint still has
-    /// to receive happened: either it has a pending delivery, or it has not
-    /// been fanned out yet. Zero when nothing is waiting.
-    pub oldest_undelivered_age_seconds: f64,
-    /// Rows in the idempotency table (every tenant).
-    pub idempotency_records: i64,
-}
+use crate::ports::{DeliveryStatus, EndpointStatus, OutboxGauge, OutboxStats};
 
 #[derive(QueryableByName)]
 struct Backlog {
@@ -35,9 +22,8 @@ struct Backlog {
     oldest: Option<NaiveDateTime>,
 }
 
-/// Reads the figures at `now`: a few indexed queries, plus one per tenant
-/// that has an enabled endpoint.
-pub fn outbox_stats(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxStats, RepositoryError> {
+/// Reads the figures at `now` on one connection (see [`OutboxGauge`]).
+fn outbox_stats(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxStats, RepositoryError> {
     let backlog: Backlog = diesel::sql_query(format!(
         "SELECT COUNT(*) AS pending, MIN(e.occurred_at) AS oldest FROM webhook_deliveries d \
          JOIN webhook_endpoints w ON w.tenant_id = d.tenant_id AND w.id = d.endpoint_id \
@@ -72,6 +58,12 @@ pub fn outbox_stats(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Outbo
         oldest_undelivered_age_seconds: age,
         idempotency_records: idempotency::count(conn)?,
     })
+}
+
+impl OutboxGauge for Database {
+    fn outbox_stats(&self, now: NaiveDateTime) -> Result<OutboxStats, RepositoryError> {
+        self.read_conn(|c| outbox_stats(c, now))
+    }
 }
 
 /// How one delivery attempt ended, as counted in `webhook_attempts_total`.

@@ -577,8 +577,6 @@ pub fn claim_due(
 /// Everything needed to send one delivery.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The delivery.
-    pub delivery: DeliveryRow,
     /// Where it goes and how it is signed.
     pub endpoint: EndpointRow,
     /// What is sent: the event and the invoice version it left.
@@ -614,7 +612,6 @@ pub fn load_job(conn: &mut DbConnection, tenant: i64, delivery_id: &str) -> Resu
         .first(conn)
         .map_err(repository_error)?;
     Ok(Some(Job {
-        delivery,
         endpoint,
         event: event.into(),
     }))
