@@ -228,8 +228,10 @@ impl<'c> DieselStore<'c> {
         Ok(())
     }
 
-    /// The underlying connection, for adapter-level queries in the same transaction.
-    pub fn connection(&mut self) -> &mut DbConnection {
+    /// The underlying connection, for adapter-level queries in the same
+    /// transaction; only the outbound adapters may have it, so the HTTP
+    /// layer reaches storage through ports alone.
+    pub(in crate::outbound) fn connection(&mut self) -> &mut DbConnection {
         self.conn
     }
 
