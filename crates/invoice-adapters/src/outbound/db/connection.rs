@@ -846,11 +846,15 @@ mod tests {
     fn a_sqlite_writer_that_cannot_get_its_turn_gives_up_as_unavailable() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = dir.path().join("writer.db");
+        let url = url.to_str().expect("utf-8 path");
+        Database::open(url, PoolConfig::default()).expect("create and migrate");
+        // A short wait for the writer's turn, long enough to open a SQLite
+        // connection on a busy machine.
         let config = PoolConfig {
-            connection_timeout: Duration::from_millis(200),
+            connection_timeout: Duration::from_secs(1),
             ..PoolConfig::default()
         };
-        let db = Database::open(url.to_str().expect("utf-8 path"), config).expect("open");
+        let db = Database::connect(url, config).expect("connect");
 
         // The first write holds the writer until the test lets it go.
         let (inside_tx, inside) = mpsc::channel();

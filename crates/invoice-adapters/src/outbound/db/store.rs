@@ -639,6 +639,42 @@ enum NoteFilter<'a> {
     Id(&'a str),
 }
 
+/// Which counter family a row of `number_series` belongs to: a document
+/// number series by the domain's own name for the kind, or the invoice
+/// serials, which the domain draws through a port method of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Series {
+    Document(DocumentKind),
+    InvoiceSerial,
+}
+
+impl Series {
+    fn as_str(self) -> &'static str {
+        match self {
+            Series::Document(kind) => kind.as_str(),
+            Series::InvoiceSerial => "invoice_serial",
+        }
+    }
+}
+
+impl super::named::StoredName for Series {
+    const WHAT: &'static str = "number series kind";
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_name(text: &str) -> Option<Self> {
+        [
+            Series::Document(DocumentKind::Invoice),
+            Series::Document(DocumentKind::CreditNote),
+            Series::InvoiceSerial,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
 #[derive(QueryableByName)]
 struct Allocated {
     #[diesel(sql_type = BigInt)]
@@ -648,7 +684,7 @@ struct Allocated {
 impl DieselStore<'_> {
     /// Draws the next value of one counter in one statement: the row lock
     /// it takes serializes concurrent draws, and a rollback gives the value back.
-    fn draw(&mut self, tenant: TenantId, kind: &str, counter: &str) -> Result<u64, RepositoryError> {
+    fn draw(&mut self, tenant: TenantId, series: Series, counter: &str) -> Result<u64, RepositoryError> {
         let allocated: Allocated = Cached(
             diesel::sql_query(
                 "INSERT INTO number_series (tenant_id, kind, counter, next_value) VALUES ($1, $2, $3, 2) \
@@ -656,7 +692,7 @@ impl DieselStore<'_> {
              RETURNING next_value - 1 AS value",
             )
             .bind::<BigInt, _>(tenant.get())
-            .bind::<Text, _>(kind)
+            .bind::<Text, _>(Named(series))
             .bind::<Text, _>(counter),
         )
         .get_result(self.conn)
@@ -667,11 +703,11 @@ impl DieselStore<'_> {
 
 impl NumberAllocator for DieselStore<'_> {
     fn next_number(&mut self, tenant: TenantId, kind: DocumentKind, counter: &str) -> Result<u64, RepositoryError> {
-        self.draw(tenant, kind.as_str(), counter)
+        self.draw(tenant, Series::Document(kind), counter)
     }
 
     fn next_serial(&mut self, tenant: TenantId) -> Result<u64, RepositoryError> {
-        self.draw(tenant, "invoice_serial", "")
+        self.draw(tenant, Series::InvoiceSerial, "")
     }
 }
 
@@ -979,5 +1015,27 @@ impl InvoiceRepository for DieselStore<'_> {
         Ok(self
             .load_credit_notes(tenant.get(), NoteFilter::Id(&id.to_string()))?
             .pop())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use invoice_domain::DocumentKind;
+
+    use super::super::named::StoredName;
+    use super::Series;
+
+    #[test]
+    fn number_series_keep_the_names_existing_databases_hold() {
+        let all = [
+            (Series::Document(DocumentKind::Invoice), "invoice"),
+            (Series::Document(DocumentKind::CreditNote), "credit_note"),
+            (Series::InvoiceSerial, "invoice_serial"),
+        ];
+        for (series, name) in all {
+            assert_eq!(series.name(), name);
+            assert_eq!(Series::from_name(name), Some(series));
+        }
+        assert_eq!(Series::from_name("serial"), None);
     }
 }
