@@ -481,6 +481,31 @@ fn wal_profile(cluster: &PgCluster, from: &str, to: &str) -> Result<WalProfile, 
 }
 
 /// Puts the WAL profile into the note of the max-throughput row of `scenario`.
+/// Runs `script` and records it as a pgbench row, with the WAL it wrote:
+/// the labels are its name in the WAL table, its scenario and its note's start.
+fn wal_run(
+    results: &mut Results,
+    cluster: &PgCluster,
+    script: &pgbench::PgBench,
+    run: pgbench::Run,
+    (name, scenario, note): (&str, &str, &str),
+) -> Result<RunStats, String> {
+    let lsn0 = wal_lsn(cluster)?;
+    let stats = script.run(run)?;
+    let wal = wal_profile(cluster, &lsn0, &wal_lsn(cluster)?)?;
+    results.wal.push((name.into(), wal.clone(), stats.ok));
+    results.rows.push(Row {
+        backend: "pgbench".into(),
+        scenario: scenario.into(),
+        clients: run.clients,
+        pace: "max".into(),
+        stats: stats.clone(),
+        rss_kib: None,
+        note: format!("{note}; {}", wal.describe(stats.ok)),
+    });
+    Ok(stats)
+}
+
 fn note_wal(results: &mut Results, scenario: &str, wal: &WalProfile, requests: u64) {
     if let Some(row) = results
         .rows
@@ -634,14 +659,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
 
     // 2. Check the script: one transaction must leave an invoice exactly as the server left its own.
     let n_chk = supply.take().ok_or("no invoices")?;
-    bench.run(pgbench::Run {
-        clients: 1,
-        duration: Duration::from_secs(1),
-        rate: None,
-        transactions: Some(1),
-        base: n_chk,
-        last: n_chk,
-    })?;
+    bench.run(pgbench::Run::once(n_chk))?;
     let (a, b) = (
         signature(&cluster, &seeded, n_full)?,
         signature(&cluster, &seeded, n_chk)?,
@@ -654,14 +672,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     results.script_check = a;
     say("pgbench script reproduces the server's full cancel");
     let n_lean = supply.take().ok_or("no invoices")?;
-    lean.run(pgbench::Run {
-        clients: 1,
-        duration: Duration::from_secs(1),
-        rate: None,
-        transactions: Some(1),
-        base: n_lean,
-        last: n_lean,
-    })?;
+    lean.run(pgbench::Run::once(n_lean))?;
     let (a, b) = (
         lean_signature(&cluster, &seeded, n_full)?,
         lean_signature(&cluster, &seeded, n_lean)?,
@@ -686,14 +697,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             say("not enough invoices left for the sweep");
             break;
         };
-        let s = bench.run(pgbench::Run {
-            clients: c,
-            duration: plan.sweep_duration,
-            rate: None,
-            transactions: None,
-            base: *range.start(),
-            last: *range.end(),
-        })?;
+        let s = bench.run(pgbench::Run::flat_out(c, plan.sweep_duration, range))?;
         say(format!(
             "pgbench c={c}: {:.0} tps p99 {:.2} ms",
             s.throughput(),
@@ -714,68 +718,37 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     let range = supply
         .reserve(count)
         .ok_or("not enough invoices for the pgbench ceiling run")?;
-    let lsn0 = wal_lsn(&cluster)?;
-    let ceiling = bench.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: *range.start(),
-        last: *range.end(),
-    })?;
-    let ceiling_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results.wal.push((
-        "server's SQL (pgbench, seeded invoices)".into(),
-        ceiling_wal.clone(),
-        ceiling.ok,
-    ));
+    let ceiling = wal_run(
+        results,
+        &cluster,
+        &bench,
+        pgbench::Run::flat_out(peak, plan.duration, range),
+        (
+            "server's SQL (pgbench, seeded invoices)",
+            "full cancel (server's SQL)",
+            "PostgreSQL's ceiling",
+        ),
+    )?;
     say(format!("pgbench ceiling c={peak}: {:.0} tps", ceiling.throughput()));
-    results.rows.push(Row {
-        backend: "pgbench".into(),
-        scenario: "full cancel (server's SQL)".into(),
-        clients: peak,
-        pace: "max".into(),
-        stats: ceiling.clone(),
-        rss_kib: None,
-        note: format!("PostgreSQL's ceiling; {}", ceiling_wal.describe(ceiling.ok)),
-    });
     results.pg_ceiling = Some(ceiling);
     let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * 2.0);
     let range = supply
         .reserve(count)
         .ok_or("not enough invoices for the lean reference run")?;
-    let lsn0 = wal_lsn(&cluster)?;
-    let lean_stats = lean.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: *range.start(),
-        last: *range.end(),
-    })?;
-    let lean_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results
-        .wal
-        .push(("lean reference (pgbench)".into(), lean_wal.clone(), lean_stats.ok));
+    let lean_stats = wal_run(
+        results,
+        &cluster,
+        &lean,
+        pgbench::Run::flat_out(peak, plan.duration, range),
+        (
+            "lean reference (pgbench)",
+            "full cancel (lean reference)",
+            "hand-written minimum",
+        ),
+    )?;
     say(format!("lean reference c={peak}: {:.0} tps", lean_stats.throughput()));
-    results.rows.push(Row {
-        backend: "pgbench".into(),
-        scenario: "full cancel (lean reference)".into(),
-        clients: peak,
-        pace: "max".into(),
-        stats: lean_stats.clone(),
-        rss_kib: None,
-        note: format!("hand-written minimum; {}", lean_wal.describe(lean_stats.ok)),
-    });
     results.pg_lean = Some(lean_stats);
-    let read_stats = reads.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: 1,
-        last: seeded.invoices,
-    })?;
+    let read_stats = reads.run(pgbench::Run::flat_out(peak, plan.duration, 1..=seeded.invoices))?;
     say(format!("pgbench GET c={peak}: {:.0} tps", read_stats.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -882,12 +855,8 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     let count = reserve_for(peak, plan.rate_duration.as_secs_f64(), rate);
     if let Some(range) = supply.reserve(count) {
         let s = bench.run(pgbench::Run {
-            clients: peak,
-            duration: plan.rate_duration,
             rate: Some(rate),
-            transactions: None,
-            base: *range.start(),
-            last: *range.end(),
+            ..pgbench::Run::flat_out(peak, plan.rate_duration, range)
         })?;
         say(format!("pgbench @ {rate:.0}/s: p99 {:.2} ms", s.ms(0.99)));
         results.rows.push(Row {
