@@ -481,18 +481,20 @@ fn wal_profile(cluster: &PgCluster, from: &str, to: &str) -> Result<WalProfile, 
 }
 
 /// Puts the WAL profile into the note of the max-throughput row of `scenario`.
-/// Runs `script` and records it as a pgbench row, with the WAL it wrote:
-/// the labels are its name in the WAL table, its scenario and its note's start.
+/// Runs `script`, says its throughput and records it as a pgbench row with
+/// the WAL it wrote; the labels are what the run is called, its name in the
+/// WAL table, its scenario and its note's start.
 fn wal_run(
     results: &mut Results,
     cluster: &PgCluster,
     script: &pgbench::PgBench,
     run: pgbench::Run,
-    (name, scenario, note): (&str, &str, &str),
+    (what, name, scenario, note): (&str, &str, &str, &str),
 ) -> Result<RunStats, String> {
     let lsn0 = wal_lsn(cluster)?;
     let stats = script.run(run)?;
     let wal = wal_profile(cluster, &lsn0, &wal_lsn(cluster)?)?;
+    say(format!("{what} c={}: {:.0} tps", run.clients, stats.throughput()));
     results.wal.push((name.into(), wal.clone(), stats.ok));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -714,40 +716,41 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map_or(16, |s| s.0);
     results.peak_clients = peak;
-    let count = reserve_for(peak, plan.duration.as_secs_f64(), guess);
-    let range = supply
-        .reserve(count)
-        .ok_or("not enough invoices for the pgbench ceiling run")?;
-    let ceiling = wal_run(
-        results,
-        &cluster,
-        &bench,
-        pgbench::Run::flat_out(peak, plan.duration, range),
+    // At the peak: the server's SQL, then the lean reference, which runs
+    // faster and so reserves twice the invoices.
+    let mut full = Vec::with_capacity(2);
+    for (script, headroom, labels) in [
         (
-            "server's SQL (pgbench, seeded invoices)",
-            "full cancel (server's SQL)",
-            "PostgreSQL's ceiling",
+            &bench,
+            1.0,
+            (
+                "pgbench ceiling",
+                "server's SQL (pgbench, seeded invoices)",
+                "full cancel (server's SQL)",
+                "PostgreSQL's ceiling",
+            ),
         ),
-    )?;
-    say(format!("pgbench ceiling c={peak}: {:.0} tps", ceiling.throughput()));
-    results.pg_ceiling = Some(ceiling);
-    let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * 2.0);
-    let range = supply
-        .reserve(count)
-        .ok_or("not enough invoices for the lean reference run")?;
-    let lean_stats = wal_run(
-        results,
-        &cluster,
-        &lean,
-        pgbench::Run::flat_out(peak, plan.duration, range),
         (
-            "lean reference (pgbench)",
-            "full cancel (lean reference)",
-            "hand-written minimum",
+            &lean,
+            2.0,
+            (
+                "lean reference",
+                "lean reference (pgbench)",
+                "full cancel (lean reference)",
+                "hand-written minimum",
+            ),
         ),
-    )?;
-    say(format!("lean reference c={peak}: {:.0} tps", lean_stats.throughput()));
-    results.pg_lean = Some(lean_stats);
+    ] {
+        let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * headroom);
+        let range = supply
+            .reserve(count)
+            .ok_or_else(|| format!("not enough invoices for the {} run", labels.0))?;
+        let run = pgbench::Run::flat_out(peak, plan.duration, range);
+        full.push(wal_run(results, &cluster, script, run, labels)?);
+    }
+    let mut full = full.into_iter();
+    results.pg_ceiling = full.next();
+    results.pg_lean = full.next();
     let read_stats = reads.run(pgbench::Run::flat_out(peak, plan.duration, 1..=seeded.invoices))?;
     say(format!("pgbench GET c={peak}: {:.0} tps", read_stats.throughput()));
     results.rows.push(Row {
