@@ -627,22 +627,6 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         seed::TENANTS,
         seeded.first_tenant,
     );
-    let script_path = work.join("full-cancel.pgbench");
-    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
-    results.script = script;
-    let bench = pgbench::PgBench {
-        cluster: &cluster,
-        dbname: "bench",
-        script: script_path,
-        work: work.to_path_buf(),
-        first_tenant: seeded.first_tenant,
-    };
-    let lean_path = work.join("lean-full-cancel.pgbench");
-    std::fs::write(&lean_path, LEAN_SCRIPT).map_err(|e| e.to_string())?;
-    let lean = pgbench::PgBench {
-        script: lean_path,
-        ..bench.clone()
-    };
     let read_script = capture::pgbench_read_script(
         &Captured {
             n: n_get,
@@ -651,13 +635,19 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         seed::TENANTS,
         seeded.first_tenant,
     );
-    let read_path = work.join("get.pgbench");
-    std::fs::write(&read_path, &read_script).map_err(|e| e.to_string())?;
-    results.read_script = read_script;
-    let reads = pgbench::PgBench {
-        script: read_path,
-        ..bench.clone()
+    // What the three scripts share; each gets its own file by with_script.
+    let setup = pgbench::PgBench {
+        cluster: &cluster,
+        dbname: "bench",
+        script: PathBuf::new(),
+        work: work.to_path_buf(),
+        first_tenant: seeded.first_tenant,
     };
+    let bench = setup.with_script("full-cancel.pgbench", &script)?;
+    let lean = setup.with_script("lean-full-cancel.pgbench", LEAN_SCRIPT)?;
+    let reads = setup.with_script("get.pgbench", &read_script)?;
+    results.script = script;
+    results.read_script = read_script;
 
     // 2. Check the script: one transaction must leave an invoice exactly as the server left its own.
     let n_chk = supply.take().ok_or("no invoices")?;

@@ -25,6 +25,16 @@ pub struct PgBench<'a> {
     pub first_tenant: i64,
 }
 
+impl PgBench<'_> {
+    /// The same setup running `text`, written to `name` in the scratch
+    /// directory, since pgbench reads its script from a file.
+    pub fn with_script(&self, name: &str, text: &str) -> Result<Self, String> {
+        let script = self.work.join(name);
+        std::fs::write(&script, text).map_err(|e| e.to_string())?;
+        Ok(PgBench { script, ..self.clone() })
+    }
+}
+
 /// One pgbench run.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
