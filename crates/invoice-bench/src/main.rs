@@ -650,12 +650,14 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     results.read_script = read_script;
 
     // 2. Check the script: one transaction must leave an invoice exactly as the server left its own.
-    let n_chk = supply.take().ok_or("no invoices")?;
-    bench.run(pgbench::Run::once(n_chk))?;
-    let (a, b) = (
-        signature(&cluster, &seeded, n_full)?,
-        signature(&cluster, &seeded, n_chk)?,
-    );
+    // Runs one transaction of `script` on a fresh invoice: what `sign` says of
+    // the server's invoice, and of the script's.
+    let run_once = |script: &pgbench::PgBench, sign: fn(&PgCluster, &Seeded, u64) -> Result<String, String>| {
+        let n = supply.take().ok_or("no invoices")?;
+        script.run(pgbench::Run::once(n))?;
+        Ok::<_, String>((sign(&cluster, &seeded, n_full)?, sign(&cluster, &seeded, n)?))
+    };
+    let (a, b) = run_once(&bench, signature)?;
     if a != b {
         return Err(format!(
             "the pgbench script does not do what the server does:\nserver:  {a}\npgbench: {b}"
@@ -663,12 +665,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     }
     results.script_check = a;
     say("pgbench script reproduces the server's full cancel");
-    let n_lean = supply.take().ok_or("no invoices")?;
-    lean.run(pgbench::Run::once(n_lean))?;
-    let (a, b) = (
-        lean_signature(&cluster, &seeded, n_full)?,
-        lean_signature(&cluster, &seeded, n_lean)?,
-    );
+    let (a, b) = run_once(&lean, lean_signature)?;
     if a != b {
         return Err(format!(
             "the lean reference does not cancel like the server:\nserver: {a}\nlean:   {b}"
