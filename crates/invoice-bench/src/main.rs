@@ -580,30 +580,31 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             Ok(r) => Err(format!("{what}: {} {}", r.status, r.body)),
             Err(e) => Err(format!("{what}: {e}")),
         };
-        check(
-            c.send(&Request::get(
-                format!("/v1/invoices/{}", invoice_id(n_get)),
-                Some(k(n_get)),
-            )),
-            "GET",
-        )?;
-        check(c.send(&load::cancel_request(&seeded, n_full)), "full cancel")?;
-        check(
-            c.send(&Request::post(
-                format!("/v1/invoices/{}/cancel", invoice_id(n_line)),
-                k(n_line),
-                load::LINE_CANCEL_BODY,
-            )),
-            "line cancel",
-        )?;
-        check(
-            c.send(&Request::post(
-                format!("/v1/invoices/{}/void", invoice_id(n_void)),
-                k(n_void),
-                load::VOID_BODY,
-            )),
-            "void",
-        )?;
+        for (what, request) in [
+            (
+                "GET",
+                Request::get(format!("/v1/invoices/{}", invoice_id(n_get)), Some(k(n_get))),
+            ),
+            ("full cancel", load::cancel_request(&seeded, n_full)),
+            (
+                "line cancel",
+                Request::post(
+                    format!("/v1/invoices/{}/cancel", invoice_id(n_line)),
+                    k(n_line),
+                    load::LINE_CANCEL_BODY,
+                ),
+            ),
+            (
+                "void",
+                Request::post(
+                    format!("/v1/invoices/{}/void", invoice_id(n_void)),
+                    k(n_void),
+                    load::VOID_BODY,
+                ),
+            ),
+        ] {
+            check(c.send(&request), what)?;
+        }
     }
     psql("ALTER DATABASE bench RESET log_statement")?;
     let log = std::fs::read(&log_path).map_err(|e| e.to_string())?;
