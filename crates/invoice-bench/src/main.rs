@@ -481,6 +481,33 @@ fn wal_profile(cluster: &PgCluster, from: &str, to: &str) -> Result<WalProfile, 
 }
 
 /// Puts the WAL profile into the note of the max-throughput row of `scenario`.
+/// Runs `script`, says its throughput and records it as a pgbench row with
+/// the WAL it wrote; the labels are what the run is called, its name in the
+/// WAL table, its scenario and its note's start.
+fn wal_run(
+    results: &mut Results,
+    cluster: &PgCluster,
+    script: &pgbench::PgBench,
+    run: pgbench::Run,
+    (what, name, scenario, note): (&str, &str, &str, &str),
+) -> Result<RunStats, String> {
+    let lsn0 = wal_lsn(cluster)?;
+    let stats = script.run(run)?;
+    let wal = wal_profile(cluster, &lsn0, &wal_lsn(cluster)?)?;
+    say(format!("{what} c={}: {:.0} tps", run.clients, stats.throughput()));
+    results.wal.push((name.into(), wal.clone(), stats.ok));
+    results.rows.push(Row {
+        backend: "pgbench".into(),
+        scenario: scenario.into(),
+        clients: run.clients,
+        pace: "max".into(),
+        stats: stats.clone(),
+        rss_kib: None,
+        note: format!("{note}; {}", wal.describe(stats.ok)),
+    });
+    Ok(stats)
+}
+
 fn note_wal(results: &mut Results, scenario: &str, wal: &WalProfile, requests: u64) {
     if let Some(row) = results
         .rows
@@ -553,30 +580,31 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             Ok(r) => Err(format!("{what}: {} {}", r.status, r.body)),
             Err(e) => Err(format!("{what}: {e}")),
         };
-        check(
-            c.send(&Request::get(
-                format!("/v1/invoices/{}", invoice_id(n_get)),
-                Some(k(n_get)),
-            )),
-            "GET",
-        )?;
-        check(c.send(&load::cancel_request(&seeded, n_full)), "full cancel")?;
-        check(
-            c.send(&Request::post(
-                format!("/v1/invoices/{}/cancel", invoice_id(n_line)),
-                k(n_line),
-                load::LINE_CANCEL_BODY,
-            )),
-            "line cancel",
-        )?;
-        check(
-            c.send(&Request::post(
-                format!("/v1/invoices/{}/void", invoice_id(n_void)),
-                k(n_void),
-                load::VOID_BODY,
-            )),
-            "void",
-        )?;
+        for (what, request) in [
+            (
+                "GET",
+                Request::get(format!("/v1/invoices/{}", invoice_id(n_get)), Some(k(n_get))),
+            ),
+            ("full cancel", load::cancel_request(&seeded, n_full)),
+            (
+                "line cancel",
+                Request::post(
+                    format!("/v1/invoices/{}/cancel", invoice_id(n_line)),
+                    k(n_line),
+                    load::LINE_CANCEL_BODY,
+                ),
+            ),
+            (
+                "void",
+                Request::post(
+                    format!("/v1/invoices/{}/void", invoice_id(n_void)),
+                    k(n_void),
+                    load::VOID_BODY,
+                ),
+            ),
+        ] {
+            check(c.send(&request), what)?;
+        }
     }
     psql("ALTER DATABASE bench RESET log_statement")?;
     let log = std::fs::read(&log_path).map_err(|e| e.to_string())?;
@@ -600,22 +628,6 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         seed::TENANTS,
         seeded.first_tenant,
     );
-    let script_path = work.join("full-cancel.pgbench");
-    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
-    results.script = script;
-    let bench = pgbench::PgBench {
-        cluster: &cluster,
-        dbname: "bench",
-        script: script_path,
-        work: work.to_path_buf(),
-        first_tenant: seeded.first_tenant,
-    };
-    let lean_path = work.join("lean-full-cancel.pgbench");
-    std::fs::write(&lean_path, LEAN_SCRIPT).map_err(|e| e.to_string())?;
-    let lean = pgbench::PgBench {
-        script: lean_path,
-        ..bench.clone()
-    };
     let read_script = capture::pgbench_read_script(
         &Captured {
             n: n_get,
@@ -624,28 +636,29 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         seed::TENANTS,
         seeded.first_tenant,
     );
-    let read_path = work.join("get.pgbench");
-    std::fs::write(&read_path, &read_script).map_err(|e| e.to_string())?;
-    results.read_script = read_script;
-    let reads = pgbench::PgBench {
-        script: read_path,
-        ..bench.clone()
+    // What the three scripts share; each gets its own file by with_script.
+    let setup = pgbench::PgBench {
+        cluster: &cluster,
+        dbname: "bench",
+        script: PathBuf::new(),
+        work: work.to_path_buf(),
+        first_tenant: seeded.first_tenant,
     };
+    let bench = setup.with_script("full-cancel.pgbench", &script)?;
+    let lean = setup.with_script("lean-full-cancel.pgbench", LEAN_SCRIPT)?;
+    let reads = setup.with_script("get.pgbench", &read_script)?;
+    results.script = script;
+    results.read_script = read_script;
 
     // 2. Check the script: one transaction must leave an invoice exactly as the server left its own.
-    let n_chk = supply.take().ok_or("no invoices")?;
-    bench.run(pgbench::Run {
-        clients: 1,
-        duration: Duration::from_secs(1),
-        rate: None,
-        transactions: Some(1),
-        base: n_chk,
-        last: n_chk,
-    })?;
-    let (a, b) = (
-        signature(&cluster, &seeded, n_full)?,
-        signature(&cluster, &seeded, n_chk)?,
-    );
+    // Runs one transaction of `script` on a fresh invoice: what `sign` says of
+    // the server's invoice, and of the script's.
+    let run_once = |script: &pgbench::PgBench, sign: fn(&PgCluster, &Seeded, u64) -> Result<String, String>| {
+        let n = supply.take().ok_or("no invoices")?;
+        script.run(pgbench::Run::once(n))?;
+        Ok::<_, String>((sign(&cluster, &seeded, n_full)?, sign(&cluster, &seeded, n)?))
+    };
+    let (a, b) = run_once(&bench, signature)?;
     if a != b {
         return Err(format!(
             "the pgbench script does not do what the server does:\nserver:  {a}\npgbench: {b}"
@@ -653,19 +666,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     }
     results.script_check = a;
     say("pgbench script reproduces the server's full cancel");
-    let n_lean = supply.take().ok_or("no invoices")?;
-    lean.run(pgbench::Run {
-        clients: 1,
-        duration: Duration::from_secs(1),
-        rate: None,
-        transactions: Some(1),
-        base: n_lean,
-        last: n_lean,
-    })?;
-    let (a, b) = (
-        lean_signature(&cluster, &seeded, n_full)?,
-        lean_signature(&cluster, &seeded, n_lean)?,
-    );
+    let (a, b) = run_once(&lean, lean_signature)?;
     if a != b {
         return Err(format!(
             "the lean reference does not cancel like the server:\nserver: {a}\nlean:   {b}"
@@ -686,14 +687,7 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
             say("not enough invoices left for the sweep");
             break;
         };
-        let s = bench.run(pgbench::Run {
-            clients: c,
-            duration: plan.sweep_duration,
-            rate: None,
-            transactions: None,
-            base: *range.start(),
-            last: *range.end(),
-        })?;
+        let s = bench.run(pgbench::Run::flat_out(c, plan.sweep_duration, range))?;
         say(format!(
             "pgbench c={c}: {:.0} tps p99 {:.2} ms",
             s.throughput(),
@@ -710,72 +704,42 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map_or(16, |s| s.0);
     results.peak_clients = peak;
-    let count = reserve_for(peak, plan.duration.as_secs_f64(), guess);
-    let range = supply
-        .reserve(count)
-        .ok_or("not enough invoices for the pgbench ceiling run")?;
-    let lsn0 = wal_lsn(&cluster)?;
-    let ceiling = bench.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: *range.start(),
-        last: *range.end(),
-    })?;
-    let ceiling_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results.wal.push((
-        "server's SQL (pgbench, seeded invoices)".into(),
-        ceiling_wal.clone(),
-        ceiling.ok,
-    ));
-    say(format!("pgbench ceiling c={peak}: {:.0} tps", ceiling.throughput()));
-    results.rows.push(Row {
-        backend: "pgbench".into(),
-        scenario: "full cancel (server's SQL)".into(),
-        clients: peak,
-        pace: "max".into(),
-        stats: ceiling.clone(),
-        rss_kib: None,
-        note: format!("PostgreSQL's ceiling; {}", ceiling_wal.describe(ceiling.ok)),
-    });
-    results.pg_ceiling = Some(ceiling);
-    let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * 2.0);
-    let range = supply
-        .reserve(count)
-        .ok_or("not enough invoices for the lean reference run")?;
-    let lsn0 = wal_lsn(&cluster)?;
-    let lean_stats = lean.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: *range.start(),
-        last: *range.end(),
-    })?;
-    let lean_wal = wal_profile(&cluster, &lsn0, &wal_lsn(&cluster)?)?;
-    results
-        .wal
-        .push(("lean reference (pgbench)".into(), lean_wal.clone(), lean_stats.ok));
-    say(format!("lean reference c={peak}: {:.0} tps", lean_stats.throughput()));
-    results.rows.push(Row {
-        backend: "pgbench".into(),
-        scenario: "full cancel (lean reference)".into(),
-        clients: peak,
-        pace: "max".into(),
-        stats: lean_stats.clone(),
-        rss_kib: None,
-        note: format!("hand-written minimum; {}", lean_wal.describe(lean_stats.ok)),
-    });
-    results.pg_lean = Some(lean_stats);
-    let read_stats = reads.run(pgbench::Run {
-        clients: peak,
-        duration: plan.duration,
-        rate: None,
-        transactions: None,
-        base: 1,
-        last: seeded.invoices,
-    })?;
+    // At the peak: the server's SQL, then the lean reference, which runs
+    // faster and so reserves twice the invoices.
+    let mut full = Vec::with_capacity(2);
+    for (script, headroom, labels) in [
+        (
+            &bench,
+            1.0,
+            (
+                "pgbench ceiling",
+                "server's SQL (pgbench, seeded invoices)",
+                "full cancel (server's SQL)",
+                "PostgreSQL's ceiling",
+            ),
+        ),
+        (
+            &lean,
+            2.0,
+            (
+                "lean reference",
+                "lean reference (pgbench)",
+                "full cancel (lean reference)",
+                "hand-written minimum",
+            ),
+        ),
+    ] {
+        let count = reserve_for(peak, plan.duration.as_secs_f64(), guess * headroom);
+        let range = supply
+            .reserve(count)
+            .ok_or_else(|| format!("not enough invoices for the {} run", labels.0))?;
+        let run = pgbench::Run::flat_out(peak, plan.duration, range);
+        full.push(wal_run(results, &cluster, script, run, labels)?);
+    }
+    let mut full = full.into_iter();
+    results.pg_ceiling = full.next();
+    results.pg_lean = full.next();
+    let read_stats = reads.run(pgbench::Run::flat_out(peak, plan.duration, 1..=seeded.invoices))?;
     say(format!("pgbench GET c={peak}: {:.0} tps", read_stats.throughput()));
     results.rows.push(Row {
         backend: "pgbench".into(),
@@ -882,12 +846,8 @@ fn postgres(plan: &Plan, bin: &Path, work: &Path, results: &mut Results) -> Resu
     let count = reserve_for(peak, plan.rate_duration.as_secs_f64(), rate);
     if let Some(range) = supply.reserve(count) {
         let s = bench.run(pgbench::Run {
-            clients: peak,
-            duration: plan.rate_duration,
             rate: Some(rate),
-            transactions: None,
-            base: *range.start(),
-            last: *range.end(),
+            ..pgbench::Run::flat_out(peak, plan.rate_duration, range)
         })?;
         say(format!("pgbench @ {rate:.0}/s: p99 {:.2} ms", s.ms(0.99)));
         results.rows.push(Row {

@@ -1,6 +1,7 @@
 //! Runs `pgbench` with the generated script and reads its per-transaction
 //! log, so PostgreSQL's own ceiling gets the same percentiles as the server.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -24,6 +25,16 @@ pub struct PgBench<'a> {
     pub first_tenant: i64,
 }
 
+impl PgBench<'_> {
+    /// The same setup running `text`, written to `name` in the scratch
+    /// directory, since pgbench reads its script from a file.
+    pub fn with_script(&self, name: &str, text: &str) -> Result<Self, String> {
+        let script = self.work.join(name);
+        std::fs::write(&script, text).map_err(|e| e.to_string())?;
+        Ok(PgBench { script, ..self.clone() })
+    }
+}
+
 /// One pgbench run.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
@@ -39,6 +50,30 @@ pub struct Run {
     pub base: u64,
     /// Last invoice `n` the run may touch.
     pub last: u64,
+}
+
+impl Run {
+    /// `clients` running as fast as they can for `duration` on the invoices
+    /// `invoices`, the shape of every measured run.
+    pub fn flat_out(clients: usize, duration: Duration, invoices: RangeInclusive<u64>) -> Run {
+        Run {
+            clients,
+            duration,
+            rate: None,
+            transactions: None,
+            base: *invoices.start(),
+            last: *invoices.end(),
+        }
+    }
+
+    /// One transaction by one client on invoice `n`, to check what a script
+    /// does to a single invoice.
+    pub fn once(n: u64) -> Run {
+        Run {
+            transactions: Some(1),
+            ..Run::flat_out(1, Duration::from_secs(1), n..=n)
+        }
+    }
 }
 
 fn pgbench_program(cluster: &PgCluster) -> PathBuf {

@@ -15,7 +15,7 @@ use crate::support::{act, backends, get, open, reopen, reopenable, tenant};
 /// Every event of `tenant`, rendered as its webhook payload (the JSON text sent).
 fn payloads(db: &Database, tenant: TenantId) -> Vec<String> {
     db.read(|s| {
-        let rows: Vec<StoredEvent> = s.event_rows(tenant, None, None, 1000)?;
+        let rows: Vec<StoredEvent> = s.event_rows(tenant, None, None, None, 1000)?;
         rows.iter()
             .map(|r| EventObject::from_row(r).map(|o| serde_json::to_string(&o).unwrap()))
             .collect::<Result<Vec<_>, RepositoryError>>()

@@ -64,77 +64,68 @@ pub struct DocumentHeaders {
     pub if_none_match: Option<String>,
 }
 
-/// What every route behind an API key may answer besides its own outcomes.
-#[derive(IntoResponses)]
-pub enum Guarded {
-    /// No key, or one that is not known.
-    #[response(status = 401, description = "Missing or unknown key", content_type = "application/problem+json",
-        headers(("WWW-Authenticate" = String, description = "The accepted schemes")))]
-    Unauthorized(Problem),
-    /// The key's rate limit.
-    #[response(status = 429, description = "Too many requests for this key", content_type = "application/problem+json",
-        headers(("Retry-After" = String, description = "Seconds to wait before retrying")))]
-    TooManyRequests(Problem),
-    /// The database cannot be reached.
-    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json",
-        headers(("Retry-After" = String, description = "Seconds to wait before retrying")))]
-    Unavailable(Problem),
+/// Declares response sets of problems: each variant an
+/// `application/problem+json` answer with its status, description and
+/// optional headers, so a set states only what differs between answers.
+macro_rules! problems {
+    ($($(#[doc = $doc:literal])* $name:ident {
+        $($(#[doc = $vdoc:literal])* $variant:ident = $status:tt, $description:tt $(, headers $headers:tt)?;)+
+    })+) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(IntoResponses)]
+            pub enum $name {
+                $(
+                    $(#[doc = $vdoc])*
+                    #[response(status = $status, description = $description,
+                        content_type = "application/problem+json" $(, headers $headers)?)]
+                    $variant(Problem),
+                )+
+            }
+        )+
+    };
 }
 
-/// What a POST on one invoice may answer when it is refused before or
-/// beside the rules: its body, headers and reference, the caller, the
-/// invoice's existence and version.
-#[derive(IntoResponses)]
-pub enum ChangeErrors {
-    /// Bad JSON, reference or header.
-    #[response(
-        status = 400,
-        description = "Malformed JSON, JSON nested too deep, an empty, over-long or control-character reference or a bad `If-Match`/`Idempotency-Key` header",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    /// Not the caller's to change.
-    #[response(
-        status = 403,
-        description = "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-    /// No such invoice.
-    #[response(
-        status = 404,
-        description = "No such invoice in this tenant",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-    /// A stale `If-Match`.
-    #[response(
-        status = 412,
-        description = "If-Match does not match the version",
-        content_type = "application/problem+json"
-    )]
-    PreconditionFailed(Problem),
-    /// A body over the limit.
-    #[response(
-        status = 413,
-        description = "Body over 64 KiB",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    /// A body sent as something other than JSON.
-    #[response(
-        status = 415,
-        description = "A body that is not JSON",
-        content_type = "application/problem+json"
-    )]
-    NotJson(Problem),
-    /// Invalid fields, or a key reused for another request.
-    #[response(
-        status = 422,
-        description = "Invalid fields or a reused idempotency key",
-        content_type = "application/problem+json"
-    )]
-    Invalid(Problem),
+problems! {
+    /// What every route behind an API key may answer besides its own outcomes.
+    Guarded {
+        /// No key, or one that is not known.
+        Unauthorized = 401, "Missing or unknown key",
+            headers(("WWW-Authenticate" = String, description = "The accepted schemes"));
+        /// The key's rate limit.
+        TooManyRequests = 429, "Too many requests for this key",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"));
+        /// The database cannot be reached.
+        Unavailable = 503, "The database is unavailable",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying"));
+    }
+
+    /// What a POST on one invoice may answer when it is refused before or
+    /// beside the rules: its body, headers and reference, the caller, the
+    /// invoice's existence and version.
+    ChangeErrors {
+        /// Bad JSON, reference or header.
+        BadRequest = 400, "Malformed JSON, JSON nested too deep, an empty, over-long or control-character reference or a bad `If-Match`/`Idempotency-Key` header";
+        /// Not the caller's to change.
+        Forbidden = 403, "Missing scope, `X-Tenant` of another tenant, or an invoice the key's party may not act on (`invoice_not_owned`)";
+        /// No such invoice.
+        NotFound = 404, "No such invoice in this tenant";
+        /// A stale `If-Match`.
+        PreconditionFailed = 412, "If-Match does not match the version";
+        /// A body over the limit.
+        TooLarge = 413, "Body over 64 KiB";
+        /// A body sent as something other than JSON.
+        NotJson = 415, "A body that is not JSON";
+        /// Invalid fields, or a key reused for another request.
+        Invalid = 422, "Invalid fields or a reused idempotency key";
+    }
+
+    /// A rule's refusal, in general terms, for changes whose refusals the
+    /// code alone names.
+    Refused {
+        /// Refused, raced or still running.
+        Conflict = 409, "Refused by a rule (the code says which), a concurrent change, or the idempotency key in use";
+    }
 }
 
 /// What a document route may answer besides the document itself and the
@@ -160,19 +151,6 @@ pub enum DocumentAnswers {
         content_type = "application/problem+json"
     )]
     Incomplete(Problem),
-}
-
-/// A rule's refusal, in general terms, for changes whose refusals the
-/// code alone names.
-#[derive(IntoResponses)]
-pub enum Refused {
-    /// Refused, raced or still running.
-    #[response(
-        status = 409,
-        description = "Refused by a rule (the code says which), a concurrent change, or the idempotency key in use",
-        content_type = "application/problem+json"
-    )]
-    Conflict(Problem),
 }
 
 /// The answer of a change that returns the invoice.
@@ -202,88 +180,45 @@ pub struct DeliveryPath {
     pub delivery_id: uuid::Uuid,
 }
 
-/// What every webhook route may answer about the caller: endpoints
-/// receive every event of the tenant, so only an unrestricted key with the
-/// scope manages them.
-#[derive(IntoResponses)]
-pub enum WebhookAccess {
-    /// No key, or one that is not known.
-    #[response(
-        status = 401,
-        description = "Missing or bad key",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    /// Not a key that may manage webhooks.
-    #[response(
-        status = 403,
-        description = "Missing webhooks:manage scope, or a party-restricted key",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-}
+problems! {
+    /// What every webhook route may answer about the caller: endpoints
+    /// receive every event of the tenant, so only an unrestricted key with the
+    /// scope manages them.
+    WebhookAccess {
+        /// No key, or one that is not known.
+        Unauthorized = 401, "Missing or bad key";
+        /// Not a key that may manage webhooks.
+        Forbidden = 403, "Missing webhooks:manage scope, or a party-restricted key";
+    }
 
-/// A webhook endpoint id that names none of the tenant's.
-#[derive(IntoResponses)]
-pub enum EndpointMissing {
-    /// No such endpoint.
-    #[response(
-        status = 404,
-        description = "No such endpoint in this tenant",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-}
+    /// A webhook endpoint id that names none of the tenant's.
+    EndpointMissing {
+        /// No such endpoint.
+        NotFound = 404, "No such endpoint in this tenant";
+    }
 
-/// The answers of a bodiless webhook write about its `Idempotency-Key`.
-#[derive(IntoResponses)]
-pub enum KeyRefused {
-    /// A malformed key.
-    #[response(
-        status = 400,
-        description = "A bad `Idempotency-Key`",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    /// A key used before for another request.
-    #[response(
-        status = 422,
-        description = "A reused idempotency key",
-        content_type = "application/problem+json"
-    )]
-    Reused(Problem),
-}
+    /// The answers of a bodiless webhook write about its `Idempotency-Key`.
+    KeyRefused {
+        /// A malformed key.
+        BadRequest = 400, "A bad `Idempotency-Key`";
+        /// A key used before for another request.
+        Reused = 422, "A reused idempotency key";
+    }
 
-/// A webhook write whose only conflict is its own idempotency key.
-#[derive(IntoResponses)]
-pub enum KeyInUse {
-    /// Another request with the key is running.
-    #[response(
-        status = 409,
-        description = "The idempotency key is in use by a request still running",
-        content_type = "application/problem+json"
-    )]
-    Conflict(Problem),
-}
+    /// A webhook write whose only conflict is its own idempotency key.
+    KeyInUse {
+        /// Another request with the key is running.
+        Conflict = 409, "The idempotency key is in use by a request still running";
+    }
 
-/// What a webhook write with a JSON body may answer about the body's size
-/// and type.
-#[derive(IntoResponses)]
-pub enum BodyRefused {
-    /// A body over the limit.
-    #[response(
-        status = 413,
-        description = "Body over 64 KiB",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    /// A body sent as something other than JSON.
-    #[response(
-        status = 415,
-        description = "A body that is not JSON",
-        content_type = "application/problem+json"
-    )]
-    NotJson(Problem),
+    /// What a webhook write with a JSON body may answer about the body's size
+    /// and type.
+    BodyRefused {
+        /// A body over the limit.
+        TooLarge = 413, "Body over 64 KiB";
+        /// A body sent as something other than JSON.
+        NotJson = 415, "A body that is not JSON";
+    }
 }
 
 #[cfg(test)]

@@ -65,90 +65,6 @@ macro_rules! record {
     };
 }
 
-/// Claims `key` for a request whose fingerprint is `request_hash`; a
-/// record older than `retention` counts as expired. Run it in its own short
-/// write transaction.
-fn claim(
-    conn: &mut DbConnection,
-    owner: &Owner,
-    key: &str,
-    request_hash: &str,
-    now: DateTime<Utc>,
-    retention: std::time::Duration,
-) -> Result<Claim, RepositoryError> {
-    let locked_until = ts(now + Duration::seconds(LOCK_SECONDS));
-    let inserted = diesel::sql_query(
-        "INSERT INTO idempotency_keys \
-         (tenant_id, api_key_id, key, request_hash, state, created_at, locked_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (tenant_id, api_key_id, key) DO NOTHING",
-    )
-    .bind::<BigInt, _>(owner.tenant.get())
-    .bind::<Text, _>(&owner.api_key_id)
-    .bind::<Text, _>(key)
-    .bind::<Text, _>(request_hash)
-    .bind::<Text, _>(Named(RecordState::InProgress))
-    .bind::<Timestamp, _>(ts(now))
-    .bind::<Timestamp, _>(locked_until)
-    .execute(conn)
-    .map_err(repository_error)?;
-    if inserted == 1 {
-        return Ok(Claim::Claimed);
-    }
-    // Someone holds (or held) this key: read what they left.
-    let Some(stored) = record!(owner, key)
-        .select(Stored::as_select())
-        .first(conn)
-        .optional()
-        .map_err(repository_error)?
-    else {
-        // Purged between the two statements: the caller may simply retry.
-        return Ok(Claim::InUse);
-    };
-    if stored.created_at < ts(now - window(retention)) {
-        // Expired: whoever rewrites the record from exactly this state owns it.
-        let taken = diesel::update(record!(owner, key).filter(idempotency_keys::created_at.eq(stored.created_at)))
-            .set((
-                idempotency_keys::request_hash.eq(request_hash),
-                idempotency_keys::state.eq(Named(RecordState::InProgress)),
-                idempotency_keys::response_status.eq(None::<i32>),
-                idempotency_keys::response_body.eq(None::<String>),
-                idempotency_keys::content_type.eq(None::<String>),
-                idempotency_keys::created_at.eq(ts(now)),
-                idempotency_keys::locked_until.eq(locked_until),
-            ))
-            .execute(conn)
-            .map_err(repository_error)?;
-        return Ok(if taken == 1 { Claim::Claimed } else { Claim::InUse });
-    }
-    if stored.request_hash != request_hash {
-        return Ok(Claim::Mismatch);
-    }
-    if stored.state.0 == RecordState::Done {
-        return Ok(Claim::Replay(StoredReply {
-            status: stored
-                .response_status
-                .and_then(|s| u16::try_from(s).ok())
-                .unwrap_or(200),
-            body: stored.response_body.unwrap_or_default(),
-            content_type: stored.content_type.unwrap_or_else(|| "application/json".into()),
-        }));
-    }
-    if stored.locked_until > ts(now) {
-        return Ok(Claim::InUse);
-    }
-    // Abandoned by a crashed request: take it over unless a racer did first.
-    let taken = diesel::update(
-        record!(owner, key)
-            .filter(idempotency_keys::state.eq(Named(RecordState::InProgress)))
-            .filter(idempotency_keys::locked_until.eq(stored.locked_until)),
-    )
-    .set(idempotency_keys::locked_until.eq(locked_until))
-    .execute(conn)
-    .map_err(repository_error)?;
-    Ok(if taken == 1 { Claim::Claimed } else { Claim::InUse })
-}
-
 /// Stores the final reply of a claimed key.
 fn complete(conn: &mut DbConnection, owner: &Owner, key: &str, reply: &StoredReply) -> Result<(), RepositoryError> {
     diesel::update(record!(owner, key))
@@ -183,7 +99,81 @@ impl IdempotencyRecords for Database {
         now: DateTime<Utc>,
         retention: std::time::Duration,
     ) -> Result<Claim, RepositoryError> {
-        self.write_conn(|c| claim(c, owner, key, request_hash, now, retention))
+        // A record older than `retention` counts as expired.
+        self.write_conn(|conn| {
+            let locked_until = ts(now + Duration::seconds(LOCK_SECONDS));
+            let inserted = diesel::sql_query(
+                "INSERT INTO idempotency_keys \
+                 (tenant_id, api_key_id, key, request_hash, state, created_at, locked_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (tenant_id, api_key_id, key) DO NOTHING",
+            )
+            .bind::<BigInt, _>(owner.tenant.get())
+            .bind::<Text, _>(&owner.api_key_id)
+            .bind::<Text, _>(key)
+            .bind::<Text, _>(request_hash)
+            .bind::<Text, _>(Named(RecordState::InProgress))
+            .bind::<Timestamp, _>(ts(now))
+            .bind::<Timestamp, _>(locked_until)
+            .execute(conn)
+            .map_err(repository_error)?;
+            if inserted == 1 {
+                return Ok(Claim::Claimed);
+            }
+            // Someone holds (or held) this key: read what they left.
+            let Some(stored) = record!(owner, key)
+                .select(Stored::as_select())
+                .first(conn)
+                .optional()
+                .map_err(repository_error)?
+            else {
+                // Purged between the two statements: the caller may simply retry.
+                return Ok(Claim::InUse);
+            };
+            if stored.created_at < ts(now - window(retention)) {
+                // Expired: whoever rewrites the record from exactly this state owns it.
+                let taken =
+                    diesel::update(record!(owner, key).filter(idempotency_keys::created_at.eq(stored.created_at)))
+                        .set((
+                            idempotency_keys::request_hash.eq(request_hash),
+                            idempotency_keys::state.eq(Named(RecordState::InProgress)),
+                            idempotency_keys::response_status.eq(None::<i32>),
+                            idempotency_keys::response_body.eq(None::<String>),
+                            idempotency_keys::content_type.eq(None::<String>),
+                            idempotency_keys::created_at.eq(ts(now)),
+                            idempotency_keys::locked_until.eq(locked_until),
+                        ))
+                        .execute(conn)
+                        .map_err(repository_error)?;
+                return Ok(if taken == 1 { Claim::Claimed } else { Claim::InUse });
+            }
+            if stored.request_hash != request_hash {
+                return Ok(Claim::Mismatch);
+            }
+            if stored.state.0 == RecordState::Done {
+                return Ok(Claim::Replay(StoredReply {
+                    status: stored
+                        .response_status
+                        .and_then(|s| u16::try_from(s).ok())
+                        .unwrap_or(200),
+                    body: stored.response_body.unwrap_or_default(),
+                    content_type: stored.content_type.unwrap_or_else(|| "application/json".into()),
+                }));
+            }
+            if stored.locked_until > ts(now) {
+                return Ok(Claim::InUse);
+            }
+            // Abandoned by a crashed request: take it over unless a racer did first.
+            let taken = diesel::update(
+                record!(owner, key)
+                    .filter(idempotency_keys::state.eq(Named(RecordState::InProgress)))
+                    .filter(idempotency_keys::locked_until.eq(stored.locked_until)),
+            )
+            .set(idempotency_keys::locked_until.eq(locked_until))
+            .execute(conn)
+            .map_err(repository_error)?;
+            Ok(if taken == 1 { Claim::Claimed } else { Claim::InUse })
+        })
     }
 
     fn release(&self, owner: &Owner, key: &str) -> Result<(), RepositoryError> {

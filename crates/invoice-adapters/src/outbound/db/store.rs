@@ -589,10 +589,13 @@ impl<'c> DieselStore<'c> {
         Ok(())
     }
 
-    /// Stored events of the tenant, oldest first, for the event log API.
+    /// Stored events of the tenant, oldest first, for the event log API;
+    /// with a `party`, only those of the invoices where it is customer or
+    /// issuer (an invoice's parties never change, so its current row decides).
     pub fn event_rows(
         &mut self,
         tenant: TenantId,
+        party: Option<&str>,
         event_type: Option<&str>,
         after_seq: Option<i64>,
         limit: i64,
@@ -609,6 +612,17 @@ impl<'c> DieselStore<'c> {
             .order(events::seq)
             .limit(limit)
             .into_boxed();
+        if let Some(party) = party {
+            let theirs = invoices::table
+                .filter(invoices::tenant_id.eq(tenant.get()))
+                .filter(
+                    invoices::customer_id
+                        .eq(party.to_string())
+                        .or(invoices::issuer_id.eq(party.to_string())),
+                )
+                .select(invoices::id);
+            q = q.filter(events::invoice_id.eq_any(theirs));
+        }
         if let Some(t) = event_type {
             q = q.filter(events::event_type.eq(t.to_string()));
         }

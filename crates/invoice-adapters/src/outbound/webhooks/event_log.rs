@@ -3,7 +3,6 @@
 
 use invoice_domain::RepositoryError;
 
-use super::store::party_event_rows;
 use crate::outbound::db::Database;
 use crate::ports::{EventListing, EventLog, EventQuery};
 use crate::representation::EventObject;
@@ -20,17 +19,8 @@ impl EventLog for Database {
             };
             // One more than asked tells whether another page follows.
             let fetch = i64::from(query.limit) + 1;
-            let rows = match query.party {
-                None => store.event_rows(query.tenant, query.event_type, after, fetch)?,
-                Some(party) => party_event_rows(
-                    store.connection(),
-                    query.tenant.get(),
-                    party.as_str(),
-                    query.event_type,
-                    after,
-                    fetch,
-                )?,
-            };
+            let party = query.party.map(|p| p.as_str());
+            let rows = store.event_rows(query.tenant, party, query.event_type, after, fetch)?;
             let mut events = rows.iter().map(EventObject::from_row).collect::<Result<Vec<_>, _>>()?;
             let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
             let has_more = events.len() > limit;

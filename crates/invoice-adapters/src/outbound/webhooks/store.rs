@@ -13,9 +13,7 @@ use super::rows::*;
 use crate::outbound::db::named::Named;
 use crate::outbound::db::rows::{EventRow, StoredEvent};
 use crate::outbound::db::schema::invoice_versions;
-use crate::outbound::db::schema::{
-    events, invoices, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints,
-};
+use crate::outbound::db::schema::{events, webhook_attempts, webhook_cursor, webhook_deliveries, webhook_endpoints};
 use crate::outbound::db::{on_backend, repository_error, DbConnection};
 use crate::ports::{DeliveryStatus, EndpointStatus};
 
@@ -63,14 +61,7 @@ fn start_cursor(conn: &mut DbConnection, tenant: i64, fast_forward: bool, now: N
         .execute(c))
     .map_err(repository_error)?;
     if fast_forward {
-        diesel::update(
-            webhook_cursor::table
-                .filter(webhook_cursor::tenant_id.eq(tenant))
-                .filter(webhook_cursor::last_seq.lt(latest)),
-        )
-        .set((webhook_cursor::last_seq.eq(latest), webhook_cursor::updated_at.eq(now)))
-        .execute(conn)
-        .map_err(repository_error)?;
+        advance_cursor(conn, tenant, latest, now)?;
     }
     Ok(())
 }
@@ -854,47 +845,4 @@ pub fn prune_finished(
     .execute(conn)
     .map_err(repository_error)?;
     Ok((deliveries, attempts))
-}
-
-// ---------------------------------------------------------------- event log
-
-/// Events of the invoices where `party` is customer or issuer, oldest first.
-/// An invoice's parties never change, so its current row decides.
-pub fn party_event_rows(
-    conn: &mut DbConnection,
-    tenant: i64,
-    party: &str,
-    event_type: Option<&str>,
-    after_seq: Option<i64>,
-    limit: i64,
-) -> Result<Vec<StoredEvent>> {
-    let theirs = invoices::table
-        .filter(invoices::tenant_id.eq(tenant))
-        .filter(
-            invoices::customer_id
-                .eq(party.to_string())
-                .or(invoices::issuer_id.eq(party.to_string())),
-        )
-        .select(invoices::id);
-    let mut q = events::table
-        .inner_join(
-            invoice_versions::table.on(invoice_versions::tenant_id
-                .eq(events::tenant_id)
-                .and(invoice_versions::invoice_id.eq(events::invoice_id))
-                .and(invoice_versions::version.eq(events::invoice_version))),
-        )
-        .filter(events::tenant_id.eq(tenant))
-        .filter(events::invoice_id.eq_any(theirs))
-        .select((EventRow::as_select(), invoice_versions::format, invoice_versions::body))
-        .order(events::seq)
-        .limit(limit)
-        .into_boxed();
-    if let Some(t) = event_type {
-        q = q.filter(events::event_type.eq(t.to_string()));
-    }
-    if let Some(s) = after_seq {
-        q = q.filter(events::seq.gt(s));
-    }
-    let rows: Vec<(EventRow, i32, String)> = q.load(conn).map_err(repository_error)?;
-    Ok(rows.into_iter().map(StoredEvent::from).collect())
 }

@@ -78,7 +78,7 @@ pub async fn create_endpoint(
     principal: Principal,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
+    let tenant = require_manage(&principal)?;
     let body = read_body(&req, payload).await?;
     let input: CreateEndpointBody = parse_json(&req, &body)?;
     let events = check_event_types(&input.events)?;
@@ -88,7 +88,6 @@ pub async fn create_endpoint(
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty());
     let idem = idempotency_key(&req, &principal, &body)?;
-    let tenant = principal.tenant;
     let new = NewEndpoint {
         url,
         events,

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, write};
+use super::{managed_endpoint, write};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
 use crate::inbound::http::problem::ApiError;
@@ -22,9 +22,7 @@ pub async fn delete_endpoint(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
-    let id = path_id(&path, endpoint_not_found)?;
-    let tenant = principal.tenant;
+    let (tenant, id) = managed_endpoint(&principal, &path)?;
     write(&state, move |hooks| hooks.delete_endpoint(tenant, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView};
+use super::{managed_endpoint, write_once, EndpointView};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::contract::{
     EndpointMissing, EndpointPath, IdempotencyHeader, KeyInUse, KeyRefused, WebhookAccess,
@@ -31,10 +31,8 @@ pub async fn enable_endpoint(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
-    let id = path_id(&path, endpoint_not_found)?;
+    let (tenant, id) = managed_endpoint(&principal, &path)?;
     let idem = idempotency_key(&req, &principal, b"")?;
-    let tenant = principal.tenant;
     Ok(write_once(&state, idem, move |hooks| {
         let endpoint = hooks.enable_endpoint(tenant, &id)?;
         Ok(Reply::json(StatusCode::OK, &EndpointView::from(endpoint)))

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{endpoint_not_found, hyphenated_uuid, path_id, read, require_manage, DeliveryList, DeliveryView};
+use super::{hyphenated_uuid, managed_endpoint, read, DeliveryList, DeliveryView};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::contract::{EndpointMissing, EndpointPath, WebhookAccess};
 use crate::inbound::http::problem::{ApiError, ErrorCode, Problem};
@@ -40,8 +40,7 @@ pub async fn list_deliveries(
     path: web::Path<String>,
     params: web::Query<DeliveryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
-    let id = path_id(&path, endpoint_not_found)?;
+    let (tenant, id) = managed_endpoint(&principal, &path)?;
     let p = params.into_inner();
     let bad = |msg: &str| {
         ApiError::new(
@@ -58,7 +57,6 @@ pub async fn list_deliveries(
         .starting_after
         .map(|s| hyphenated_uuid(&s).ok_or_else(|| bad("starting_after is not a delivery id")))
         .transpose()?;
-    let tenant = principal.tenant;
     let page = read(&state, move |hooks| {
         hooks.deliveries(tenant, &id, limit, after.as_deref())
     })

@@ -16,8 +16,7 @@ use crate::inbound::http::state::AppState;
     ),
     security(("bearer" = []), ("basic" = [])))]
 pub async fn list_endpoints(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
-    let tenant = principal.tenant;
+    let tenant = require_manage(&principal)?;
     let endpoints = read(&state, move |hooks| hooks.endpoints(tenant)).await?;
     Ok(HttpResponse::Ok().json(EndpointList {
         object: "list",

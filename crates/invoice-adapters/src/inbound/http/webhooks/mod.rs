@@ -23,7 +23,7 @@ pub use rotate_secret::*;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use invoice_domain::EventKind;
+use invoice_domain::{EventKind, TenantId};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::RefOr;
@@ -386,8 +386,9 @@ pub struct DeliveryList {
 }
 
 /// Refuses keys without `webhooks:manage`, and party-restricted keys (an
-/// endpoint receives every event of the tenant).
-pub fn require_manage(principal: &Principal) -> Result<(), ApiError> {
+/// endpoint receives every event of the tenant); the tenant whose endpoints
+/// the key manages otherwise.
+pub fn require_manage(principal: &Principal) -> Result<TenantId, ApiError> {
     principal.require(KeyScope::WebhooksManage)?;
     if principal.party.is_some() {
         return Err(ApiError::new(
@@ -396,7 +397,14 @@ pub fn require_manage(principal: &Principal) -> Result<(), ApiError> {
             "webhook endpoints receive every event of the tenant; use a key without a party restriction",
         ));
     }
-    Ok(())
+    Ok(principal.tenant)
+}
+
+/// The tenant and endpoint id of a route on one endpoint, after the checks
+/// each such route makes first, in the same order: the key, then the path.
+pub fn managed_endpoint(principal: &Principal, path: &str) -> Result<(TenantId, String), ApiError> {
+    let tenant = require_manage(principal)?;
+    Ok((tenant, path_id(path, endpoint_not_found)?))
 }
 
 /// 404 for an endpoint that does not exist in the caller's tenant.
@@ -458,11 +466,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn WebhookEndpoints) -> Result<T, WebhookError> + Send + 'static,
 {
-    let st = state.clone();
-    let done = exec::blocking(move || st.db.read(|store| work(&mut EndpointStore::new(store, &st.secrets))))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(done?)
+    in_transaction(state, false, work).await
 }
 
 /// Runs `work` on the webhook endpoints inside one write transaction, off
@@ -472,10 +476,25 @@ where
     T: Send + 'static,
     F: FnOnce(&mut dyn WebhookEndpoints) -> Result<T, WebhookError> + Send + 'static,
 {
+    in_transaction(state, true, work).await
+}
+
+/// `read` and `write` in one: the two differ only in the transaction asked for.
+async fn in_transaction<T, F>(state: &web::Data<AppState>, writes: bool, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut dyn WebhookEndpoints) -> Result<T, WebhookError> + Send + 'static,
+{
     let st = state.clone();
-    let done = exec::blocking(move || st.db.write(|store| work(&mut EndpointStore::new(store, &st.secrets))))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let done = exec::blocking(move || {
+        if writes {
+            st.db.write(|store| work(&mut EndpointStore::new(store, &st.secrets)))
+        } else {
+            st.db.read(|store| work(&mut EndpointStore::new(store, &st.secrets)))
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     Ok(done?)
 }
 

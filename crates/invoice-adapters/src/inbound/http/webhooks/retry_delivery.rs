@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{delivery_not_found, endpoint_not_found, path_id, require_manage, write_once, DeliveryView};
+use super::{delivery_not_found, managed_endpoint, path_id, write_once, DeliveryView};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::contract::{DeliveryPath, IdempotencyHeader, KeyRefused, WebhookAccess};
 use crate::inbound::http::exec::{idempotency_key, Reply};
@@ -28,12 +28,10 @@ pub async fn retry_delivery(
     principal: Principal,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
     let (endpoint, delivery) = path.into_inner();
-    let endpoint = path_id(&endpoint, endpoint_not_found)?;
+    let (tenant, endpoint) = managed_endpoint(&principal, &endpoint)?;
     let delivery = path_id(&delivery, delivery_not_found)?;
     let idem = idempotency_key(&req, &principal, b"")?;
-    let tenant = principal.tenant;
     Ok(write_once(&state, idem, move |hooks| {
         let retried = hooks.retry_delivery(tenant, &endpoint, &delivery)?;
         Ok(Reply::json(StatusCode::ACCEPTED, &DeliveryView::from(retried)))

@@ -5,7 +5,7 @@ use chrono::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{endpoint_not_found, path_id, require_manage, write_once, EndpointView, RotateSecretBody};
+use super::{managed_endpoint, write_once, EndpointView, RotateSecretBody};
 use crate::inbound::http::auth::Principal;
 use crate::inbound::http::body::{parse_optional_json, read_body};
 use crate::inbound::http::contract::{
@@ -36,13 +36,11 @@ pub async fn rotate_secret(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_manage(&principal)?;
-    let id = path_id(&path, endpoint_not_found)?;
+    let (tenant, id) = managed_endpoint(&principal, &path)?;
     let body = read_body(&req, payload).await?;
     let input: RotateSecretBody = parse_optional_json(&req, &body)?;
     let keep = Duration::seconds(i64::from(input.previous_secret_expires_in.unwrap_or(0)));
     let idem = idempotency_key(&req, &principal, &body)?;
-    let tenant = principal.tenant;
     Ok(write_once(&state, idem, move |hooks| {
         let rotated = hooks.rotate_secret(tenant, &id, keep)?;
         Ok(Reply::json(StatusCode::OK, &EndpointView::from(rotated)).holding_a_secret())
