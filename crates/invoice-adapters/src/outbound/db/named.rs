@@ -39,11 +39,12 @@ pub trait StoredName: Sized + Copy + Debug + 'static {
 pub struct Named<T: StoredName>(pub T);
 
 impl<T: StoredName> Named<T> {
-    /// Reads a stored name back; unknown is an error naming the column.
-    fn parse(text: &str) -> deserialize::Result<Self> {
+    /// Reads a stored name back; unknown is an error naming the column,
+    /// worded the same wherever the name was stored.
+    fn parse(text: &str) -> Result<Self, String> {
         T::from_name(text)
             .map(Named)
-            .ok_or_else(|| format!("corrupt stored data: unknown {} {text:?}", T::WHAT).into())
+            .ok_or_else(|| format!("corrupt stored data: unknown {} {text:?}", T::WHAT))
     }
 }
 
@@ -65,20 +66,18 @@ impl<T: StoredName> Serialize for Named<T> {
 impl<'de, T: StoredName> Deserialize<'de> for Named<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        T::from_name(&text)
-            .map(Named)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown {} {text:?}", T::WHAT)))
+        Named::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
-/// Implements the `TEXT` mapping of [`Named`] for concrete backends: reads
-/// go through the backend's own `String`, writes through its own `str`.
+/// Implements the `TEXT` mapping of [`Named`] for a backend: reads go
+/// through the backend's own `String`, writes through its own `str`.
 macro_rules! named_text_for {
     ($($backend:ty),*) => {$(
         impl<T: StoredName> FromSql<Text, $backend> for Named<T> {
             fn from_sql(bytes: <$backend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
                 let text = <String as FromSql<Text, $backend>>::from_sql(bytes)?;
-                Named::parse(&text)
+                Ok(Named::parse(&text)?)
             }
         }
 
@@ -90,22 +89,9 @@ macro_rules! named_text_for {
     )*};
 }
 
-named_text_for!(Pg, Sqlite);
-
-// The multi-connection backend forwards reads and writes to the backend in
-// use, so `Named` needs its own mapping there as well.
-impl<T: StoredName> FromSql<Text, MultiBackend> for Named<T> {
-    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
-        Named::parse(&text)
-    }
-}
-
-impl<T: StoredName> ToSql<Text, MultiBackend> for Named<T> {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-        <str as ToSql<Text, MultiBackend>>::to_sql(self.0.name(), out)
-    }
-}
+// The multi-connection backend forwards to the backend in use through the
+// same `String` and `str` mappings, so it takes the same two impls.
+named_text_for!(Pg, Sqlite, MultiBackend);
 
 /// Declares an adapter-side enum stored by name: the enum, its
 /// [`StoredName`] impl and `as_str`, from one list of `Variant = "name"`.
