@@ -198,7 +198,14 @@ struct TenantFanOut {
     settled: i64,
     /// Events above the cursor already fanned out by this process.
     fanned: BTreeSet<i64>,
+    /// When a failure of this tenant's fan-out was last logged: a failure
+    /// that lasts (bad stored data) is logged when it starts and then once
+    /// per [`FAILURE_LOG_INTERVAL`], not on every pass.
+    failure_logged: Option<Instant>,
 }
+
+/// How often a lasting fan-out failure of one tenant is logged again.
+const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Fans out, claims, and hands claims to the workers.
 struct Coordinator {
@@ -260,17 +267,30 @@ impl Coordinator {
         let now = Instant::now();
         for target in targets {
             match self.fan_out_tenant(&target, now) {
-                Ok(()) => {}
+                Ok(()) => {
+                    if let Some(st) = self.tenants.get_mut(&target.tenant_id) {
+                        st.failure_logged = None;
+                    }
+                }
                 // Nothing else would get through either.
                 Err(e @ RepositoryError::Unavailable(_)) => return Err(e),
                 // One tenant's bad data must not hold up the others. Its
                 // cursor stays put, so its events are fanned out once the
-                // data is repaired, and this says so on every pass until then.
-                Err(e) => tracing::error!(
-                    tenant = target.tenant_id,
-                    error = %e,
-                    "webhook fan-out of a tenant failed; its events wait until it succeeds"
-                ),
+                // data is repaired; until then this is said now and again.
+                Err(e) => {
+                    let st = self.tenants.entry(target.tenant_id).or_default();
+                    if st
+                        .failure_logged
+                        .is_none_or(|at| now.duration_since(at) >= FAILURE_LOG_INTERVAL)
+                    {
+                        st.failure_logged = Some(now);
+                        tracing::error!(
+                            tenant = target.tenant_id,
+                            error = %e,
+                            "webhook fan-out of a tenant failed; its events wait until it succeeds"
+                        );
+                    }
+                }
             }
         }
         Ok(())
